@@ -1,0 +1,49 @@
+package io.github.samfiji.testing;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+
+/**
+ * Locates the shared reference material ({@code ../shared} beside the repository, or the folder named by the
+ * system property / environment variable {@code samfiji.shared} / {@code SAMFIJI_SHARED}). Tests that need it
+ * are skipped with a message when it is absent, so the suite still runs on a bare clone.
+ */
+public final class Fixtures {
+
+    private Fixtures() {
+    }
+
+    public static Path shared() {
+        String configured = System.getProperty("samfiji.shared", System.getenv("SAMFIJI_SHARED"));
+        Path dir = configured != null ? Paths.get(configured) : Paths.get("..", "shared");
+        assumeTrue(Files.isDirectory(dir.resolve("fixtures")),
+                "shared reference folder not found at " + dir.toAbsolutePath() + " (set -Dsamfiji.shared=...); skipping");
+        return dir;
+    }
+
+    /** A fixture set folder, e.g. {@code sam_tiny} or {@code mobile_sam_tiny}. */
+    public static Path set(String name) {
+        Path dir = shared().resolve("fixtures").resolve(name);
+        assumeTrue(Files.isDirectory(dir), "fixture set missing: " + dir);
+        return dir;
+    }
+
+    public static Path data(String name) {
+        Path dir = shared().resolve("data").resolve(name);
+        assumeTrue(Files.isDirectory(dir), "data set missing: " + dir);
+        return dir;
+    }
+
+    public static Npy npy(String set, String array) {
+        try {
+            return Npy.read(set(set).resolve(array + ".npy"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
