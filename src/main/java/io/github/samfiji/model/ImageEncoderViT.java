@@ -1,0 +1,259 @@
+package io.github.samfiji.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import io.github.samfiji.model.Layers.Conv2d;
+import io.github.samfiji.model.Layers.LayerNorm;
+import io.github.samfiji.model.Layers.LayerNorm2d;
+import io.github.samfiji.model.Layers.Linear;
+import io.github.samfiji.model.Layers.Named;
+import io.github.samfiji.model.Layers.Sequence;
+import io.github.samfiji.model.SamConfig.VitConfig;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * SAM's image encoder: a ViT with 16x16 patches, absolute position embedding, blocks with windowed or global
+ * attention and decomposed relative position bias, and a convolutional neck. Tokens are kept as (B, H, W, C).
+ */
+public final class ImageEncoderViT extends Module implements ImageEncoder {
+
+    private static final float EPS = 1e-6f;
+    /** Attention scores above this many floats per chunk are computed a few heads at a time to bound memory. */
+    private static final long MAX_SCORES_PER_CHUNK = 64L * 1024 * 1024;
+
+    private final VitConfig config;
+    private final Param posEmbed;
+    private final Conv2d patchEmbed;
+    private final List<Block> blocks = new ArrayList<>();
+    private final Conv2d neck0;
+    private final LayerNorm2d neck1;
+    private final Conv2d neck2;
+    private final LayerNorm2d neck3;
+
+    public ImageEncoderViT(VitConfig c) {
+        this.config = c;
+        int grid = c.imgSize() / c.patchSize();
+        posEmbed = c.useAbsPos() ? param("pos_embed", 1, grid, grid, c.embedDim()) : null;
+        patchEmbed = child("patch_embed", new Named())
+                .add("proj", new Conv2d(c.inChans(), c.embedDim(), c.patchSize(), c.patchSize(), 0, 1, true));
+        Sequence list = child("blocks", new Sequence());
+        for (int i = 0; i < c.depth(); i++) {
+            int window = c.isGlobal(i) ? 0 : c.windowSize();
+            int attnSize = window > 0 ? window : grid;
+            blocks.add(list.add(new Block(c, window, attnSize)));
+        }
+        Sequence neck = child("neck", new Sequence());
+        neck0 = neck.add(new Conv2d(c.embedDim(), c.outChans(), 1, 1, 0, 1, false));
+        neck1 = neck.add(new LayerNorm2d(c.outChans(), EPS));
+        neck2 = neck.add(new Conv2d(c.outChans(), c.outChans(), 3, 1, 1, 1, false));
+        neck3 = neck.add(new LayerNorm2d(c.outChans(), EPS));
+    }
+
+    @Override
+    public NDArray forward(NDArray image) {
+        return forward(image, null);
+    }
+
+    @Override
+    public NDArray forward(NDArray image, Probe probe) {
+        NDArray x = Ops.scoped(() -> {
+            NDArray t = patchEmbed.forward(image).transpose(0, 2, 3, 1);
+            return posEmbed == null ? t : t.add(posEmbed.value());
+        });
+        report(probe, "patch_embed_plus_pos", x);
+        for (int i = 0; i < blocks.size(); i++) {
+            Block block = blocks.get(i);
+            NDArray in = x;
+            x = Ops.scoped(() -> block.forward(in));
+            in.close();
+            report(probe, "block" + i, x);
+        }
+        NDArray tokens = x;
+        NDArray out = Ops.scoped(() -> {
+            NDArray t = tokens.transpose(0, 3, 1, 2);
+            t = neck1.forward(neck0.forward(t));
+            return neck3.forward(neck2.forward(t));
+        });
+        tokens.close();
+        return out;
+    }
+
+    private static void report(Probe probe, String name, NDArray x) {
+        if (probe != null) {
+            probe.onStage(name, x);
+        }
+    }
+
+    /** Transformer block: pre-norm attention (windowed or global) and MLP, both residual. */
+    static final class Block extends Module {
+        private final LayerNorm norm1;
+        private final Attention attn;
+        private final LayerNorm norm2;
+        private final Linear lin1;
+        private final Linear lin2;
+        private final int window;
+
+        Block(VitConfig c, int window, int attnSize) {
+            this.window = window;
+            norm1 = child("norm1", new LayerNorm(c.embedDim(), EPS));
+            attn = child("attn", new Attention(c, attnSize));
+            norm2 = child("norm2", new LayerNorm(c.embedDim(), EPS));
+            Named mlp = child("mlp", new Named());
+            long hidden = (long) (c.embedDim() * c.mlpRatio());
+            lin1 = mlp.add("lin1", new Linear(c.embedDim(), hidden));
+            lin2 = mlp.add("lin2", new Linear(hidden, c.embedDim()));
+        }
+
+        NDArray forward(NDArray x) {
+            long h = x.getShape().get(1);
+            long w = x.getShape().get(2);
+            // norm1 runs before the zero padding, so padded tokens are exactly 0 inside window attention.
+            NDArray y = norm1.forward(x);
+            if (window > 0) {
+                long padH = (window - h % window) % window;
+                long padW = (window - w % window) % window;
+                y = windowPartition(y, window, padH, padW);
+                y = attn.forward(y);
+                y = windowUnpartition(y, window, h + padH, w + padW, h, w);
+            } else {
+                y = attn.forward(y);
+            }
+            x = x.add(y);
+            NDArray m = lin2.forward(Ops.gelu(lin1.forward(norm2.forward(x))));
+            return x.add(m);
+        }
+    }
+
+    static NDArray windowPartition(NDArray x, int ws, long padH, long padW) {
+        Shape s = x.getShape();
+        long b = s.get(0);
+        long c = s.get(3);
+        if (padH > 0 || padW > 0) {
+            x = x.pad(new Shape(0, 0, 0, padW, 0, padH), 0);
+        }
+        long hp = s.get(1) + padH;
+        long wp = s.get(2) + padW;
+        return x.reshape(b, hp / ws, ws, wp / ws, ws, c).transpose(0, 1, 3, 2, 4, 5).reshape(-1, ws, ws, c);
+    }
+
+    static NDArray windowUnpartition(NDArray windows, int ws, long hp, long wp, long h, long w) {
+        long c = windows.getShape().get(3);
+        long b = windows.getShape().get(0) / ((hp / ws) * (wp / ws));
+        NDArray x = windows.reshape(b, hp / ws, wp / ws, ws, ws, c).transpose(0, 1, 3, 2, 4, 5).reshape(b, hp, wp, c);
+        if (hp > h || wp > w) {
+            x = x.get(new NDIndex(":, :{}, :{}, :", h, w));
+        }
+        return x;
+    }
+
+    /** Multi-head attention with decomposed relative position bias on a (B, H, W, C) token grid. */
+    static final class Attention extends Module {
+        private final Linear qkv;
+        private final Linear proj;
+        private final Param relPosH;
+        private final Param relPosW;
+        private final int numHeads;
+        private final float scale;
+
+        Attention(VitConfig c, int size) {
+            numHeads = c.numHeads();
+            long headDim = c.embedDim() / numHeads;
+            scale = (float) Math.pow(headDim, -0.5);
+            if (c.useRelPos()) {
+                relPosH = param("rel_pos_h", 2L * size - 1, headDim);
+                relPosW = param("rel_pos_w", 2L * size - 1, headDim);
+            } else {
+                relPosH = null;
+                relPosW = null;
+            }
+            qkv = child("qkv", new Linear(c.embedDim(), 3L * c.embedDim(), c.qkvBias()));
+            proj = child("proj", new Linear(c.embedDim(), c.embedDim()));
+        }
+
+        NDArray forward(NDArray x) {
+            Shape s = x.getShape();
+            long b = s.get(0);
+            long h = s.get(1);
+            long w = s.get(2);
+            long dim = s.get(3);
+            long n = h * w;
+            long headDim = dim / numHeads;
+            NDArray all = qkv.forward(x).reshape(b, n, 3, numHeads, headDim).transpose(2, 0, 3, 1, 4)
+                    .reshape(3, b * numHeads, n, headDim);
+            NDArray q = all.get(0);
+            NDArray k = all.get(1);
+            NDArray v = all.get(2);
+            NDArray relH = relPosH == null ? null : relativePositions(relPosH.value(), (int) h);
+            NDArray relW = relPosW == null ? null : relativePositions(relPosW.value(), (int) w);
+            long groups = b * numHeads;
+            long chunk = Math.max(1, Math.min(groups, MAX_SCORES_PER_CHUNK / (n * n)));
+            NDArray out;
+            if (chunk >= groups) {
+                out = attend(q, k, v, relH, relW, h, w);
+            } else {
+                NDList parts = new NDList();
+                for (long start = 0; start < groups; start += chunk) {
+                    NDIndex range = new NDIndex("{}:{}", start, Math.min(groups, start + chunk));
+                    parts.add(Ops.scoped(() -> attend(q.get(range), k.get(range), v.get(range), relH, relW, h, w)));
+                }
+                out = NDArrays.concat(parts);
+            }
+            out = out.reshape(b, numHeads, h, w, headDim).transpose(0, 2, 3, 1, 4).reshape(b, h, w, dim);
+            return proj.forward(out);
+        }
+
+        private NDArray attend(NDArray q, NDArray k, NDArray v, NDArray relH, NDArray relW, long h, long w) {
+            NDArray scores = q.mul(scale).matMul(k.transpose(0, 2, 1));
+            if (relH != null) {
+                scores = addDecomposedRelPos(scores, q, relH, relW, h, w);
+            }
+            return scores.softmax(-1).matMul(v);
+        }
+
+        /**
+         * Adds the decomposed relative position bias. The bias uses the unscaled queries. The reference's einsums
+         * become batched matMuls: for rows, (h, B*w, c) x (h, c, k_h); for columns, (w, B*h, c) x (w, c, k_w).
+         */
+        static NDArray addDecomposedRelPos(NDArray scores, NDArray q, NDArray rh, NDArray rw, long h, long w) {
+            long bh = q.getShape().get(0);
+            long c = q.getShape().get(2);
+            NDArray rq = q.reshape(bh, h, w, c);
+            NDArray relHeight = rq.transpose(1, 0, 2, 3).reshape(h, bh * w, c).matMul(rh.transpose(0, 2, 1))
+                    .reshape(h, bh, w, h).transpose(1, 0, 2, 3);
+            NDArray relWidth = rq.transpose(2, 0, 1, 3).reshape(w, bh * h, c).matMul(rw.transpose(0, 2, 1))
+                    .reshape(w, bh, h, w).transpose(1, 2, 0, 3);
+            return scores.reshape(bh, h, w, h, w)
+                    .add(relHeight.reshape(bh, h, w, h, 1))
+                    .add(relWidth.reshape(bh, h, w, 1, w))
+                    .reshape(bh, h * w, h * w);
+        }
+
+        /**
+         * Table (size, size, c) of relative position embeddings for query i and key j: rel[i - j + size - 1].
+         * A table trained for another size is resized linearly first, as the reference does.
+         */
+        static NDArray relativePositions(NDArray relPos, int size) {
+            int needed = 2 * size - 1;
+            NDManager m = relPos.getManager();
+            NDArray table = relPos;
+            int have = (int) relPos.getShape().get(0);
+            if (have != needed) {
+                NDArray matrix = m.create(Ops.linearResizeMatrix(have, needed), new Shape(needed, have));
+                table = matrix.matMul(relPos);
+            }
+            long[] idx = new long[size * size];
+            for (int i = 0; i < size; i++) {
+                for (int j = 0; j < size; j++) {
+                    idx[i * size + j] = i - j + size - 1L;
+                }
+            }
+            NDArray index = m.create(idx);
+            return table.get(new NDIndex("{}", index)).reshape(size, size, -1);
+        }
+    }
+}

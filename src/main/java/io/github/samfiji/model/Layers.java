@@ -1,0 +1,187 @@
+package io.github.samfiji.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+
+/** The small PyTorch building blocks SAM is made of, with PyTorch's parameter names. */
+public final class Layers {
+
+    private Layers() {
+    }
+
+    /** nn.Linear: weight (out, in), optional bias (out). */
+    public static class Linear extends Module {
+        public final Param weight;
+        public final Param bias;
+
+        public Linear(long in, long out, boolean withBias) {
+            weight = param("weight", out, in);
+            bias = withBias ? param("bias", out) : null;
+        }
+
+        public Linear(long in, long out) {
+            this(in, out, true);
+        }
+
+        public NDArray forward(NDArray x) {
+            return ai.djl.nn.core.Linear.linear(x, weight.value(), bias == null ? null : bias.value()).singletonOrThrow();
+        }
+
+        public long in() {
+            return weight.shape().get(1);
+        }
+
+        public long out() {
+            return weight.shape().get(0);
+        }
+    }
+
+    /** nn.LayerNorm over the last axis. */
+    public static class LayerNorm extends Module {
+        public final Param weight;
+        public final Param bias;
+        private final float eps;
+
+        public LayerNorm(long dim, double eps) {
+            weight = param("weight", dim);
+            bias = param("bias", dim);
+            this.eps = (float) eps;
+        }
+
+        public NDArray forward(NDArray x) {
+            return Ops.layerNorm(x, weight, bias, eps);
+        }
+    }
+
+    /** SAM's LayerNorm2d: LayerNorm over the channel axis of NCHW tensors. */
+    public static class LayerNorm2d extends Module {
+        public final Param weight;
+        public final Param bias;
+        private final float eps;
+
+        public LayerNorm2d(long channels, double eps) {
+            weight = param("weight", channels);
+            bias = param("bias", channels);
+            this.eps = (float) eps;
+        }
+
+        public NDArray forward(NDArray x) {
+            return Ops.layerNorm2d(x, weight, bias, eps);
+        }
+    }
+
+    /** nn.Conv2d with square kernel, stride and padding. */
+    public static class Conv2d extends Module {
+        public final Param weight;
+        public final Param bias;
+        private final int stride;
+        private final int padding;
+        private final int groups;
+
+        public Conv2d(long in, long out, int kernel, int stride, int padding, int groups, boolean withBias) {
+            weight = param("weight", out, in / groups, kernel, kernel);
+            bias = withBias ? param("bias", out) : null;
+            this.stride = stride;
+            this.padding = padding;
+            this.groups = groups;
+        }
+
+        public NDArray forward(NDArray x) {
+            return Ops.conv2d(x, weight, bias, stride, padding, groups);
+        }
+    }
+
+    /** ConvTranspose2d with kernel 2 and stride 2, the only transposed convolution SAM uses. */
+    public static class ConvTranspose2x2 extends Module {
+        public final Param weight;
+        public final Param bias;
+
+        public ConvTranspose2x2(long in, long out) {
+            weight = param("weight", in, out, 2, 2);
+            bias = param("bias", out);
+        }
+
+        public NDArray forward(NDArray x) {
+            return Ops.convTranspose2x2(x, weight, bias);
+        }
+    }
+
+    /** nn.Embedding used as a learned token table: weight (count, dim). */
+    public static class Embedding extends Module {
+        public final Param weight;
+
+        public Embedding(long count, long dim) {
+            weight = param("weight", count, dim);
+        }
+    }
+
+    /** nn.BatchNorm2d in evaluation mode (running statistics), eps 1e-5. */
+    public static class BatchNorm2d extends Module {
+        public final Param weight;
+        public final Param bias;
+        public final Param runningMean;
+        public final Param runningVar;
+        public final Param numBatchesTracked;
+
+        public BatchNorm2d(long channels) {
+            weight = param("weight", channels);
+            bias = param("bias", channels);
+            runningMean = buffer("running_mean", DataType.FLOAT32, channels);
+            runningVar = buffer("running_var", DataType.FLOAT32, channels);
+            numBatchesTracked = buffer("num_batches_tracked", DataType.INT64);
+        }
+
+        public NDArray forward(NDArray x) {
+            long c = weight.shape().get(0);
+            NDArray scale = weight.value().div(runningVar.value().add(1e-5f).sqrt());
+            NDArray shift = bias.value().sub(runningMean.value().mul(scale));
+            return x.mul(scale.reshape(1, c, 1, 1)).add(shift.reshape(1, c, 1, 1));
+        }
+    }
+
+    /** SAM's MLP: Linear layers with ReLU between them (no activation after the last). */
+    public static class Mlp extends Module {
+        private final Linear[] layers;
+
+        public Mlp(long in, long hidden, long out, int numLayers) {
+            Module list = child("layers", new Sequence());
+            layers = new Linear[numLayers];
+            for (int i = 0; i < numLayers; i++) {
+                long a = i == 0 ? in : hidden;
+                long b = i == numLayers - 1 ? out : hidden;
+                layers[i] = ((Sequence) list).add(new Linear(a, b));
+            }
+        }
+
+        public NDArray forward(NDArray x) {
+            for (int i = 0; i < layers.length; i++) {
+                x = layers[i].forward(x);
+                if (i < layers.length - 1) {
+                    x = Ops.relu(x);
+                }
+            }
+            return x;
+        }
+    }
+
+    /** A plain container whose children have given names (a PyTorch module used only for grouping). */
+    public static class Named extends Module {
+        public <M extends Module> M add(String name, M m) {
+            return child(name, m);
+        }
+    }
+
+    /** nn.Sequential / nn.ModuleList: children named 0, 1, 2, ... (indices may skip parameter-free entries). */
+    public static class Sequence extends Module {
+        private int next;
+
+        public <M extends Module> M add(M m) {
+            return child(Integer.toString(next++), m);
+        }
+
+        public <M extends Module> M at(int index, M m) {
+            next = index + 1;
+            return child(Integer.toString(index), m);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package io.github.samfiji.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import io.github.samfiji.model.Layers.ConvTranspose2x2;
+import io.github.samfiji.model.Layers.Embedding;
+import io.github.samfiji.model.Layers.LayerNorm2d;
+import io.github.samfiji.model.Layers.Mlp;
+import io.github.samfiji.model.Layers.Sequence;
+import io.github.samfiji.model.SamConfig.DecoderConfig;
+import java.util.function.BiConsumer;
+
+/**
+ * Predicts masks and their quality from an image embedding and prompt embeddings: a two-way transformer updates
+ * output tokens and image features, the image features are upscaled 4x, and each mask token's hypernetwork MLP
+ * gives the weights that turn the upscaled features into one mask.
+ */
+public final class MaskDecoder extends Module {
+
+    private final int dim;
+    private final int numMaskTokens;
+    private final TwoWayTransformer transformer;
+    private final Embedding iouToken;
+    private final Embedding maskTokens;
+    private final ConvTranspose2x2 up0;
+    private final LayerNorm2d up1;
+    private final ConvTranspose2x2 up3;
+    private final Mlp[] hypernetworks;
+    private final Mlp iouHead;
+
+    public MaskDecoder(DecoderConfig c) {
+        dim = c.promptEmbedDim();
+        numMaskTokens = c.numMultimaskOutputs() + 1;
+        transformer = child("transformer", new TwoWayTransformer(c));
+        iouToken = child("iou_token", new Embedding(1, dim));
+        maskTokens = child("mask_tokens", new Embedding(numMaskTokens, dim));
+        Sequence up = child("output_upscaling", new Sequence());
+        up0 = up.at(0, new ConvTranspose2x2(dim, dim / 4));
+        up1 = up.at(1, new LayerNorm2d(dim / 4, 1e-6));
+        up3 = up.at(3, new ConvTranspose2x2(dim / 4, dim / 8));
+        Sequence hyper = child("output_hypernetworks_mlps", new Sequence());
+        hypernetworks = new Mlp[numMaskTokens];
+        for (int i = 0; i < numMaskTokens; i++) {
+            hypernetworks[i] = hyper.add(new Mlp(dim, dim, dim / 8, 3));
+        }
+        iouHead = child("iou_prediction_head", new Mlp(dim, c.iouHeadHiddenDim(), numMaskTokens, c.iouHeadDepth()));
+    }
+
+    public int numMaskTokens() {
+        return numMaskTokens;
+    }
+
+    /**
+     * @param image  (1, C, g, g) image embedding
+     * @param imagePe (1, C, g, g) dense positional encoding
+     * @param sparse (B, N, C) sparse prompt embeddings
+     * @param dense  (B, C, g, g) dense prompt embeddings
+     * @param multimask true: the 3 ambiguity-aware masks; false: the single-mask output
+     * @param probe  receives named intermediates (for parity tests), or null
+     * @return masks (B, M, 4g, 4g) logits and iou predictions (B, M)
+     */
+    public NDList forward(NDArray image, NDArray imagePe, NDArray sparse, NDArray dense, boolean multimask,
+                          BiConsumer<String, NDArray> probe) {
+        long batch = sparse.getShape().get(0);
+        NDArray outputTokens = iouToken.weight.value().concat(maskTokens.weight.value(), 0)
+                .expandDims(0).broadcast(new Shape(batch, 1 + numMaskTokens, dim));
+        NDArray tokens = outputTokens.concat(sparse, 1);
+        NDArray src = (batch == 1 ? image : image.repeat(0, batch)).add(dense);
+        NDArray pos = batch == 1 ? imagePe : imagePe.repeat(0, batch);
+        Shape s = src.getShape();
+        long h = s.get(2);
+        long w = s.get(3);
+        NDList hsKeys = transformer.forward(src, pos, tokens);
+        NDArray hs = hsKeys.get(0);
+        NDArray keys = hsKeys.get(1);
+        emit(probe, "transformer_queries", hs);
+        emit(probe, "transformer_keys", keys);
+        NDArray iouTokenOut = hs.get(new NDIndex(":, 0, :"));
+        NDArray maskTokensOut = hs.get(new NDIndex(":, 1:{}, :", 1 + numMaskTokens));
+        NDArray features = keys.transpose(0, 2, 1).reshape(batch, dim, h, w);
+        NDArray upscaled = Ops.gelu(up3.forward(Ops.gelu(up1.forward(up0.forward(features)))));
+        emit(probe, "upscaled_embedding", upscaled);
+        NDList hyper = new NDList();
+        for (int i = 0; i < numMaskTokens; i++) {
+            hyper.add(hypernetworks[i].forward(maskTokensOut.get(new NDIndex(":, {}, :", i))));
+        }
+        NDArray hyperIn = NDArrays.stack(hyper, 1);
+        emit(probe, "hyper_in", hyperIn);
+        Shape us = upscaled.getShape();
+        NDArray masks = hyperIn.matMul(upscaled.reshape(batch, us.get(1), us.get(2) * us.get(3)))
+                .reshape(batch, numMaskTokens, us.get(2), us.get(3));
+        NDArray iou = iouHead.forward(iouTokenOut);
+        emit(probe, "iou_all_tokens", iou);
+        NDIndex keep = multimask ? new NDIndex(":, 1:") : new NDIndex(":, 0:1");
+        return new NDList(masks.get(keep), iou.get(keep));
+    }
+
+    private static void emit(BiConsumer<String, NDArray> probe, String name, NDArray value) {
+        if (probe != null) {
+            probe.accept(name, value);
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package io.github.samfiji.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.norm.LayerNorm;
+import java.util.function.Supplier;
+
+/** Tensor operations shared by the SAM modules, including exact replacements for ops DJL lacks. */
+public final class Ops {
+
+    private Ops() {
+    }
+
+    public static NDArray layerNorm(NDArray x, Param weight, Param bias, float eps) {
+        return LayerNorm.layerNorm(x, new Shape(x.getShape().get(x.getShape().dimension() - 1)),
+                weight.value(), bias.value(), eps).singletonOrThrow();
+    }
+
+    /** LayerNorm over the channel axis of an NCHW tensor (SAM's LayerNorm2d). */
+    public static NDArray layerNorm2d(NDArray x, Param weight, Param bias, float eps) {
+        return layerNorm(x.transpose(0, 2, 3, 1), weight, bias, eps).transpose(0, 3, 1, 2);
+    }
+
+    public static NDArray conv2d(NDArray x, Param weight, Param bias, int stride, int padding, int groups) {
+        return Conv2d.conv2d(x, weight.value(), bias == null ? null : bias.value(), new Shape(stride, stride),
+                new Shape(padding, padding), new Shape(1, 1), groups).singletonOrThrow();
+    }
+
+    public static NDArray gelu(NDArray x) {
+        return Activation.gelu(x);
+    }
+
+    public static NDArray relu(NDArray x) {
+        return Activation.relu(x);
+    }
+
+    /**
+     * ConvTranspose2d with kernel 2 and stride 2 (not implemented by DJL's PyTorch engine): each input pixel is
+     * scattered into a 2x2 output block, which is a matMul over channels followed by a reshape.
+     * Weight layout as PyTorch: (in, out, 2, 2).
+     */
+    public static NDArray convTranspose2x2(NDArray x, Param weight, Param bias) {
+        Shape s = x.getShape();
+        long b = s.get(0);
+        long cin = s.get(1);
+        long h = s.get(2);
+        long w = s.get(3);
+        long cout = weight.shape().get(1);
+        NDArray y = x.transpose(0, 2, 3, 1).matMul(weight.value().reshape(cin, cout * 4))
+                .reshape(b, h, w, cout, 2, 2)
+                .transpose(0, 3, 1, 4, 2, 5)
+                .reshape(b, cout, h * 2, w * 2);
+        return y.add(bias.value().reshape(1, cout, 1, 1));
+    }
+
+    /**
+     * Runs {@code step} so that every intermediate it creates is freed when it returns; only the result survives.
+     * DJL keeps arrays until their manager closes, so without this one ViT-B image peaks at ~19 GB.
+     */
+    public static NDArray scoped(Supplier<NDArray> step) {
+        try (NDScope scope = new NDScope()) {
+            NDArray out = step.get();
+            NDScope.unregister(out);
+            return out;
+        }
+    }
+
+    public static NDList scopedList(Supplier<NDList> step) {
+        try (NDScope scope = new NDScope()) {
+            NDList out = step.get();
+            NDScope.unregister(out);
+            return out;
+        }
+    }
+
+    /**
+     * The 1-D linear interpolation matrix of PyTorch's {@code F.interpolate(mode="bilinear"/"linear",
+     * align_corners=False)} without antialiasing, shape (out, in). Applying it on both axes reproduces PyTorch's
+     * default bilinear resize both up and down (DJL's own interpolation always antialiases when downsampling).
+     */
+    public static float[] linearResizeMatrix(int in, int out) {
+        float[] m = new float[out * in];
+        float scale = (float) in / out;
+        for (int o = 0; o < out; o++) {
+            float src = scale * (o + 0.5f) - 0.5f;
+            if (src < 0) {
+                src = 0;
+            }
+            int i0 = (int) src;
+            int i1 = i0 < in - 1 ? i0 + 1 : i0;
+            float l1 = src - i0;
+            float l0 = 1f - l1;
+            m[o * in + i0] += l0;
+            m[o * in + i1] += l1;
+        }
+        return m;
+    }
+
+    /** Bilinear resize (PyTorch default semantics) of the last two axes of x to (outH, outW). */
+    public static NDArray resizeBilinear(NDArray x, int outH, int outW) {
+        Shape s = x.getShape();
+        int d = s.dimension();
+        int h = (int) s.get(d - 2);
+        int w = (int) s.get(d - 1);
+        NDManager m = x.getManager();
+        NDArray ry = m.create(linearResizeMatrix(h, outH), new Shape(outH, h));
+        NDArray rxT = m.create(linearResizeMatrix(w, outW), new Shape(outW, w)).transpose();
+        NDArray flat = x.reshape(-1, h, w);
+        NDArray out = ry.expandDims(0).matMul(flat).matMul(rxT.expandDims(0));
+        long[] dims = s.getShape().clone();
+        dims[d - 2] = outH;
+        dims[d - 1] = outW;
+        return out.reshape(new Shape(dims));
+    }
+}

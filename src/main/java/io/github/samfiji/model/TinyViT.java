@@ -1,0 +1,323 @@
+package io.github.samfiji.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import io.github.samfiji.model.Layers.BatchNorm2d;
+import io.github.samfiji.model.Layers.Conv2d;
+import io.github.samfiji.model.Layers.LayerNorm;
+import io.github.samfiji.model.Layers.LayerNorm2d;
+import io.github.samfiji.model.Layers.Linear;
+import io.github.samfiji.model.Layers.Sequence;
+import io.github.samfiji.model.SamConfig.TinyVitConfig;
+
+/**
+ * MobileSAM's image encoder: a convolutional stem and MBConv stage, then windowed-attention stages with learned
+ * attention biases and depthwise local convolutions, joined by patch merging, and SAM's neck.
+ */
+public final class TinyViT extends Module implements ImageEncoder {
+
+    /** nn.LayerNorm's default, used in TinyViT's attention and MLP norms; the neck uses 1e-6. */
+    private static final double EPS = 1e-5;
+
+    private final TinyVitConfig config;
+    private final Conv2dBN stem0;
+    private final Conv2dBN stem2;
+    private final Module[] stages;
+    private final Conv2d neck0;
+    private final LayerNorm2d neck1;
+    private final Conv2d neck2;
+    private final LayerNorm2d neck3;
+
+    public TinyViT(TinyVitConfig c) {
+        this.config = c;
+        int[] dims = c.embedDims();
+        Sequence seq = child("patch_embed", new Layers.Named()).add("seq", new Sequence());
+        stem0 = seq.at(0, new Conv2dBN(c.inChans(), dims[0] / 2, 3, 2, 1, 1));
+        stem2 = seq.at(2, new Conv2dBN(dims[0] / 2, dims[0], 3, 2, 1, 1));
+        Sequence layers = child("layers", new Sequence());
+        stages = new Module[dims.length];
+        for (int i = 0; i < dims.length; i++) {
+            PatchMerging merge = i < dims.length - 1 ? new PatchMerging(dims[i], dims[i + 1], c.mergeStride(i)) : null;
+            stages[i] = layers.add(i == 0
+                    ? new ConvStage(dims[0], c.depths()[0], c.mbconvExpandRatio(), merge)
+                    : new AttentionStage(c, i, merge));
+        }
+        child("norm_head", new LayerNorm(dims[dims.length - 1], EPS));
+        if (c.numClasses() > 0) {
+            // The classification head is unused by SAM but present in the checkpoints.
+            child("head", new Linear(dims[dims.length - 1], c.numClasses()));
+        }
+        Sequence neck = child("neck", new Sequence());
+        neck0 = neck.add(new Conv2d(dims[dims.length - 1], c.outChans(), 1, 1, 0, 1, false));
+        neck1 = neck.add(new LayerNorm2d(c.outChans(), 1e-6));
+        neck2 = neck.add(new Conv2d(c.outChans(), c.outChans(), 3, 1, 1, 1, false));
+        neck3 = neck.add(new LayerNorm2d(c.outChans(), 1e-6));
+    }
+
+    @Override
+    public NDArray forward(NDArray image) {
+        return forward(image, null);
+    }
+
+    @Override
+    public NDArray forward(NDArray image, Probe probe) {
+        NDArray x = Ops.scoped(() -> stem2.forward(Ops.gelu(stem0.forward(image))));
+        report(probe, "patch_embed", x);
+        for (int i = 0; i < stages.length; i++) {
+            String prefix = "layer" + i;
+            x = i == 0 ? ((ConvStage) stages[0]).forward(x, probe, prefix)
+                    : ((AttentionStage) stages[i]).forward(x, probe, prefix);
+            report(probe, prefix, x);
+        }
+        NDArray tokens = x;
+        int g = config.imgSize() / 16;
+        NDArray out = Ops.scoped(() -> {
+            NDArray t = tokens.reshape(tokens.getShape().get(0), g, g, -1).transpose(0, 3, 1, 2);
+            t = neck1.forward(neck0.forward(t));
+            return neck3.forward(neck2.forward(t));
+        });
+        tokens.close();
+        return out;
+    }
+
+    private static void report(Probe probe, String name, NDArray x) {
+        if (probe != null) {
+            probe.onStage(name, x);
+        }
+    }
+
+    /** Convolution without bias followed by BatchNorm (eval mode). */
+    static final class Conv2dBN extends Module {
+        private final Conv2d conv;
+        private final BatchNorm2d bn;
+
+        Conv2dBN(int in, int out, int kernel, int stride, int padding, int groups) {
+            conv = child("c", new Conv2d(in, out, kernel, stride, padding, groups, false));
+            bn = child("bn", new BatchNorm2d(out));
+        }
+
+        NDArray forward(NDArray x) {
+            return bn.forward(conv.forward(x));
+        }
+    }
+
+    /** Inverted residual block: 1x1 expand, 3x3 depthwise, 1x1 project, residual, GELU. */
+    static final class MBConv extends Module {
+        private final Conv2dBN conv1;
+        private final Conv2dBN conv2;
+        private final Conv2dBN conv3;
+
+        MBConv(int dim, double expand) {
+            int hidden = (int) (dim * expand);
+            conv1 = child("conv1", new Conv2dBN(dim, hidden, 1, 1, 0, 1));
+            conv2 = child("conv2", new Conv2dBN(hidden, hidden, 3, 1, 1, hidden));
+            conv3 = child("conv3", new Conv2dBN(hidden, dim, 1, 1, 0, 1));
+        }
+
+        NDArray forward(NDArray x) {
+            NDArray y = Ops.gelu(conv2.forward(Ops.gelu(conv1.forward(x))));
+            return Ops.gelu(conv3.forward(y).add(x));
+        }
+    }
+
+    /** Downsamples NCHW features (or (B, L, C) tokens) into (B, L', C') tokens. */
+    static final class PatchMerging extends Module {
+        private final Conv2dBN conv1;
+        private final Conv2dBN conv2;
+        private final Conv2dBN conv3;
+
+        PatchMerging(int dim, int outDim, int stride) {
+            conv1 = child("conv1", new Conv2dBN(dim, outDim, 1, 1, 0, 1));
+            conv2 = child("conv2", new Conv2dBN(outDim, outDim, 3, stride, 1, outDim));
+            conv3 = child("conv3", new Conv2dBN(outDim, outDim, 1, 1, 0, 1));
+        }
+
+        NDArray forward(NDArray x, int resolution) {
+            if (x.getShape().dimension() == 3) {
+                x = x.reshape(x.getShape().get(0), resolution, resolution, -1).transpose(0, 3, 1, 2);
+            }
+            NDArray y = conv3.forward(Ops.gelu(conv2.forward(Ops.gelu(conv1.forward(x)))));
+            Shape s = y.getShape();
+            return y.reshape(s.get(0), s.get(1), -1).transpose(0, 2, 1);
+        }
+    }
+
+    /** Stage 0: MBConv blocks on NCHW features. */
+    static final class ConvStage extends Module {
+        private final MBConv[] blocks;
+        private final PatchMerging downsample;
+
+        ConvStage(int dim, int depth, double expand, PatchMerging downsample) {
+            Sequence list = child("blocks", new Sequence());
+            blocks = new MBConv[depth];
+            for (int i = 0; i < depth; i++) {
+                blocks[i] = list.add(new MBConv(dim, expand));
+            }
+            this.downsample = downsample == null ? null : child("downsample", downsample);
+        }
+
+        NDArray forward(NDArray x, Probe probe, String prefix) {
+            for (int i = 0; i < blocks.length; i++) {
+                NDArray in = x;
+                MBConv block = blocks[i];
+                x = Ops.scoped(() -> block.forward(in));
+                report(probe, prefix + "_block" + i, x);
+            }
+            NDArray in = x;
+            return downsample == null ? x : Ops.scoped(() -> downsample.forward(in, -1));
+        }
+    }
+
+    /** Stages 1..n: TinyViT blocks on (B, L, C) tokens at a fixed grid resolution. */
+    static final class AttentionStage extends Module {
+        private final TinyViTBlock[] blocks;
+        private final PatchMerging downsample;
+        private final int resolution;
+
+        AttentionStage(TinyVitConfig c, int stage, PatchMerging downsample) {
+            resolution = c.stageResolution(stage);
+            Sequence list = child("blocks", new Sequence());
+            blocks = new TinyViTBlock[c.depths()[stage]];
+            for (int i = 0; i < blocks.length; i++) {
+                blocks[i] = list.add(new TinyViTBlock(c.embedDims()[stage], c.numHeads()[stage],
+                        c.windowSizes()[stage], c.mlpRatio(), c.localConvSize(), resolution));
+            }
+            this.downsample = downsample == null ? null : child("downsample", downsample);
+        }
+
+        NDArray forward(NDArray x, Probe probe, String prefix) {
+            for (int i = 0; i < blocks.length; i++) {
+                NDArray in = x;
+                TinyViTBlock block = blocks[i];
+                x = Ops.scoped(() -> block.forward(in));
+                report(probe, prefix + "_block" + i, x);
+            }
+            NDArray in = x;
+            return downsample == null ? x : Ops.scoped(() -> downsample.forward(in, resolution));
+        }
+    }
+
+    /** Window attention, a depthwise local convolution, then an MLP; residual around attention and MLP. */
+    static final class TinyViTBlock extends Module {
+        private final WindowAttention attn;
+        private final TokenMlp mlp;
+        private final Conv2dBN localConv;
+        private final int window;
+        private final int resolution;
+
+        TinyViTBlock(int dim, int heads, int window, double mlpRatio, int localConvSize, int resolution) {
+            this.window = window;
+            this.resolution = resolution;
+            attn = child("attn", new WindowAttention(dim, heads, window));
+            mlp = child("mlp", new TokenMlp(dim, (int) (dim * mlpRatio)));
+            localConv = child("local_conv", new Conv2dBN(dim, dim, localConvSize, 1, localConvSize / 2, dim));
+        }
+
+        NDArray forward(NDArray x) {
+            Shape s = x.getShape();
+            long b = s.get(0);
+            long l = s.get(1);
+            long c = s.get(2);
+            int r = resolution;
+            NDArray y;
+            if (r == window) {
+                y = attn.forward(x);
+            } else {
+                // Padding happens before the attention's LayerNorm, so padded tokens become the norm's bias.
+                int pad = (window - r % window) % window;
+                NDArray grid = x.reshape(b, r, r, c);
+                if (pad > 0) {
+                    grid = grid.pad(new Shape(0, 0, 0, pad, 0, pad), 0);
+                }
+                long p = r + pad;
+                long n = p / window;
+                NDArray windows = grid.reshape(b, n, window, n, window, c).transpose(0, 1, 3, 2, 4, 5)
+                        .reshape(b * n * n, (long) window * window, c);
+                y = attn.forward(windows).reshape(b, n, n, window, window, c).transpose(0, 1, 3, 2, 4, 5)
+                        .reshape(b, p, p, c);
+                if (pad > 0) {
+                    y = y.get(new NDIndex(":, :{}, :{}, :", r, r));
+                }
+                y = y.reshape(b, l, c);
+            }
+            x = x.add(y);
+            NDArray conv = localConv.forward(x.transpose(0, 2, 1).reshape(b, c, r, r));
+            x = conv.reshape(b, c, l).transpose(0, 2, 1);
+            return x.add(mlp.forward(x));
+        }
+    }
+
+    /** TinyViT's MLP: LayerNorm, fc1, GELU, fc2. */
+    static final class TokenMlp extends Module {
+        private final LayerNorm norm;
+        private final Linear fc1;
+        private final Linear fc2;
+
+        TokenMlp(int dim, int hidden) {
+            norm = child("norm", new LayerNorm(dim, EPS));
+            fc1 = child("fc1", new Linear(dim, hidden));
+            fc2 = child("fc2", new Linear(hidden, dim));
+        }
+
+        NDArray forward(NDArray x) {
+            return fc2.forward(Ops.gelu(fc1.forward(norm.forward(x))));
+        }
+    }
+
+    /**
+     * Attention inside one window with a learned bias per head and relative offset (|dy|, |dx|), indexed
+     * |dy| * window + |dx|. The qkv projection is laid out per head as [q | k | v].
+     */
+    static final class WindowAttention extends Module {
+        private final Param biases;
+        private final LayerNorm norm;
+        private final Linear qkv;
+        private final Linear proj;
+        private final int heads;
+        private final int window;
+        private final float scale;
+
+        WindowAttention(int dim, int heads, int window) {
+            this.heads = heads;
+            this.window = window;
+            int keyDim = dim / heads;
+            scale = (float) Math.pow(keyDim, -0.5);
+            biases = param("attention_biases", heads, (long) window * window);
+            norm = child("norm", new LayerNorm(dim, EPS));
+            qkv = child("qkv", new Linear(dim, 3L * dim));
+            proj = child("proj", new Linear(dim, dim));
+        }
+
+        static long[] biasIndex(int window) {
+            int n = window * window;
+            long[] idx = new long[n * n];
+            for (int a = 0; a < n; a++) {
+                for (int b = 0; b < n; b++) {
+                    int dy = Math.abs(a / window - b / window);
+                    int dx = Math.abs(a % window - b % window);
+                    idx[a * n + b] = (long) dy * window + dx;
+                }
+            }
+            return idx;
+        }
+
+        NDArray forward(NDArray x) {
+            Shape s = x.getShape();
+            long b = s.get(0);
+            long n = s.get(1);
+            long dim = s.get(2);
+            long keyDim = dim / heads;
+            NDList qkvs = qkv.forward(norm.forward(x)).reshape(b, n, heads, 3 * keyDim)
+                    .split(new long[] {keyDim, 2 * keyDim}, 3);
+            NDArray q = qkvs.get(0).transpose(0, 2, 1, 3);
+            NDArray k = qkvs.get(1).transpose(0, 2, 1, 3);
+            NDArray v = qkvs.get(2).transpose(0, 2, 1, 3);
+            NDArray index = x.getManager().create(biasIndex(window));
+            NDArray bias = biases.value().get(new NDIndex(":, {}", index)).reshape(heads, n, n);
+            NDArray attn = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(bias).softmax(-1);
+            return proj.forward(attn.matMul(v).transpose(0, 2, 1, 3).reshape(b, n, dim));
+        }
+    }
+}
