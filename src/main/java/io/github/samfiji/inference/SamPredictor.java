@@ -1,0 +1,188 @@
+package io.github.samfiji.inference;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import io.github.samfiji.image.ResizeLongestSide;
+import io.github.samfiji.image.Rgb8Image;
+import io.github.samfiji.model.Ops;
+import io.github.samfiji.model.SamConfig;
+import io.github.samfiji.model.SamModel;
+
+/**
+ * SAM's predictor: resizes the image so its longest side fits the encoder (Pillow-exact), normalizes and pads
+ * it, encodes it once, then turns prompts into masks at the original size. Mirrors the reference
+ * {@code SamPredictor} numerically.
+ */
+public final class SamPredictor {
+
+    /** Smallest image side accepted: below this SAM has nothing meaningful to segment. */
+    public static final int MIN_SIDE = 2;
+
+    private final SamModel model;
+
+    public SamPredictor(SamModel model) {
+        this.model = model;
+    }
+
+    public SamModel model() {
+        return model;
+    }
+
+    /** Encodes an image; the result owns native memory until closed. */
+    public ImageEmbedding encode(Rgb8Image image) {
+        int w = image.width();
+        int h = image.height();
+        if (w < MIN_SIDE || h < MIN_SIDE) {
+            throw new IllegalArgumentException("image is too small (" + w + " x " + h + " pixels): SAM needs at least "
+                    + MIN_SIDE + " x " + MIN_SIDE);
+        }
+        SamConfig config = model.config();
+        int size = config.imageSize();
+        int[] target = ResizeLongestSide.targetSize(h, w, size);
+        if (target[0] < 1 || target[1] < 1) {
+            throw new IllegalArgumentException("image of " + w + " x " + h + " pixels is too elongated to resize to "
+                    + size + " pixels on its longest side");
+        }
+        long start = System.nanoTime();
+        float[] input = preprocess(ResizeLongestSide.apply(image, size), size, config);
+        NDManager owner = model.manager().newSubManager();
+        try (NDScope scope = new NDScope()) {
+            NDArray x = owner.create(input, new Shape(1, 3, size, size));
+            NDArray features = model.imageEncoder().forward(x);
+            NDScope.unregister(features);
+            features.attach(owner);
+            double ms = (System.nanoTime() - start) / 1e6;
+            return new ImageEmbedding(owner, features, w, h, target[1], target[0], ms);
+        } catch (RuntimeException e) {
+            owner.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Normalized (pixel - mean) / std in float32 exactly as the reference, as CHW planes, padded with zeros to
+     * the square encoder input at the bottom and right.
+     */
+    static float[] preprocess(Rgb8Image resized, int size, SamConfig config) {
+        float[] out = new float[3 * size * size];
+        byte[] rgb = resized.rgb();
+        int w = resized.width();
+        int h = resized.height();
+        for (int c = 0; c < 3; c++) {
+            float mean = config.pixelMean()[c];
+            float std = config.pixelStd()[c];
+            int plane = c * size * size;
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    out[plane + y * size + x] = ((float) (rgb[(y * w + x) * 3 + c] & 0xff) - mean) / std;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Predicts masks for one object's prompts. */
+    public Prediction predict(ImageEmbedding embedding, Prompt prompt, boolean multimask) {
+        if (prompt.isEmpty()) {
+            throw new IllegalArgumentException("empty prompt: give at least one point, a box or a mask");
+        }
+        return decode(embedding, prompt, multimask);
+    }
+
+    /**
+     * The prompt-free path (no points, box or mask), used by models fine-tuned for automatic segmentation.
+     */
+    public Prediction predictWithoutPrompt(ImageEmbedding embedding, boolean multimask) {
+        return decode(embedding, new Prompt(null, null, null), multimask);
+    }
+
+    private Prediction decode(ImageEmbedding embedding, Prompt prompt, boolean multimask) {
+        validate(embedding, prompt);
+        long start = System.nanoTime();
+        int size = model.config().imageSize();
+        int lowSize = model.promptEncoder().maskInputSize();
+        int ow = embedding.originalWidth();
+        int oh = embedding.originalHeight();
+        try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
+            NDArray points = null;
+            NDArray labels = null;
+            int n = prompt.points().size();
+            if (n > 0) {
+                float[] xy = new float[2 * n];
+                float[] l = new float[n];
+                for (int i = 0; i < n; i++) {
+                    Prompt.Point p = prompt.points().get(i);
+                    float[] t = ResizeLongestSide.applyCoords(p.x(), p.y(), oh, ow, size);
+                    xy[2 * i] = t[0];
+                    xy[2 * i + 1] = t[1];
+                    l[i] = p.label();
+                }
+                points = m.create(xy, new Shape(1, n, 2));
+                labels = m.create(l, new Shape(1, n));
+            }
+            NDArray box = null;
+            if (prompt.box() != null) {
+                Prompt.Box b = prompt.box();
+                float[] p0 = ResizeLongestSide.applyCoords(b.x0(), b.y0(), oh, ow, size);
+                float[] p1 = ResizeLongestSide.applyCoords(b.x1(), b.y1(), oh, ow, size);
+                box = m.create(new float[] {p0[0], p0[1], p1[0], p1[1]}, new Shape(1, 4));
+            }
+            NDArray mask = prompt.maskInput() == null ? null
+                    : m.create(prompt.maskInput(), new Shape(1, 1, lowSize, lowSize));
+            NDList embeddings = model.promptEncoder().forward(points, labels, box, mask, m);
+            NDArray pe = model.promptEncoder().densePositionalEncoding(m);
+            NDList out = model.maskDecoder().forward(embedding.features(), pe, embeddings.get(0), embeddings.get(1),
+                    multimask, null);
+            NDArray low = out.get(0);
+            int count = (int) low.getShape().get(1);
+            NDArray full = postprocess(low, embedding.inputHeight(), embedding.inputWidth(), oh, ow, size);
+            float[] iou = out.get(1).toFloatArray();
+            float[] lowFlat = low.toFloatArray();
+            float[] fullFlat = full.toFloatArray();
+            float[][] lowRes = new float[count][];
+            float[][] logits = new float[count][];
+            int lowArea = lowSize * lowSize;
+            int area = ow * oh;
+            for (int i = 0; i < count; i++) {
+                lowRes[i] = java.util.Arrays.copyOfRange(lowFlat, i * lowArea, (i + 1) * lowArea);
+                logits[i] = java.util.Arrays.copyOfRange(fullFlat, i * area, (i + 1) * area);
+            }
+            return new Prediction(ow, oh, lowSize, iou, logits, lowRes, (System.nanoTime() - start) / 1e6);
+        }
+    }
+
+    /**
+     * Upscales low-resolution logits to the padded encoder input, removes the padding, and resizes to the original
+     * image size (bilinear, PyTorch's default semantics).
+     */
+    static NDArray postprocess(NDArray lowRes, int inputH, int inputW, int origH, int origW, int size) {
+        NDArray padded = Ops.resizeBilinear(lowRes, size, size);
+        NDArray cropped = padded.get(new NDIndex(":, :, :{}, :{}", inputH, inputW));
+        return Ops.resizeBilinear(cropped, origH, origW);
+    }
+
+    private void validate(ImageEmbedding embedding, Prompt prompt) {
+        int low = model.promptEncoder().maskInputSize();
+        if (prompt.maskInput() != null && prompt.maskInput().length != low * low) {
+            throw new IllegalArgumentException("mask prompt has " + prompt.maskInput().length + " values but this model expects "
+                    + low + " x " + low + " low-resolution logits");
+        }
+        int w = embedding.originalWidth();
+        int h = embedding.originalHeight();
+        for (Prompt.Point p : prompt.points()) {
+            if (p.x() < 0 || p.y() < 0 || p.x() > w || p.y() > h) {
+                throw new IllegalArgumentException(String.format("point (%s, %s) lies outside the %d x %d image",
+                        Prompt.fmt(p.x()), Prompt.fmt(p.y()), w, h));
+            }
+        }
+        Prompt.Box b = prompt.box();
+        if (b != null && (b.x1() < 0 || b.y1() < 0 || b.x0() > w || b.y0() > h)) {
+            throw new IllegalArgumentException(String.format("box (%s, %s, %s, %s) lies outside the %d x %d image",
+                    Prompt.fmt(b.x0()), Prompt.fmt(b.y0()), Prompt.fmt(b.x1()), Prompt.fmt(b.y1()), w, h));
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package io.github.samfiji.io;
+
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * Writes user-facing output files atomically: the content goes to a temporary file in the same folder, which
+ * replaces the target only when complete, so a failure never leaves a half-written file or destroys an old one.
+ * Existing files are never replaced unless the caller says so.
+ */
+public final class OutputFiles {
+
+    /** Writes content to the given (temporary) path. */
+    @FunctionalInterface
+    public interface Writer {
+        void write(Path temporary) throws IOException;
+    }
+
+    private OutputFiles() {
+    }
+
+    public static void write(Path target, boolean overwrite, Writer writer) throws IOException {
+        Path absolute = target.toAbsolutePath();
+        if (!overwrite && Files.exists(absolute)) {
+            throw new FileAlreadyExistsException(absolute.toString(), null,
+                    "exists already; choose another output name or allow overwriting");
+        }
+        Path dir = absolute.getParent();
+        Files.createDirectories(dir);
+        Path temp = Files.createTempFile(dir, "." + absolute.getFileName(), ".partial");
+        try {
+            writer.write(temp);
+            try {
+                Files.move(temp, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temp, absolute, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+
+    public static void writeString(Path target, boolean overwrite, String content) throws IOException {
+        write(target, overwrite, t -> Files.writeString(t, content));
+    }
+
+    /** Fails, naming the first one, if any of the targets exists. */
+    public static void requireAbsent(Path... targets) throws FileAlreadyExistsException {
+        for (Path t : targets) {
+            if (Files.exists(t)) {
+                throw new FileAlreadyExistsException(t.toAbsolutePath().toString(), null,
+                        "exists already; choose another output name or allow overwriting");
+            }
+        }
+    }
+}
