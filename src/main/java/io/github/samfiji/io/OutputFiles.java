@@ -31,7 +31,9 @@ public final class OutputFiles {
         }
         Path dir = absolute.getParent();
         Files.createDirectories(dir);
-        Path temp = Files.createTempFile(dir, "." + absolute.getFileName(), ".partial");
+        // Created like any new file (the user's umask applies), unlike createTempFile's owner-only permissions.
+        Path temp = Files.createFile(dir.resolve("." + absolute.getFileName() + "." + Long.toHexString(System.nanoTime())
+                + ".partial"));
         try {
             writer.write(temp);
             try {

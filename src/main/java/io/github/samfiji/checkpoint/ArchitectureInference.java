@@ -1,0 +1,155 @@
+package io.github.samfiji.checkpoint;
+
+import io.github.samfiji.model.SamConfig;
+import io.github.samfiji.model.SamConfig.DecoderConfig;
+import io.github.samfiji.model.SamConfig.EncoderConfig;
+import io.github.samfiji.model.SamConfig.TinyVitConfig;
+import io.github.samfiji.model.SamConfig.VitConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Works out a checkpoint's architecture from its tensor shapes. Shapes determine almost everything: widths,
+ * depths, head counts (from relative-position tables or attention-bias tables), window sizes, which ViT blocks are
+ * global, the ViT input size (from the position embedding). What they cannot tell is reported in
+ * {@link Result#assumptions()} and taken from the published models: the decoder's head count (8) and TinyViT's
+ * input size (1024). A JSON sidecar overrides both.
+ */
+public final class ArchitectureInference {
+
+    private static final String ENC = "image_encoder.";
+    private static final String DEC = "mask_decoder.";
+
+    public record Result(SamConfig config, List<String> assumptions) {
+    }
+
+    private ArchitectureInference() {
+    }
+
+    public static Result infer(Map<String, long[]> shapes) throws CheckpointException {
+        List<String> assumptions = new ArrayList<>();
+        EncoderConfig encoder;
+        if (shapes.containsKey(ENC + "patch_embed.proj.weight")) {
+            encoder = inferVit(shapes);
+        } else if (shapes.containsKey(ENC + "patch_embed.seq.0.c.weight")) {
+            encoder = inferTinyVit(shapes);
+            assumptions.add("TinyViT input size 1024 (shapes do not determine it)");
+        } else {
+            throw new CheckpointException("the checkpoint has no SAM image encoder (no tensor "
+                    + "'image_encoder.patch_embed.*'): it is not a SAM, MobileSAM or MedSAM model");
+        }
+        long[] notAPoint = require(shapes, "prompt_encoder.not_a_point_embed.weight");
+        int dim = (int) notAPoint[1];
+        int maskInChans = (int) require(shapes, "prompt_encoder.mask_downscaling.3.weight")[0];
+        int maskTokens = (int) require(shapes, DEC + "mask_tokens.weight")[0];
+        int depth = count(shapes, DEC + "transformer.layers.");
+        int mlpDim = (int) require(shapes, DEC + "transformer.layers.0.mlp.lin1.weight")[0];
+        int internal = (int) require(shapes, DEC + "transformer.layers.0.cross_attn_token_to_image.q_proj.weight")[0];
+        int iouDepth = count(shapes, DEC + "iou_prediction_head.layers.");
+        int iouHidden = (int) require(shapes, DEC + "iou_prediction_head.layers.0.weight")[0];
+        assumptions.add("mask decoder attention heads 8 (shapes do not determine it)");
+        DecoderConfig decoder = new DecoderConfig(dim, maskInChans, maskTokens - 1, depth, mlpDim, 8, dim / internal,
+                iouDepth, iouHidden);
+        return new Result(new SamConfig(encoder, decoder), assumptions);
+    }
+
+    private static VitConfig inferVit(Map<String, long[]> s) throws CheckpointException {
+        long[] proj = require(s, ENC + "patch_embed.proj.weight");
+        int embed = (int) proj[0];
+        int inChans = (int) proj[1];
+        int patch = (int) proj[2];
+        int depth = count(s, ENC + "blocks.");
+        long[] pos = s.get(ENC + "pos_embed");
+        boolean relPos = s.containsKey(ENC + "blocks.0.attn.rel_pos_h");
+        if (pos == null) {
+            throw new CheckpointException("ViT checkpoint without position embedding: its input size cannot be "
+                    + "inferred; give a JSON configuration");
+        }
+        int grid = (int) pos[1];
+        int heads;
+        int window = 0;
+        List<Integer> global = new ArrayList<>();
+        if (relPos) {
+            long[] rel = s.get(ENC + "blocks.0.attn.rel_pos_h");
+            heads = (int) (embed / rel[1]);
+            for (int i = 0; i < depth; i++) {
+                int size = (int) ((require(s, ENC + "blocks." + i + ".attn.rel_pos_h")[0] + 1) / 2);
+                if (size == grid) {
+                    global.add(i);
+                } else if (window == 0 || window == size) {
+                    window = size;
+                } else {
+                    throw new CheckpointException("ViT blocks use different window sizes (" + window + " and " + size
+                            + "), which SAM's architecture does not allow");
+                }
+            }
+        } else {
+            throw new CheckpointException("ViT checkpoint without relative position tables: the head count cannot "
+                    + "be inferred; give a JSON configuration");
+        }
+        int mlpHidden = (int) require(s, ENC + "blocks.0.mlp.lin1.weight")[0];
+        boolean qkvBias = s.containsKey(ENC + "blocks.0.attn.qkv.bias");
+        int outChans = (int) require(s, ENC + "neck.0.weight")[0];
+        return new VitConfig(grid * patch, patch, inChans, embed, depth, heads, (double) mlpHidden / embed, outChans,
+                qkvBias, true, true, window == 0 ? 14 : window, global.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    private static TinyVitConfig inferTinyVit(Map<String, long[]> s) throws CheckpointException {
+        int stages = count(s, ENC + "layers.");
+        int[] dims = new int[stages];
+        int[] depths = new int[stages];
+        int[] heads = new int[stages];
+        int[] windows = new int[stages];
+        double mlpRatio = 4;
+        long[] conv1 = require(s, ENC + "layers.0.blocks.0.conv1.c.weight");
+        dims[0] = (int) conv1[1];
+        double expand = (double) conv1[0] / conv1[1];
+        depths[0] = count(s, ENC + "layers.0.blocks.");
+        int localConv = 3;
+        for (int i = 1; i < stages; i++) {
+            String b = ENC + "layers." + i + ".blocks.";
+            depths[i] = count(s, b);
+            dims[i] = (int) require(s, b + "0.attn.norm.weight")[0];
+            long[] bias = require(s, b + "0.attn.attention_biases");
+            heads[i] = (int) bias[0];
+            windows[i] = (int) Math.round(Math.sqrt(bias[1]));
+            if ((long) windows[i] * windows[i] != bias[1]) {
+                throw new CheckpointException("TinyViT attention bias table of " + bias[1] + " entries is not a square window");
+            }
+            mlpRatio = (double) require(s, b + "0.mlp.fc1.weight")[0] / dims[i];
+            localConv = (int) require(s, b + "0.local_conv.c.weight")[2];
+        }
+        // Stage 0 has no attention; the reference still lists a head count and window for it.
+        heads[0] = heads.length > 1 ? Math.max(1, heads[1] / 2) : 1;
+        windows[0] = windows.length > 1 ? windows[1] : 7;
+        long[] head = s.get(ENC + "head.weight");
+        int outChans = (int) require(s, ENC + "neck.0.weight")[0];
+        return new TinyVitConfig(1024, (int) require(s, ENC + "patch_embed.seq.0.c.weight")[1],
+                head == null ? 0 : (int) head[0], dims, depths, heads, windows, mlpRatio, expand, localConv, outChans);
+    }
+
+    private static long[] require(Map<String, long[]> s, String key) throws CheckpointException {
+        long[] shape = s.get(key);
+        if (shape == null) {
+            throw new CheckpointException("the checkpoint lacks tensor '" + key + "', which every SAM-family model has");
+        }
+        return shape;
+    }
+
+    /** Number of consecutive indices under {@code prefix} ("prefix.0.", "prefix.1.", ...). */
+    private static int count(Map<String, long[]> s, String prefix) {
+        Pattern p = Pattern.compile(Pattern.quote(prefix) + "(\\d+)\\.");
+        TreeSet<Integer> seen = new TreeSet<>();
+        for (String k : s.keySet()) {
+            Matcher m = p.matcher(k);
+            if (m.lookingAt()) {
+                seen.add(Integer.parseInt(m.group(1)));
+            }
+        }
+        return seen.isEmpty() ? 0 : seen.last() + 1;
+    }
+}

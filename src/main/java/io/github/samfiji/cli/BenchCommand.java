@@ -1,0 +1,223 @@
+package io.github.samfiji.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.github.samfiji.checkpoint.ModelLoader;
+import io.github.samfiji.image.Rgb8Image;
+import io.github.samfiji.inference.ImageEmbedding;
+import io.github.samfiji.inference.Prompt;
+import io.github.samfiji.inference.SamPredictor;
+import io.github.samfiji.model.Presets;
+import io.github.samfiji.model.SamModel;
+import io.github.samfiji.model.TorchRuntime;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code bench}: encoder time, decoder time per prompt and memory for a preset with random weights at its real
+ * input size, or for a checkpoint. Medians after warm-up. A 2048^3 matMul timed in the same run is the reference
+ * that makes figures comparable across machines.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Time the encoder and decoder and measure memory (median of N runs after warm-up).")
+public final class BenchCommand implements Callable<Integer> {
+
+    static final class ModelChoice {
+        @Option(names = "--preset", description = "vit_b, vit_l, vit_h or vit_t with random weights")
+        String preset;
+
+        @Option(names = "--checkpoint", description = "a model file")
+        Path checkpoint;
+    }
+
+    @ArgGroup(multiplicity = "1")
+    ModelChoice model;
+
+    @Option(names = "--config", description = "JSON configuration for --checkpoint")
+    Path config;
+
+    @Option(names = "--runs", defaultValue = "5", description = "timed encoder runs (default ${DEFAULT-VALUE})")
+    int runs;
+
+    @Option(names = "--warmup", defaultValue = "1", description = "untimed runs first (default ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--prompts", defaultValue = "50", description = "timed prompts (default ${DEFAULT-VALUE})")
+    int prompts;
+
+    @Option(names = "--image-size", description = "side of the random test image (default: the encoder input size)")
+    Integer imageSize;
+
+    @Option(names = "--soak-encodes", defaultValue = "0", description = "extra encodes to show memory stays flat")
+    int soakEncodes;
+
+    @Option(names = "--soak-prompts", defaultValue = "0", description = "extra prompts to show memory stays flat")
+    int soakPrompts;
+
+    @Override
+    public Integer call() throws Exception {
+        long start = System.nanoTime();
+        SamModel sam;
+        String name;
+        if (model.preset != null) {
+            sam = new SamModel(Presets.get(model.preset));
+            sam.initializeRandom(42);
+            name = model.preset + " (random weights)";
+        } else {
+            sam = ModelLoader.load(model.checkpoint, config);
+            name = model.checkpoint.getFileName().toString();
+        }
+        try (SamModel m = sam) {
+            double loadMs = ms(start);
+            int side = imageSize != null ? imageSize : m.config().imageSize();
+            Rgb8Image image = randomImage(side, side, 7);
+            double matmulMs = referenceMatMulMillis();
+            SamPredictor predictor = new SamPredictor(m);
+            List<Double> encodes = new ArrayList<>();
+            ImageEmbedding embedding = null;
+            for (int i = 0; i < warmup + runs; i++) {
+                if (embedding != null) {
+                    embedding.close();
+                }
+                long t = System.nanoTime();
+                embedding = predictor.encode(image);
+                if (i >= warmup) {
+                    encodes.add(ms(t));
+                }
+                progress("encode", i + 1, warmup + runs);
+            }
+            Random random = new Random(1);
+            List<Double> decodes = new ArrayList<>();
+            for (int i = 0; i < prompts + 2; i++) {
+                Prompt p = randomPrompt(random, side);
+                long t = System.nanoTime();
+                predictor.predict(embedding, p, true);
+                if (i >= 2) {
+                    decodes.add(ms(t));
+                }
+            }
+            long rssAfterTiming = Memory.rssKb();
+            int arraysBefore = m.manager().getManagedArrays().size();
+            for (int i = 0; i < soakPrompts; i++) {
+                predictor.predict(embedding, randomPrompt(random, side), true);
+                if ((i + 1) % 100 == 0) {
+                    progress("soak prompts", i + 1, soakPrompts);
+                }
+            }
+            long rssAfterPrompts = Memory.rssKb();
+            for (int i = 0; i < soakEncodes; i++) {
+                embedding.close();
+                embedding = predictor.encode(image);
+                progress("soak encodes", i + 1, soakEncodes);
+            }
+            long rssAfterEncodes = Memory.rssKb();
+            int arraysAfter = m.manager().getManagedArrays().size();
+            embedding.close();
+            double enc = median(encodes);
+            double dec = median(decodes);
+            System.err.println();
+            System.out.printf("model                      %s%n", name);
+            System.out.printf("parameters                 %,d%n", m.parameterCount());
+            System.out.printf("image                      %d x %d (encoder input %d)%n", side, side, m.config().imageSize());
+            System.out.printf("threads                    %s%n", System.getProperty("ai.djl.pytorch.num_threads"));
+            System.out.printf("model load ms              %.0f%n", loadMs);
+            System.out.printf("reference matMul 2048^3 ms %.1f%n", matmulMs);
+            System.out.printf("encoder ms (median of %d)   %.1f   = %.1f x reference%n", runs, enc, enc / matmulMs);
+            System.out.printf("decoder ms/prompt (median of %d) %.2f   = %.3f x reference%n", prompts, dec, dec / matmulMs);
+            System.out.printf("peak RSS MB                %s%n", Memory.mb(Memory.peakRssKb()));
+            System.out.printf("RSS MB after timing        %s%n", Memory.mb(rssAfterTiming));
+            if (soakPrompts > 0 || soakEncodes > 0) {
+                System.out.printf("RSS MB after %d prompts    %s%n", soakPrompts, Memory.mb(rssAfterPrompts));
+                System.out.printf("RSS MB after %d encodes     %s%n", soakEncodes, Memory.mb(rssAfterEncodes));
+                System.out.printf("live native arrays         %d before soak, %d after%n", arraysBefore, arraysAfter);
+            }
+        }
+        return 0;
+    }
+
+    private static Prompt randomPrompt(Random random, int side) {
+        double x = random.nextDouble() * (side - 1);
+        double y = random.nextDouble() * (side - 1);
+        double w = 10 + random.nextDouble() * side / 4;
+        return Prompt.builder().point(x, y, 1)
+                .box(Math.max(0, x - w), Math.max(0, y - w), Math.min(side, x + w), Math.min(side, y + w)).build();
+    }
+
+    static Rgb8Image randomImage(int width, int height, long seed) {
+        byte[] rgb = new byte[width * height * 3];
+        new Random(seed).nextBytes(rgb);
+        return new Rgb8Image(width, height, rgb);
+    }
+
+    /** Median time of a 2048 x 2048 by 2048 x 2048 float matMul on the same engine and threads. */
+    private static double referenceMatMulMillis() {
+        try (NDManager m = TorchRuntime.newManager()) {
+            NDArray a = m.randomNormal(new Shape(2048, 2048));
+            NDArray b = m.randomNormal(new Shape(2048, 2048));
+            List<Double> times = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                long t = System.nanoTime();
+                a.matMul(b).close();
+                if (i > 0) {
+                    times.add(ms(t));
+                }
+            }
+            return median(times);
+        }
+    }
+
+    private static void progress(String what, int done, int total) {
+        System.err.printf("\r%s %d/%d", what, done, total);
+    }
+
+    static double median(List<Double> values) {
+        double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    private static double ms(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1e6;
+    }
+
+    /** Resident memory of this process from /proc (Linux); -1 elsewhere. */
+    static final class Memory {
+        static long rssKb() {
+            return field("VmRSS:");
+        }
+
+        static long peakRssKb() {
+            return field("VmHWM:");
+        }
+
+        private static long field(String key) {
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                    if (line.startsWith(key)) {
+                        return Long.parseLong(line.substring(key.length()).trim().split("\\s+")[0]);
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                return -1;
+            }
+            return -1;
+        }
+
+        static String mb(long kb) {
+            return kb < 0 ? "n/a" : String.format("%.0f", kb / 1024.0);
+        }
+    }
+
+}

@@ -1,0 +1,27 @@
+package io.github.samfiji.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The headless entry point: {@code bin/sam-fiji <subcommand> ...}. */
+@Command(name = "sam-fiji", mixinStandardHelpOptions = true, version = "sam-fiji 0.1.0",
+        description = "Segment Anything (SAM, MobileSAM, MedSAM) in Java, headless.",
+        subcommands = {SegmentCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class SamFijiCli {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    public static int run(String... args) {
+        CommandLine cli = new CommandLine(new SamFijiCli());
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            commandLine.getErr().println("sam-fiji " + commandLine.getCommandName() + ": " + Errors.describe(e));
+            if (System.getenv("SAMFIJI_DEBUG") != null) {
+                e.printStackTrace(commandLine.getErr());
+            }
+            return 1;
+        });
+        return cli.execute(args);
+    }
+}

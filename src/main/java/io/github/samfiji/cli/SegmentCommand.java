@@ -1,0 +1,223 @@
+package io.github.samfiji.cli;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import ij.ImagePlus;
+import ij.ImageStack;
+import ij.process.ByteProcessor;
+import ij.process.FloatProcessor;
+import io.github.samfiji.checkpoint.ModelLoader;
+import io.github.samfiji.ij.ImageFiles;
+import io.github.samfiji.ij.ImageWrapping;
+import io.github.samfiji.image.ImageConversion;
+import io.github.samfiji.image.Rgb8Image;
+import io.github.samfiji.inference.ImageEmbedding;
+import io.github.samfiji.inference.Prediction;
+import io.github.samfiji.inference.Prompt;
+import io.github.samfiji.inference.SamPredictor;
+import io.github.samfiji.io.OutputFiles;
+import io.github.samfiji.model.SamModel;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code segment}: one object from point/box/mask prompts; writes masks, logits, low-res logits and a JSON. */
+@Command(name = "segment", mixinStandardHelpOptions = true,
+        description = {"Segment one object of an image from prompts.",
+            "Coordinates are pixels of the original image, x right, y down. Writes PREFIX.masks.tif (8-bit, one slice "
+                + "per candidate, 255 = object), PREFIX.logits.tif, PREFIX.lowres.tif (usable as --mask-input) and "
+                + "PREFIX.json."})
+public final class SegmentCommand implements Callable<Integer> {
+
+    @Option(names = "--checkpoint", required = true, description = "model file (.pth or .safetensors)")
+    Path checkpoint;
+
+    @Option(names = "--config", description = "JSON model configuration (fields override what the checkpoint shapes imply)")
+    Path config;
+
+    @Option(names = "--image", required = true, description = "image file (TIFF, PNG, JPEG, DICOM, ...)")
+    Path image;
+
+    @Option(names = "--slice", defaultValue = "1", description = "1-based stack slice to segment (default ${DEFAULT-VALUE})")
+    int slice;
+
+    @Option(names = "--point", paramLabel = "x,y[,label]",
+            description = "a point; label 1 = object (default), 0 = background; repeat for several")
+    List<String> points = new ArrayList<>();
+
+    @Option(names = "--box", paramLabel = "x0,y0,x1,y1", description = "a box around the object")
+    String box;
+
+    @Option(names = "--mask-input", paramLabel = "LOWRES.tif[:N]",
+            description = "low-resolution logits of a previous call (its PREFIX.lowres.tif); slice N, default its chosen candidate")
+    String maskInput;
+
+    @Option(names = "--multimask", description = "return 3 candidate masks instead of 1")
+    boolean multimask;
+
+    @Option(names = "--out", required = true, paramLabel = "PREFIX", description = "output path prefix")
+    Path out;
+
+    @Option(names = "--overwrite", description = "replace existing output files")
+    boolean overwrite;
+
+    @Override
+    public Integer call() throws Exception {
+        Path masksFile = sibling(".masks.tif");
+        Path logitsFile = sibling(".logits.tif");
+        Path lowresFile = sibling(".lowres.tif");
+        Path jsonFile = sibling(".json");
+        if (!overwrite) {
+            OutputFiles.requireAbsent(masksFile, logitsFile, lowresFile, jsonFile);
+        }
+        Prompt.Builder prompt = Prompt.builder();
+        for (String p : points) {
+            double[] v = numbers(p, "--point", 2, 3);
+            prompt.point(v[0], v[1], v.length == 3 ? label(v[2]) : 1);
+        }
+        if (box != null) {
+            double[] v = numbers(box, "--box", 4, 4);
+            prompt.box(v[0], v[1], v[2], v[3]);
+        }
+        ImagePlus imp = ImageFiles.open(image);
+        Rgb8Image rgb = ImageConversion.toRgb8(ImageWrapping.wrapPlane(imp, slice));
+        long start = System.nanoTime();
+        try (SamModel model = ModelLoader.load(checkpoint, config)) {
+            double loadMs = (System.nanoTime() - start) / 1e6;
+            if (maskInput != null) {
+                prompt.maskInput(readMaskInput(maskInput, model.promptEncoder().maskInputSize()));
+            }
+            Prompt built = prompt.build();
+            if (built.isEmpty()) {
+                throw new IllegalArgumentException("no prompt given: add --point x,y[,label], --box x0,y0,x1,y1 or --mask-input");
+            }
+            SamPredictor predictor = new SamPredictor(model);
+            try (ImageEmbedding embedding = predictor.encode(rgb)) {
+                Prediction prediction = predictor.predict(embedding, built, multimask);
+                write(prediction, masksFile, logitsFile, lowresFile);
+                JsonObject json = describe(prediction, loadMs, embedding.encodeMillis());
+                OutputFiles.writeString(jsonFile, overwrite, new GsonBuilder().setPrettyPrinting().create().toJson(json));
+                System.out.printf("%s: %d candidate(s), chosen %d (predicted IoU %.3f); wrote %s.*%n", image.getFileName(),
+                        prediction.count(), prediction.best() + 1, prediction.iou()[prediction.best()], out);
+            }
+        }
+        return 0;
+    }
+
+    private Path sibling(String suffix) {
+        return out.resolveSibling(out.getFileName() + suffix);
+    }
+
+    private void write(Prediction p, Path masksFile, Path logitsFile, Path lowresFile) throws IOException {
+        int w = p.width();
+        int h = p.height();
+        ImageStack masks = new ImageStack(w, h);
+        List<float[]> logits = new ArrayList<>();
+        List<float[]> low = new ArrayList<>();
+        List<String> labels = new ArrayList<>();
+        for (int i = 0; i < p.count(); i++) {
+            boolean[] m = p.mask(i);
+            byte[] pixels = new byte[m.length];
+            for (int k = 0; k < m.length; k++) {
+                pixels[k] = m[k] ? (byte) 255 : 0;
+            }
+            String label = String.format("candidate %d, predicted IoU %.4f", i + 1, p.iou()[i]);
+            masks.addSlice(label, new ByteProcessor(w, h, pixels));
+            logits.add(p.logits()[i]);
+            low.add(p.lowRes()[i]);
+            labels.add(label);
+        }
+        ImageFiles.saveTiff(new ImagePlus(out.getFileName() + " masks", masks), masksFile, overwrite);
+        ImageFiles.saveTiff(ImageFiles.floatStack("logits", w, h, logits, labels), logitsFile, overwrite);
+        ImagePlus lowres = ImageFiles.floatStack("low-res logits", p.lowResSize(), p.lowResSize(), low, labels);
+        lowres.setProperty("Info", "sam.chosen=" + (p.best() + 1) + "\n");
+        ImageFiles.saveTiff(lowres, lowresFile, overwrite);
+    }
+
+    private JsonObject describe(Prediction p, double loadMs, double encodeMs) {
+        JsonObject json = new JsonObject();
+        json.addProperty("image", image.toString());
+        json.addProperty("slice", slice);
+        json.addProperty("checkpoint", checkpoint.toString());
+        json.addProperty("width", p.width());
+        json.addProperty("height", p.height());
+        json.addProperty("multimask", multimask);
+        JsonArray iou = new JsonArray();
+        for (float v : p.iou()) {
+            iou.add(v);
+        }
+        json.add("predicted_iou", iou);
+        json.addProperty("chosen", p.best() + 1);
+        json.addProperty("chosen_note", "1-based slice of the output stacks with the highest predicted IoU");
+        JsonObject timings = new JsonObject();
+        timings.addProperty("model_load_ms", loadMs);
+        timings.addProperty("encode_ms", encodeMs);
+        timings.addProperty("decode_ms", p.decodeMillis());
+        json.add("timings", timings);
+        return json;
+    }
+
+    private static float[] readMaskInput(String spec, int size) throws IOException {
+        int colon = spec.lastIndexOf(':');
+        String file = spec;
+        Integer slice = null;
+        if (colon > 1 && spec.substring(colon + 1).matches("\\d+")) {
+            file = spec.substring(0, colon);
+            slice = Integer.parseInt(spec.substring(colon + 1));
+        }
+        ImagePlus imp = ImageFiles.open(Path.of(file));
+        if (imp.getWidth() != size || imp.getHeight() != size) {
+            throw new IllegalArgumentException("--mask-input " + file + " is " + imp.getWidth() + " x " + imp.getHeight()
+                    + " but this model takes " + size + " x " + size + " low-resolution logits (a PREFIX.lowres.tif)");
+        }
+        if (slice == null) {
+            slice = chosenSlice(imp);
+        }
+        if (slice < 1 || slice > imp.getStackSize()) {
+            throw new IllegalArgumentException("--mask-input slice " + slice + " does not exist in " + file);
+        }
+        Object pixels = imp.getStack().getProcessor(slice).convertToFloatProcessor().getPixels();
+        return ((float[]) pixels).clone();
+    }
+
+    private static int chosenSlice(ImagePlus imp) {
+        Object info = imp.getProperty("Info");
+        if (info != null) {
+            for (String line : info.toString().split("\n")) {
+                if (line.startsWith("sam.chosen=")) {
+                    return Integer.parseInt(line.substring("sam.chosen=".length()).trim());
+                }
+            }
+        }
+        return 1;
+    }
+
+    static double[] numbers(String text, String option, int min, int max) {
+        String[] parts = text.split(",");
+        if (parts.length < min || parts.length > max) {
+            throw new IllegalArgumentException(option + " '" + text + "' needs " + (min == max ? min : min + " or " + max)
+                    + " comma-separated numbers");
+        }
+        double[] v = new double[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                v[i] = Double.parseDouble(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(option + " '" + text + "': '" + parts[i] + "' is not a number");
+            }
+        }
+        return v;
+    }
+
+    private static int label(double v) {
+        if (v != 0 && v != 1) {
+            throw new IllegalArgumentException("point label must be 1 (object) or 0 (background), got " + v);
+        }
+        return (int) v;
+    }
+}
