@@ -111,14 +111,14 @@ public final class BenchCommand implements Callable<Integer> {
             for (int i = 0; i < soakPrompts; i++) {
                 predictor.predict(embedding, randomPrompt(random, side), true);
                 if ((i + 1) % 100 == 0) {
-                    progress("soak prompts", i + 1, soakPrompts);
+                    progress("soak prompts (RSS " + Memory.mb(Memory.rssKb()) + " MB)", i + 1, soakPrompts);
                 }
             }
             long rssAfterPrompts = Memory.rssKb();
             for (int i = 0; i < soakEncodes; i++) {
                 embedding.close();
                 embedding = predictor.encode(image);
-                progress("soak encodes", i + 1, soakEncodes);
+                progress("soak encodes (RSS " + Memory.mb(Memory.rssKb()) + " MB)", i + 1, soakEncodes);
             }
             long rssAfterEncodes = Memory.rssKb();
             int arraysAfter = m.manager().getManagedArrays().size();
@@ -177,7 +177,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private static void progress(String what, int done, int total) {
-        System.err.printf("\r%s %d/%d", what, done, total);
+        System.err.printf("%s %d/%d%n", what, done, total);
     }
 
     static double median(List<Double> values) {

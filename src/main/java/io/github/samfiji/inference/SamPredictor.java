@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.github.samfiji.image.ResizeLongestSide;
 import io.github.samfiji.image.Rgb8Image;
@@ -160,8 +159,7 @@ public final class SamPredictor {
      * image size (bilinear, PyTorch's default semantics).
      */
     static NDArray postprocess(NDArray lowRes, int inputH, int inputW, int origH, int origW, int size) {
-        NDArray padded = Ops.resizeBilinear(lowRes, size, size);
-        NDArray cropped = padded.get(new NDIndex(":, :, :{}, :{}", inputH, inputW));
+        NDArray cropped = Ops.resizeBilinearCropped(lowRes, size, size, inputH, inputW);
         return Ops.resizeBilinear(cropped, origH, origW);
     }
 

@@ -103,18 +103,36 @@ public final class Ops {
 
     /** Bilinear resize (PyTorch default semantics) of the last two axes of x to (outH, outW). */
     public static NDArray resizeBilinear(NDArray x, int outH, int outW) {
+        return resizeBilinearCropped(x, outH, outW, outH, outW);
+    }
+
+    /**
+     * Bilinear resize of the last two axes to (outH, outW), keeping only the top-left (keepH, keepW) of the result.
+     * Only the kept rows of the interpolation matrices are applied, which gives exactly the cropped result for less
+     * work; a resize to the same size is the identity and is skipped.
+     */
+    public static NDArray resizeBilinearCropped(NDArray x, int outH, int outW, int keepH, int keepW) {
         Shape s = x.getShape();
         int d = s.dimension();
         int h = (int) s.get(d - 2);
         int w = (int) s.get(d - 1);
+        long[] dims = s.getShape().clone();
+        dims[d - 2] = keepH;
+        dims[d - 1] = keepW;
+        if (h == outH && w == outW) {
+            return keepH == h && keepW == w ? x : x.get(cropIndex(d, keepH, keepW));
+        }
         NDManager m = x.getManager();
-        NDArray ry = m.create(linearResizeMatrix(h, outH), new Shape(outH, h));
-        NDArray rxT = m.create(linearResizeMatrix(w, outW), new Shape(outW, w)).transpose();
+        float[] rows = java.util.Arrays.copyOf(linearResizeMatrix(h, outH), keepH * h);
+        float[] cols = java.util.Arrays.copyOf(linearResizeMatrix(w, outW), keepW * w);
+        NDArray ry = m.create(rows, new Shape(keepH, h));
+        NDArray rxT = m.create(cols, new Shape(keepW, w)).transpose();
         NDArray flat = x.reshape(-1, h, w);
         NDArray out = ry.expandDims(0).matMul(flat).matMul(rxT.expandDims(0));
-        long[] dims = s.getShape().clone();
-        dims[d - 2] = outH;
-        dims[d - 1] = outW;
         return out.reshape(new Shape(dims));
+    }
+
+    private static ai.djl.ndarray.index.NDIndex cropIndex(int dims, int keepH, int keepW) {
+        return new ai.djl.ndarray.index.NDIndex(":,".repeat(dims - 2) + ":{}, :{}", keepH, keepW);
     }
 }
