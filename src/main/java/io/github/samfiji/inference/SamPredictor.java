@@ -33,6 +33,14 @@ public final class SamPredictor {
 
     /** Encodes an image; the result owns native memory until closed. */
     public ImageEmbedding encode(Rgb8Image image) {
+        return encode(image, Progress.NONE);
+    }
+
+    /**
+     * Encodes an image, reporting progress after each encoder stage; throws
+     * {@link java.util.concurrent.CancellationException} (freeing everything) when {@code progress} is cancelled.
+     */
+    public ImageEmbedding encode(Rgb8Image image, Progress progress) {
         int w = image.width();
         int h = image.height();
         if (w < MIN_SIDE || h < MIN_SIDE) {
@@ -51,7 +59,12 @@ public final class SamPredictor {
         NDManager owner = model.manager().newSubManager();
         try (NDScope scope = new NDScope()) {
             NDArray x = owner.create(input, new Shape(1, 3, size, size));
-            NDArray features = model.imageEncoder().forward(x);
+            int stages = model.imageEncoder().stageCount();
+            int[] done = {0};
+            NDArray features = model.imageEncoder().forward(x, (name, out) -> {
+                progress.checkCancelled();
+                progress.update(Math.min(1.0, ++done[0] / (double) stages), "encoding image (" + name + ")");
+            });
             NDScope.unregister(features);
             features.attach(owner);
             double ms = (System.nanoTime() - start) / 1e6;

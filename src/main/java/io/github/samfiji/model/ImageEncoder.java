@@ -13,4 +13,7 @@ public interface ImageEncoder {
     }
 
     NDArray forward(NDArray image, Probe probe);
+
+    /** How many times {@link Probe#onStage} is called in one forward pass (for progress fractions). */
+    int stageCount();
 }

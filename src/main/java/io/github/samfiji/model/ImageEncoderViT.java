@@ -55,6 +55,11 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
     }
 
     @Override
+    public int stageCount() {
+        return blocks.size() + 1;
+    }
+
+    @Override
     public NDArray forward(NDArray image) {
         return forward(image, null);
     }

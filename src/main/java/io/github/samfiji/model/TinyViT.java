@@ -57,6 +57,15 @@ public final class TinyViT extends Module implements ImageEncoder {
     }
 
     @Override
+    public int stageCount() {
+        int count = 1 + stages.length;
+        for (int depth : config.depths()) {
+            count += depth;
+        }
+        return count;
+    }
+
+    @Override
     public NDArray forward(NDArray image) {
         return forward(image, null);
     }

@@ -1,0 +1,59 @@
+package io.github.samfiji.ij;
+
+import io.github.samfiji.checkpoint.ModelLoader;
+import io.github.samfiji.model.SamModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Keeps the model the user chose loaded between commands, since loading a ViT-H takes many seconds and gigabytes.
+ * Choosing another file (or a changed file) replaces it and frees the old one with its cached embeddings.
+ */
+public final class ModelCache {
+
+    private static Path loadedFile;
+    private static Path loadedConfig;
+    private static long loadedStamp;
+    private static SamModel model;
+    private static EmbeddingCache embeddings;
+
+    private ModelCache() {
+    }
+
+    public static synchronized SamModel get(Path checkpoint, Path config) throws IOException {
+        Path file = checkpoint.toAbsolutePath().normalize();
+        long stamp = Files.exists(file) ? Files.getLastModifiedTime(file).toMillis() : -1;
+        if (model != null && file.equals(loadedFile) && stamp == loadedStamp
+                && java.util.Objects.equals(config, loadedConfig)) {
+            return model;
+        }
+        release();
+        model = ModelLoader.load(file, config);
+        loadedFile = file;
+        loadedConfig = config;
+        loadedStamp = stamp;
+        embeddings = new EmbeddingCache(model);
+        return model;
+    }
+
+    /** The embedding cache of the loaded model. */
+    public static synchronized EmbeddingCache embeddings(SamModel forModel) {
+        if (forModel != model) {
+            throw new IllegalStateException("model is no longer loaded");
+        }
+        return embeddings;
+    }
+
+    public static synchronized void release() {
+        if (embeddings != null) {
+            embeddings.clear();
+            embeddings = null;
+        }
+        if (model != null) {
+            model.close();
+            model = null;
+        }
+        loadedFile = null;
+    }
+}

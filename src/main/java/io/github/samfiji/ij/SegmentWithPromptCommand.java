@@ -1,0 +1,111 @@
+package io.github.samfiji.ij;
+
+import ij.ImagePlus;
+import ij.plugin.frame.RoiManager;
+import io.github.samfiji.inference.ImageEmbedding;
+import io.github.samfiji.inference.Prediction;
+import io.github.samfiji.inference.SamPredictor;
+import io.github.samfiji.model.SamModel;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import org.scijava.ItemIO;
+import org.scijava.command.Command;
+import org.scijava.plugin.Parameter;
+import org.scijava.plugin.Plugin;
+
+/**
+ * Segment with Prompt: each object prompted by the image's selection or by the ROI Manager becomes a ROI (holes
+ * kept) in the ROI Manager, optionally also a label image. The parameters below are the single definition of the
+ * command's dialog and macro options (see {@link CommandDialog}); the menu entry comes from plugins.config, so the
+ * command appears once, in ImageJ 1 and in Fiji.
+ */
+@Plugin(type = Command.class, label = "Segment with Prompt")
+public class SegmentWithPromptCommand implements Command {
+
+    public static final String FROM_SELECTION = "Image selection";
+    public static final String FROM_MANAGER = "ROI Manager";
+    public static final String BEST = "Best predicted IoU";
+
+    @Parameter
+    ImagePlus image;
+
+    @Parameter(label = "Model file", style = "open",
+            description = "SAM, MobileSAM or MedSAM checkpoint (.pth) or a sam-fiji model (.safetensors)")
+    File model;
+
+    @Parameter(label = "Prompts from", choices = {FROM_SELECTION, FROM_MANAGER},
+            description = "the image's selection (points or a rectangle), or every ROI of the ROI Manager")
+    String prompts = FROM_SELECTION;
+
+    @Parameter(label = "Multimask", description = "predict 3 candidate masks (better for a single ambiguous point)")
+    boolean multimask = true;
+
+    @Parameter(label = "Candidate", choices = {BEST, "1", "2", "3"}, description = "which candidate mask to keep")
+    String candidate = BEST;
+
+    @Parameter(label = "Add to ROI Manager", description = "add each object as a ROI named image-object-slice")
+    boolean addToManager = true;
+
+    @Parameter(label = "Label image", description = "also show a 16-bit label image of the objects")
+    boolean labelImage = false;
+
+    @Parameter(type = ItemIO.OUTPUT)
+    ImagePlus labels;
+
+    /** Objects segmented by the last run, for callers and tests. */
+    List<RoiOutput.SegmentedObject> results = List.of();
+
+    @Override
+    public void run() {
+        if (image == null) {
+            throw new IllegalArgumentException("no image is open");
+        }
+        if (model == null || !model.isFile()) {
+            throw new IllegalArgumentException(model == null ? "choose a model file"
+                    : "model file not found: " + model + " (download a SAM checkpoint or see Plugins > Segment Anything > Models...)");
+        }
+        List<ImagePrompts.ObjectPrompt> objects = FROM_MANAGER.equals(prompts)
+                ? ImagePrompts.fromManager(RoiManager.getInstance2(), image)
+                : List.of(ImagePrompts.fromSelection(image));
+        IJProgress progress = new IJProgress("Segment with Prompt");
+        try {
+            SamModel sam = ModelCache.get(model.toPath(), null);
+            EmbeddingCache cache = ModelCache.embeddings(sam);
+            SamPredictor predictor = cache.predictor();
+            List<RoiOutput.SegmentedObject> out = new ArrayList<>();
+            for (int i = 0; i < objects.size(); i++) {
+                ImagePrompts.ObjectPrompt o = objects.get(i);
+                progress.checkCancelled();
+                ImageEmbedding embedding = cache.get(image, o.stackIndex(), progress);
+                Prediction p = predictor.predict(embedding, o.prompt(), multimask);
+                int chosen = choose(p);
+                out.add(new RoiOutput.SegmentedObject(i + 1, o.stackIndex(), p.mask(chosen), p.iou()[chosen], chosen));
+                progress.update((i + 1.0) / objects.size(), "object " + (i + 1) + " of " + objects.size());
+            }
+            results = List.copyOf(out);
+            if (addToManager) {
+                RoiOutput.addToManager(RoiOutput.manager(), image, results);
+            }
+            if (labelImage) {
+                labels = RoiOutput.labelImage(image, results);
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        } finally {
+            progress.done();
+        }
+    }
+
+    private int choose(Prediction p) {
+        if (BEST.equals(candidate)) {
+            return p.best();
+        }
+        int index = Integer.parseInt(candidate) - 1;
+        if (index >= p.count()) {
+            throw new IllegalArgumentException("candidate " + candidate + " does not exist: with multimask off there is "
+                    + "one candidate");
+        }
+        return index;
+    }
+}
