@@ -65,8 +65,8 @@ class PairedTestsTest {
     @Test
     void wilcoxonExactAgreesWithTheNormalApproximationForLargerSamples() {
         SplittableRandom random = new SplittableRandom(3);
-        double[] a = new double[25];
-        double[] b = new double[25];
+        double[] a = new double[20];
+        double[] b = new double[20];
         for (int i = 0; i < a.length; i++) {
             a[i] = random.nextDouble();
             b[i] = a[i] - 0.05 + 0.2 * random.nextDouble() - 0.1;
