@@ -38,7 +38,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "evaluate", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Compare predictions with the truth: per image (or volume) and label Dice, IoU, sensitivity,"
             + " specificity, precision, F1, AUC (with --prob), HD95 and average symmetric surface distance in"
-            + " calibrated units, then summary rows (mean, sd, median, 95% bootstrap CI).",
+            + " calibrated units, then summary rows (mean, sd, median, 95%% bootstrap CI).",
             "P, T and PROB are files, or folders whose files are matched by name without extension; names"
                 + " without a partner are reported and skipped."},
         footer = {"", "Empty cases: a label in neither image has dice = iou = f1 = 1 and empty distances; a label in"
