@@ -59,11 +59,11 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "pvalues.csv", description = "the table of tests")
     Path out;
 
-    @Option(names = "--names", split = ",", paramLabel = "A,B,..",
+    @Option(names = "--names", split = ",", paramLabel = "A,B,..", hideParamSyntax = true,
             description = "model names (default: the table file names)")
     List<String> names;
 
-    @Option(names = "--metric", defaultValue = "dice",
+    @Option(names = "--metric", defaultValue = "dice", paramLabel = "COLUMN",
             description = "per-image metric for the Wilcoxon and per-image McNemar tests (default ${DEFAULT-VALUE})")
     String metric;
 

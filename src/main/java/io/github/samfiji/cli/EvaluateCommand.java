@@ -90,10 +90,10 @@ public final class EvaluateCommand implements Callable<Integer> {
             description = "bootstrap resamples for the confidence interval (default ${DEFAULT-VALUE}; 0 for none)")
     int bootstrap;
 
-    @Option(names = "--seed", defaultValue = "42", description = "bootstrap seed (default ${DEFAULT-VALUE})")
+    @Option(names = "--seed", defaultValue = "42", paramLabel = "S", description = "bootstrap seed (default ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--spacing", split = ",", paramLabel = "x,y[,z]",
+    @Option(names = "--spacing", split = ",", paramLabel = "x,y[,z]", hideParamSyntax = true,
             description = "voxel size in calibrated units (default: the truth's calibration, else the"
                 + " prediction's, else 1)")
     double[] spacing;
