@@ -116,6 +116,14 @@ public final class CompareCommand implements Callable<Integer> {
         } catch (EvaluationException | IOException | UncheckedIOException e) {
             err.println("compare: error: " + InputFiles.describe(e));
             return 1;
+        } catch (RuntimeException e) {
+            // Not a mistake in the input: say so, and show the trace when asked to.
+            err.println("compare: internal error: " + InputFiles.describe(e) + " (" + e.getClass().getSimpleName()
+                    + "; set SAMFIJI_DEBUG=1 for details)");
+            if (System.getenv("SAMFIJI_DEBUG") != null) {
+                e.printStackTrace(err);
+            }
+            return 1;
         } finally {
             console.flush();
             err.flush();
