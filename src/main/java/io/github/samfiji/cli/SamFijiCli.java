@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The headless entry point: {@code bin/sam-fiji <subcommand> ...}. */
 @Command(name = "sam-fiji", mixinStandardHelpOptions = true, version = "sam-fiji 0.1.0",
         description = "Segment Anything (SAM, MobileSAM, MedSAM) in Java, headless.",
-        subcommands = {SegmentCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {SegmentCommand.class, EvaluateCommand.class, CompareCommand.class, BenchCommand.class,
+            CommandLine.HelpCommand.class})
 public final class SamFijiCli {
 
     public static void main(String[] args) {
