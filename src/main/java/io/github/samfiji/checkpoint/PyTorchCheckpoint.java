@@ -13,12 +13,14 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
@@ -330,7 +332,7 @@ public final class PyTorchCheckpoint {
                 throw error("holds a Python " + pythonType(root) + " rather than a dictionary of weights. "
                         + "Save the weights with torch.save(model.state_dict(), path).");
             }
-            Map<?, ?> chosen = choose(map, 0);
+            Map<?, ?> chosen = choose(map, 0, Collections.newSetFromMap(new IdentityHashMap<>()));
             if (chosen == null) {
                 List<String> keys = new ArrayList<>();
                 for (Object k : map.keySet()) {
@@ -356,8 +358,14 @@ public final class PyTorchCheckpoint {
             return out;
         }
 
-        /** The map of tensors within {@code map}: itself, a value under a wrapper key, or its only dict value. */
-        private static Map<?, ?> choose(Map<?, ?> map, int depth) {
+        /**
+         * The map of tensors within {@code map}: itself, a value under a wrapper key, or its only dict value that
+         * (recursively) holds tensors. Each map is looked at once, so shared or cyclic references stay cheap.
+         */
+        private static Map<?, ?> choose(Map<?, ?> map, int depth, Set<Object> visited) {
+            if (!visited.add(map)) {
+                return null;
+            }
             if (map.values().stream().anyMatch(v -> v instanceof TensorRef)) {
                 return map;
             }
@@ -366,7 +374,7 @@ public final class PyTorchCheckpoint {
             }
             for (String key : WRAPPER_KEYS) {
                 if (map.get(key) instanceof Map<?, ?> inner) {
-                    Map<?, ?> found = choose(inner, depth + 1);
+                    Map<?, ?> found = choose(inner, depth + 1, visited);
                     if (found != null) {
                         return found;
                     }
@@ -374,8 +382,8 @@ public final class PyTorchCheckpoint {
             }
             Map<?, ?> only = null;
             for (Object value : map.values()) {
-                if (value instanceof Map<?, ?> inner && inner != map) {
-                    Map<?, ?> found = choose(inner, depth + 1);
+                if (value instanceof Map<?, ?> inner) {
+                    Map<?, ?> found = choose(inner, depth + 1, visited);
                     if (found != null) {
                         if (only != null) {
                             return null; // ambiguous: several dicts of tensors and no known wrapper key
@@ -444,9 +452,10 @@ public final class PyTorchCheckpoint {
         private byte[] readStorage(StorageRef s, long length) throws IOException {
             int bytes = (int) length;
             try (InputStream in = zip.getInputStream(s.entry())) {
-                byte[] data = in.readNBytes(bytes);
-                if (data.length != bytes) {
-                    throw CheckpointException.damaged(file, "storage '" + s.key() + "' ends after " + data.length
+                byte[] data = new byte[bytes]; // one allocation: readNBytes(int) would buffer a second copy
+                int read = in.readNBytes(data, 0, bytes);
+                if (read != bytes) {
+                    throw CheckpointException.damaged(file, "storage '" + s.key() + "' ends after " + read
                             + " of " + bytes + " bytes", null);
                 }
                 return data;

@@ -254,6 +254,11 @@ class PyTorchCheckpointTest {
         Path noWeights = torchZip(temp.resolve("nw.pth"), "x", dict, Map.of());
         String message = assertThrows(CheckpointException.class, () -> PyTorchCheckpoint.read(noWeights)).getMessage();
         assertTrue(message.contains("contains no weights") && message.contains("[epoch, lr]"), message);
+        // a dict that contains itself: no endless search
+        byte[] cycle = new Pickle().op('}').op('q').op(0).str("self").op('h').op(0).op('s').op('.').bytes();
+        Path cyclic = torchZip(temp.resolve("cycle.pth"), "x", cycle, Map.of());
+        assertTrue(assertThrows(CheckpointException.class, () -> PyTorchCheckpoint.read(cyclic)).getMessage()
+                .contains("contains no weights"));
     }
 
     @Test
