@@ -62,7 +62,7 @@ public final class ModelLoader {
         try {
             Map<String, long[]> expected = new LinkedHashMap<>();
             model.namedParams().forEach((k, p) -> expected.put(k, p.shape().getShape()));
-            LoadReport report = LoadReport.compare(expected, state);
+            LoadReport report = new LoadReport(expected, state);
             report.throwIfIncompatible(what);
             for (Map.Entry<String, Param> e : model.namedParams().entrySet()) {
                 TensorData t = state.get(e.getKey());

@@ -1,19 +1,30 @@
 package io.github.samfiji.checkpoint;
 
+import static io.github.samfiji.checkpoint.CheckpointException.describe;
+
+import java.io.ByteArrayInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Enumeration;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
+
 import net.razorvine.pickle.IObjectConstructor;
 import net.razorvine.pickle.Opcodes;
 import net.razorvine.pickle.PickleException;
@@ -21,138 +32,575 @@ import net.razorvine.pickle.PickleUtils;
 import net.razorvine.pickle.Unpickler;
 
 /**
- * Reads the zip files written by {@code torch.save} (PyTorch 1.6 and later): {@code <folder>/data.pkl} holds a
- * pickle of (nested) dicts of tensors whose storages are the entries {@code <folder>/data/<key>}. The official SAM,
- * MobileSAM, MedSAM and MedicoSAM checkpoints have this form.
+ * Reads the zip checkpoints written by {@code torch.save} (PyTorch 1.6 and later): {@code <folder>/data.pkl}, a
+ * pickle describing the tensors, and {@code <folder>/data/<key>}, the raw little-endian bytes of each storage.
  *
- * <p>Unpickling executes nothing: only the few Python names a weights file needs are known (ordered dicts, tensor
- * rebuilding, storage types); any other name is refused before anything is built. Sizes declared in the pickle are
- * checked against the archive before any tensor memory is allocated.
+ * <p>The pickle is read with a whitelist: it may only refer to {@code collections.OrderedDict}, the tensor and
+ * parameter rebuild functions of {@code torch._utils} and the typed storage classes. Any other Python object (which
+ * a pickle could use to run code) makes the read fail before anything else happens. Sizes declared in the pickle
+ * are checked against the zip entries before any storage is read.
  */
 public final class PyTorchCheckpoint {
 
-    private static final Map<String, TensorType> STORAGE_TYPES = Map.ofEntries(
-            Map.entry("torch.FloatStorage", TensorType.FLOAT32), Map.entry("torch.HalfStorage", TensorType.FLOAT16),
-            Map.entry("torch.BFloat16Storage", TensorType.BFLOAT16), Map.entry("torch.DoubleStorage", TensorType.FLOAT64),
-            Map.entry("torch.LongStorage", TensorType.INT64), Map.entry("torch.IntStorage", TensorType.INT32),
-            Map.entry("torch.ShortStorage", TensorType.INT16), Map.entry("torch.CharStorage", TensorType.INT8),
-            Map.entry("torch.ByteStorage", TensorType.UINT8), Map.entry("torch.BoolStorage", TensorType.BOOL));
+    /** Keys under which training scripts commonly nest the weights, in order of preference. */
+    public static final List<String> WRAPPER_KEYS = List.of(
+            "state_dict", "model_state_dict", "model", "module", "net", "network", "weights", "params");
+
+    /** The pickle of a real checkpoint is a few hundred kB; refuse absurd sizes before reading them. */
+    static final long MAX_PICKLE_BYTES = 512L << 20;
+
+    private static final int MAX_NESTING = 4;
 
     private PyTorchCheckpoint() {
     }
 
-    /** The whole top-level object: a map whose tensor leaves are {@link TensorData}. */
-    public static Object readObject(Path file) throws CheckpointException {
-        try (ZipFile zip = new ZipFile(file.toFile())) {
-            ZipEntry pickle = null;
-            for (ZipEntry e : java.util.Collections.list(zip.entries())) {
-                if (e.getName().endsWith("/data.pkl") || e.getName().equals("data.pkl")) {
-                    if (pickle != null) {
-                        throw new CheckpointException(file.getFileName() + " holds several pickles; it is not a single checkpoint");
-                    }
-                    pickle = e;
-                }
-            }
-            if (pickle == null) {
-                throw new CheckpointException(file.getFileName() + " is a zip file but not a PyTorch checkpoint (no data.pkl)");
-            }
-            String folder = pickle.getName().substring(0, pickle.getName().length() - "data.pkl".length());
-            byte[] pkl;
-            try (InputStream in = zip.getInputStream(pickle)) {
-                pkl = in.readAllBytes();
-            }
-            WeightsUnpickler unpickler = new WeightsUnpickler(zip, folder, file);
-            Object root = unpickler.loads(pkl);
-            return materialize(root, unpickler);
+    /**
+     * Reads the weights of a checkpoint: the top-level dictionary of tensors, or the one nested under a key such as
+     * {@code state_dict} or {@code model} (see {@link #WRAPPER_KEYS}). Entries that are not tensors are skipped.
+     *
+     * @throws CheckpointException when the file is not a usable checkpoint, with a message naming the file
+     */
+    public static StateDict read(Path file) throws IOException {
+        if (StateDict.Format.detect(file) != StateDict.Format.PYTORCH) {
+            throw new CheckpointException(file, describe(file) + " is a safetensors file, not a PyTorch checkpoint "
+                    + "(.pth zip).");
+        }
+        ZipFile zip;
+        try {
+            zip = new ZipFile(file.toFile());
+        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+            throw new CheckpointException(file, describe(file) + " does not exist or cannot be opened.", e);
         } catch (ZipException e) {
-            throw new CheckpointException(file.getFileName() + " is truncated or damaged (" + e.getMessage()
-                    + "); download it again", e);
-        } catch (PickleException | ClassCastException | IndexOutOfBoundsException e) {
-            Throwable c = e.getCause() instanceof CheckpointException ? e.getCause() : e;
-            if (c instanceof CheckpointException ce) {
-                throw ce;
-            }
-            throw new CheckpointException(file.getFileName() + " has a malformed pickle: " + e.getMessage(), e);
-        } catch (CheckpointException e) {
-            throw e;
-        } catch (IOException e) {
-            throw new CheckpointException(file.getFileName() + " could not be read: " + e.getMessage(), e);
+            throw CheckpointException.damaged(file, "the zip directory cannot be read: " + e.getMessage(), e);
+        }
+        try (zip) {
+            return new Reader(file, zip).read();
+        } catch (Failure f) {
+            throw f.exception;
+        } catch (ZipException | EOFException e) {
+            throw CheckpointException.damaged(file, e.getMessage(), e);
         }
     }
 
-    /** Replaces every tensor reference in the unpickled structure by its data. */
-    private static Object materialize(Object o, WeightsUnpickler u) throws IOException {
-        if (o instanceof TensorRef t) {
-            return u.read(t);
-        }
-        if (o instanceof Map<?, ?> m) {
-            Map<Object, Object> out = new LinkedHashMap<>();
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                out.put(e.getKey(), materialize(e.getValue(), u));
-            }
-            return out;
-        }
-        return o;
+    // ---------------------------------------------------------------------------------------------------------
+
+    /** A storage as the pickle declares it: zip entry, element type and element count (checked against the entry). */
+    record StorageRef(String key, ZipEntry entry, TensorType type, long numel) {
     }
 
-    /** A storage of the archive, not yet read: its entry, element type and declared element count. */
-    record StorageRef(String key, TensorType type, long numel) {
-    }
-
-    /** A tensor as a view of a storage. */
+    /** A tensor as the pickle declares it: a view (offset, sizes, strides in elements) into a storage. */
     record TensorRef(StorageRef storage, long offset, long[] size, long[] stride) {
     }
 
-    /** Marker pushed for a whitelisted storage type; never called. */
-    record StorageTypeMarker(TensorType type) implements IObjectConstructor {
+    /** The Python object at the root of a {@code dict} or {@code OrderedDict}, keeping insertion order. */
+    static final class PyDict extends LinkedHashMap<Object, Object> {
+        private static final long serialVersionUID = 1L;
+    }
+
+    /** Carries a ready-made {@link CheckpointException} out of Pyrolite's callbacks, which cannot throw it. */
+    private static final class Failure extends PickleException {
+        private static final long serialVersionUID = 1L;
+        final transient CheckpointException exception;
+
+        Failure(CheckpointException exception) {
+            super(exception.getMessage());
+            this.exception = exception;
+        }
+    }
+
+    private static final class Reader {
+        private final Path file;
+        private final ZipFile zip;
+        private String prefix;
+        private final Map<String, StorageRef> storages = new HashMap<>();
+
+        Reader(Path file, ZipFile zip) {
+            this.file = file;
+            this.zip = zip;
+        }
+
+        StateDict read() throws IOException {
+            ZipEntry pickle = findPickle();
+            checkByteOrder();
+            byte[] pickleBytes = readEntry(pickle, MAX_PICKLE_BYTES, "data.pkl");
+            Object root = unpickle(pickleBytes);
+            Map<String, TensorRef> refs = selectTensors(root);
+            return materialize(refs);
+        }
+
+        private CheckpointException error(String problem) {
+            return new CheckpointException(file, describe(file) + " " + problem);
+        }
+
+        private ZipEntry findPickle() throws CheckpointException {
+            List<ZipEntry> candidates = new ArrayList<>();
+            boolean torchScript = false;
+            Enumeration<? extends ZipEntry> entries = zip.entries();
+            while (entries.hasMoreElements()) {
+                ZipEntry e = entries.nextElement();
+                String name = e.getName();
+                int slash = name.indexOf('/');
+                if (slash > 0 && name.indexOf('/', slash + 1) < 0 && name.endsWith("/data.pkl")
+                        && name.length() == slash + "/data.pkl".length()) {
+                    candidates.add(e);
+                }
+                if (name.endsWith("/constants.pkl") || name.matches("[^/]+/code/.*")) {
+                    torchScript = true;
+                }
+            }
+            if (torchScript) {
+                throw error("is a TorchScript model (torch.jit.save), not a weights checkpoint. Use the checkpoint "
+                        + "written by torch.save(model.state_dict(), ...) instead.");
+            }
+            if (candidates.isEmpty()) {
+                throw error("is a zip archive but not a PyTorch checkpoint: it has no '<folder>/data.pkl' entry. "
+                        + "Choose a .pth/.pt file written by torch.save, or a .safetensors file.");
+            }
+            if (candidates.size() > 1) {
+                throw error("holds " + candidates.size() + " checkpoints (" + candidates.stream().map(ZipEntry::getName)
+                        .toList() + "); a torch.save file holds exactly one.");
+            }
+            String name = candidates.get(0).getName();
+            prefix = name.substring(0, name.length() - "data.pkl".length());
+            return candidates.get(0);
+        }
+
+        private void checkByteOrder() throws IOException {
+            ZipEntry order = zip.getEntry(prefix + "byteorder");
+            if (order != null) {
+                String value = new String(readEntry(order, 64, "byteorder"), StandardCharsets.US_ASCII).trim();
+                if (!value.equals("little")) {
+                    throw error("was written on a '" + value + "'-endian machine; only little-endian checkpoints "
+                            + "are supported. Re-save it on a PC or Mac.");
+                }
+            }
+        }
+
+        /** Reads a whole entry whose declared size must not exceed {@code limit}. */
+        private byte[] readEntry(ZipEntry entry, long limit, String what) throws IOException {
+            long size = entry.getSize();
+            if (size > limit) {
+                throw error("has a '" + what + "' entry of " + size + " bytes, more than the " + limit
+                        + " bytes it can have; the file is not a normal checkpoint.");
+            }
+            try (InputStream in = zip.getInputStream(entry)) {
+                if (size >= 0) {
+                    byte[] bytes = in.readNBytes((int) size);
+                    if (bytes.length != size) {
+                        throw CheckpointException.damaged(file, "entry " + entry.getName() + " ends after "
+                                + bytes.length + " of " + size + " bytes", null);
+                    }
+                    return bytes;
+                }
+                byte[] bytes = in.readNBytes((int) limit + 1);
+                if (bytes.length > limit) {
+                    throw error("has a '" + what + "' entry larger than " + limit + " bytes.");
+                }
+                return bytes;
+            }
+        }
+
+        private Object unpickle(byte[] bytes) throws IOException {
+            TorchUnpickler unpickler = new TorchUnpickler(this);
+            try {
+                return unpickler.load(new ByteArrayInputStream(bytes));
+            } catch (Failure f) {
+                throw f.exception;
+            } catch (RuntimeException | IOException e) {
+                // PickleException, ClassCastException, stack underflow, premature end, ...
+                throw CheckpointException.damaged(file, "its data.pkl cannot be decoded: " + e, e);
+            } finally {
+                unpickler.close();
+            }
+        }
+
+        /** persistent id {@code ('storage', <StorageType>, key, location, numel)} → checked {@link StorageRef}. */
+        StorageRef storage(Object pid) {
+            if (!(pid instanceof Object[] t) || t.length != 5 || !"storage".equals(t[0])) {
+                throw new Failure(CheckpointException.damaged(file, "unexpected persistent id "
+                        + (pid instanceof Object[] a ? Arrays.deepToString(a) : String.valueOf(pid)), null));
+            }
+            if (!(t[1] instanceof StorageType type)) {
+                throw new Failure(CheckpointException.damaged(file, "a storage has type " + t[1], null));
+            }
+            if (!(t[2] instanceof String key)) {
+                throw new Failure(CheckpointException.damaged(file, "a storage has key " + t[2], null));
+            }
+            long numel = toLong(t[4], "storage element count");
+            StorageRef known = storages.get(key);
+            if (known != null && known.type() == type.type && known.numel() == numel) {
+                return known;
+            }
+            ZipEntry entry = zip.getEntry(prefix + "data/" + key);
+            if (entry == null) {
+                throw new Failure(CheckpointException.damaged(file, "storage '" + key + "' has no entry "
+                        + prefix + "data/" + key, null));
+            }
+            if (numel < 0) {
+                throw new Failure(CheckpointException.damaged(file, "storage '" + key + "' declares " + numel
+                        + " elements", null));
+            }
+            long bytes;
+            try {
+                bytes = TensorData.byteCount(numel, type.type);
+            } catch (IllegalArgumentException e) {
+                throw new Failure(error("declares a storage ('" + key + "') of " + numel + " " + type.type
+                        + " elements, more than 2 GB, which is not supported."));
+            }
+            if (entry.getSize() < bytes) {
+                throw new Failure(CheckpointException.damaged(file, "storage '" + key + "' declares " + numel + " "
+                        + type.type + " elements (" + bytes + " bytes) but its entry holds only " + entry.getSize()
+                        + " bytes", null));
+            }
+            StorageRef ref = new StorageRef(key, entry, type.type, numel);
+            storages.put(key, ref);
+            return ref;
+        }
+
+        /** {@code _rebuild_tensor_v2(storage, offset, size, stride, ...)} → checked {@link TensorRef}. */
+        TensorRef tensor(Object[] args, String function) {
+            if (args.length < 4 || !(args[0] instanceof StorageRef storage)) {
+                throw new Failure(CheckpointException.damaged(file, function + " called with "
+                        + Arrays.deepToString(args), null));
+            }
+            long offset = toLong(args[1], "storage offset");
+            long[] size = toLongs(args[2], "tensor size");
+            long[] stride = toLongs(args[3], "tensor stride");
+            if (size.length != stride.length) {
+                throw new Failure(CheckpointException.damaged(file, "a tensor has size " + Arrays.toString(size)
+                        + " but stride " + Arrays.toString(stride), null));
+            }
+            long numel;
+            try {
+                numel = TensorData.elementCount(size);
+                TensorData.byteCount(numel, storage.type());
+            } catch (IllegalArgumentException e) {
+                throw new Failure(error("declares a tensor of size " + Arrays.toString(size) + ": "
+                        + e.getMessage() + "."));
+            }
+            if (offset < 0 || Arrays.stream(stride).anyMatch(s -> s < 0)) {
+                throw new Failure(CheckpointException.damaged(file, "a tensor has storage offset " + offset
+                        + " and stride " + Arrays.toString(stride), null));
+            }
+            if (numel > 0) {
+                long last = offset;
+                try {
+                    for (int i = 0; i < size.length; i++) {
+                        last = Math.addExact(last, Math.multiplyExact(size[i] - 1, stride[i]));
+                    }
+                } catch (ArithmeticException e) {
+                    last = Long.MAX_VALUE;
+                }
+                if (last >= storage.numel()) {
+                    throw new Failure(CheckpointException.damaged(file, "a tensor of size " + Arrays.toString(size)
+                            + ", stride " + Arrays.toString(stride) + " and offset " + offset
+                            + " reaches beyond its storage '" + storage.key() + "' of " + storage.numel()
+                            + " elements", null));
+                }
+            }
+            return new TensorRef(storage, offset, size, stride);
+        }
+
+        private long toLong(Object value, String what) {
+            if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+                return ((Number) value).longValue();
+            }
+            if (value instanceof BigInteger) {
+                throw new Failure(error("declares a " + what + " of " + value + ", too large to be real."));
+            }
+            throw new Failure(CheckpointException.damaged(file, what + " is " + value, null));
+        }
+
+        private long[] toLongs(Object value, String what) {
+            if (!(value instanceof Object[] tuple)) {
+                throw new Failure(CheckpointException.damaged(file, what + " is not a tuple", null));
+            }
+            long[] out = new long[tuple.length];
+            for (int i = 0; i < tuple.length; i++) {
+                out[i] = toLong(tuple[i], what);
+            }
+            return out;
+        }
+
+        // --- choosing the state dict ------------------------------------------------------------------------
+
+        private Map<String, TensorRef> selectTensors(Object root) throws CheckpointException {
+            if (root instanceof TensorRef) {
+                throw error("holds a single tensor, not a dictionary of named weights.");
+            }
+            if (!(root instanceof Map<?, ?> map)) {
+                throw error("holds a Python " + pythonType(root) + " rather than a dictionary of weights. "
+                        + "Save the weights with torch.save(model.state_dict(), path).");
+            }
+            Map<?, ?> chosen = choose(map, 0, Collections.newSetFromMap(new IdentityHashMap<>()));
+            if (chosen == null) {
+                List<String> keys = new ArrayList<>();
+                for (Object k : map.keySet()) {
+                    keys.add(String.valueOf(k));
+                    if (keys.size() == 20) {
+                        keys.add("...");
+                        break;
+                    }
+                }
+                throw error("contains no weights: it is a dictionary with the keys " + keys
+                        + " and none of them holds a dictionary of tensors.");
+            }
+            Map<String, TensorRef> out = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : chosen.entrySet()) {
+                if (e.getValue() instanceof TensorRef t) {
+                    if (!(e.getKey() instanceof String key)) {
+                        throw error("names a tensor with a " + pythonType(e.getKey()) + " key (" + e.getKey()
+                                + ") instead of a string; it is not a state dict.");
+                    }
+                    out.put(key, t);
+                }
+            }
+            return out;
+        }
+
+        /**
+         * The map of tensors within {@code map}: itself, a value under a wrapper key, or its only dict value that
+         * (recursively) holds tensors. Each map is looked at once, so shared or cyclic references stay cheap.
+         */
+        private static Map<?, ?> choose(Map<?, ?> map, int depth, Set<Object> visited) {
+            if (!visited.add(map)) {
+                return null;
+            }
+            if (map.values().stream().anyMatch(v -> v instanceof TensorRef)) {
+                return map;
+            }
+            if (depth >= MAX_NESTING) {
+                return null;
+            }
+            for (String key : WRAPPER_KEYS) {
+                if (map.get(key) instanceof Map<?, ?> inner) {
+                    Map<?, ?> found = choose(inner, depth + 1, visited);
+                    if (found != null) {
+                        return found;
+                    }
+                }
+            }
+            Map<?, ?> only = null;
+            for (Object value : map.values()) {
+                if (value instanceof Map<?, ?> inner) {
+                    Map<?, ?> found = choose(inner, depth + 1, visited);
+                    if (found != null) {
+                        if (only != null) {
+                            return null; // ambiguous: several dicts of tensors and no known wrapper key
+                        }
+                        only = found;
+                    }
+                }
+            }
+            return only;
+        }
+
+        private static String pythonType(Object o) {
+            if (o == null) {
+                return "None";
+            }
+            if (o instanceof Object[]) {
+                return "tuple";
+            }
+            if (o instanceof List) {
+                return "list";
+            }
+            if (o instanceof String) {
+                return "str";
+            }
+            if (o instanceof Number) {
+                return "number";
+            }
+            return o.getClass().getSimpleName();
+        }
+
+        // --- reading storages -------------------------------------------------------------------------------
+
+        private StateDict materialize(Map<String, TensorRef> refs) throws IOException {
+            // Count the users of each storage so that its bytes can be dropped after the last one, and the bytes
+            // needed from it (tensors of different types may share one storage entry).
+            Map<String, Integer> users = new HashMap<>();
+            Map<String, Long> needed = new HashMap<>();
+            for (TensorRef t : refs.values()) {
+                users.merge(t.storage().key(), 1, Integer::sum);
+                needed.merge(t.storage().key(), t.storage().numel() * t.storage().type().byteSize(), Math::max);
+            }
+            Map<String, byte[]> loaded = new HashMap<>();
+            Map<TensorRef, TensorData> done = new IdentityHashMap<>();
+            StateDict out = new StateDict();
+            for (Map.Entry<String, TensorRef> e : refs.entrySet()) {
+                TensorRef t = e.getValue();
+                TensorData data = done.get(t);
+                if (data == null) {
+                    String key = t.storage().key();
+                    byte[] storage = loaded.get(key);
+                    if (storage == null) {
+                        storage = readStorage(t.storage(), needed.get(key));
+                        loaded.put(key, storage);
+                    }
+                    data = view(storage, t);
+                    done.put(t, data);
+                }
+                out.put(e.getKey(), data);
+                if (users.merge(t.storage().key(), -1, Integer::sum) == 0) {
+                    loaded.remove(t.storage().key());
+                }
+            }
+            return out;
+        }
+
+        private byte[] readStorage(StorageRef s, long length) throws IOException {
+            int bytes = (int) length;
+            try (InputStream in = zip.getInputStream(s.entry())) {
+                byte[] data = new byte[bytes]; // one allocation: readNBytes(int) would buffer a second copy
+                int read = in.readNBytes(data, 0, bytes);
+                if (read != bytes) {
+                    throw CheckpointException.damaged(file, "storage '" + s.key() + "' ends after " + read
+                            + " of " + bytes + " bytes", null);
+                }
+                return data;
+            } catch (ZipException | EOFException e) {
+                throw CheckpointException.damaged(file, "storage '" + s.key() + "' cannot be read: "
+                        + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** The C-contiguous bytes of a view: a zero-copy slice when the view is contiguous, else a strided copy. */
+    static TensorData view(byte[] storage, TensorRef t) {
+        TensorType type = t.storage().type();
+        int es = type.byteSize();
+        long numel = TensorData.elementCount(t.size());
+        int bytes = (int) TensorData.byteCount(numel, type);
+        if (numel == 0) {
+            return TensorData.wrap(type, t.size(), ByteBuffer.allocate(0));
+        }
+        if (isContiguous(t.size(), t.stride())) {
+            return TensorData.wrap(type, t.size(), ByteBuffer.wrap(storage, (int) (t.offset() * es), bytes));
+        }
+        byte[] out = new byte[bytes];
+        long[] size = t.size();
+        long[] stride = t.stride();
+        int rank = size.length;
+        long[] index = new long[rank];
+        long source = t.offset();
+        int inner = rank - 1;
+        long innerSize = size[inner];
+        long innerStride = stride[inner];
+        int target = 0;
+        while (true) {
+            long s = source;
+            if (innerStride == 1) {
+                int run = (int) (innerSize * es);
+                System.arraycopy(storage, (int) (s * es), out, target, run);
+                target += run;
+            } else {
+                for (long i = 0; i < innerSize; i++) {
+                    System.arraycopy(storage, (int) (s * es), out, target, es);
+                    target += es;
+                    s += innerStride;
+                }
+            }
+            // advance the outer dimensions like an odometer
+            int d = inner - 1;
+            while (d >= 0) {
+                index[d]++;
+                source += stride[d];
+                if (index[d] < size[d]) {
+                    break;
+                }
+                source -= stride[d] * size[d];
+                index[d] = 0;
+                d--;
+            }
+            if (d < 0) {
+                break;
+            }
+        }
+        return TensorData.wrap(type, size, ByteBuffer.wrap(out));
+    }
+
+    /** C-contiguous: dimensions of size 1 may have any stride. Rank 0 is contiguous. */
+    static boolean isContiguous(long[] size, long[] stride) {
+        long expected = 1;
+        for (int i = size.length - 1; i >= 0; i--) {
+            if (size[i] != 1 && stride[i] != expected) {
+                return false;
+            }
+            expected *= size[i];
+        }
+        return true;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    /** The global {@code torch.<X>Storage}: only a marker of the element type inside persistent ids. */
+    private record StorageType(TensorType type) implements IObjectConstructor {
         @Override
         public Object construct(Object[] args) {
-            throw new PickleException("storage types are not callable in a weights file");
+            throw new PickleException("torch." + type.torchStorageName() + " cannot be called in a weights file");
         }
     }
 
-    /** A dict that accepts the attribute state pickled with torch's OrderedDicts (their _metadata), and ignores it. */
-    public static final class OrderedDictObject extends LinkedHashMap<Object, Object> {
-        private static final long serialVersionUID = 1L;
-
-        public void __setstate__(HashMap<?, ?> state) {
-            // _metadata (module versions) is not needed to use the weights.
-        }
-
-        /** Pyrolite looks the method up by the state's exact class; dicts here are insertion-ordered. */
-        public void __setstate__(LinkedHashMap<?, ?> state) {
-            // as above
-        }
-    }
-
-    private static final class WeightsUnpickler extends Unpickler {
-        private final ZipFile zip;
-        private final String folder;
-        private final Path file;
-        private final Map<String, byte[]> storageBytes = new HashMap<>();
-        private final Map<String, StorageRef> storages = new HashMap<>();
+    /**
+     * Pyrolite's unpickler with every route to a Python global replaced by a lookup in a fixed whitelist, dicts
+     * that keep their order, and bounds checks on length-prefixed opcodes.
+     *
+     * <p>Pyrolite resolves globals in {@code load_global_sub} (GLOBAL, STACK_GLOBAL) and in {@code load_inst}
+     * (INST) via its static {@code objectConstructors} registry, and falls back to {@code ClassDictConstructor} for
+     * names it does not know. Those methods are package-private, but all opcodes pass through the protected
+     * {@link #dispatch(short)}, which is overridden here so that those three opcodes never reach Pyrolite's
+     * registry or its fallback. OBJ, REDUCE, NEWOBJ and NEWOBJ_EX call whatever is on the stack, which can then
+     * only be one of the whitelisted constructors. The EXT opcodes are rejected by Pyrolite itself.
+     */
+    private static final class TorchUnpickler extends Unpickler {
+        private final Reader reader;
         private final Map<String, IObjectConstructor> allowed = new HashMap<>();
 
-        WeightsUnpickler(ZipFile zip, String folder, Path file) {
-            this.zip = zip;
-            this.folder = folder;
-            this.file = file;
-            allowed.put("collections.OrderedDict", args -> new OrderedDictObject());
-            allowed.put("torch._utils._rebuild_tensor_v2", this::rebuildTensor);
-            allowed.put("torch._utils._rebuild_tensor", this::rebuildTensor);
-            allowed.put("torch._utils._rebuild_parameter", args -> args[0]);
-            STORAGE_TYPES.forEach((name, type) -> allowed.put(name, new StorageTypeMarker(type)));
+        TorchUnpickler(Reader reader) {
+            this.reader = reader;
+            allowed.put("collections.OrderedDict", args -> {
+                PyDict dict = new PyDict();
+                if (args.length == 1 && args[0] instanceof List<?> items) {
+                    for (Object item : items) {
+                        if (!(item instanceof Object[] pair) || pair.length != 2) {
+                            throw new PickleException("OrderedDict item is not a pair");
+                        }
+                        dict.put(pair[0], pair[1]);
+                    }
+                } else if (args.length != 0) {
+                    throw new PickleException("OrderedDict called with " + args.length + " arguments");
+                }
+                return dict;
+            });
+            allowed.put("torch._utils._rebuild_tensor_v2", args -> reader.tensor(args, "_rebuild_tensor_v2"));
+            allowed.put("torch._utils._rebuild_tensor", args -> reader.tensor(args, "_rebuild_tensor"));
+            allowed.put("torch._utils._rebuild_parameter", args -> {
+                if (args.length < 1 || !(args[0] instanceof TensorRef)) {
+                    throw new PickleException("_rebuild_parameter called without a tensor");
+                }
+                return args[0];
+            });
+            for (TensorType t : TensorType.values()) {
+                allowed.put("torch." + t.torchStorageName(), new StorageType(t));
+            }
         }
 
         private IObjectConstructor resolve(String module, String name) {
-            String global = module + "." + name;
-            IObjectConstructor c = allowed.get(global);
+            IObjectConstructor c = allowed.get(module + "." + name);
             if (c == null) {
-                throw new PickleException("refused",
-                        new CheckpointException(file.getFileName() + " refers to the Python object '" + global
-                                + "', which a weights file never needs; refusing to load it (the file may be unsafe)"));
+                String global = (module + "." + name).replaceAll("[\\p{Cntrl}]", "?");
+                throw new Failure(new CheckpointException(reader.file, describe(reader.file)
+                        + ": checkpoint refers to Python object '" + global + "', which a weights file never "
+                        + "needs; refusing to load it. Only files saved as torch.save(model.state_dict(), path) "
+                        + "can be read; if you trust the file, re-save its state_dict in Python."));
             }
             return c;
+        }
+
+        @Override
+        protected Object persistentLoad(Object pid) {
+            return reader.storage(pid);
         }
 
         @Override
@@ -162,163 +610,85 @@ public final class PyTorchCheckpoint {
                     String module = PickleUtils.readline(input);
                     String name = PickleUtils.readline(input);
                     stack.add(resolve(module, name));
-                    return NO_RETURN_VALUE;
                 }
                 case Opcodes.STACK_GLOBAL -> {
                     Object name = stack.pop();
                     Object module = stack.pop();
-                    stack.add(resolve(String.valueOf(module), String.valueOf(name)));
-                    return NO_RETURN_VALUE;
-                }
-                case Opcodes.EMPTY_DICT -> {
-                    // Insertion-ordered, so that tensors keep the order of the file.
-                    stack.add(new LinkedHashMap<Object, Object>());
-                    return NO_RETURN_VALUE;
-                }
-                case Opcodes.SETITEMS -> {
-                    // Pyrolite gathers these through a HashMap, losing the order; put them in file order instead.
-                    List<Object> items = stack.pop_all_since_marker();
-                    @SuppressWarnings("unchecked")
-                    Map<Object, Object> dict = (Map<Object, Object>) stack.peek();
-                    for (int i = 0; i + 1 < items.size(); i += 2) {
-                        dict.put(items.get(i), items.get(i + 1));
+                    if (!(module instanceof String m) || !(name instanceof String n)) {
+                        throw new PickleException("STACK_GLOBAL without two strings");
                     }
-                    return NO_RETURN_VALUE;
+                    stack.add(resolve(m, n));
                 }
                 case Opcodes.INST -> {
                     String module = PickleUtils.readline(input);
                     String name = PickleUtils.readline(input);
-                    resolve(module, name);
-                    throw new PickleException("INST opcode is not used by weights files");
+                    IObjectConstructor c = resolve(module, name);
+                    stack.add(c.construct(stack.pop_all_since_marker().toArray()));
                 }
+                case Opcodes.BUILD -> {
+                    Object state = stack.pop();
+                    Object target = stack.peek();
+                    // torch pickles a state dict's '_metadata' attribute (module versions) this way; not needed.
+                    if (!(target instanceof PyDict) || !(state instanceof Map)) {
+                        throw new PickleException("cannot set the state of a " + Reader.pythonType(target));
+                    }
+                }
+                case Opcodes.EMPTY_DICT -> stack.add(new PyDict());
+                case Opcodes.DICT -> {
+                    List<Object> items = stack.pop_all_since_marker();
+                    PyDict dict = new PyDict();
+                    putPairs(dict, items);
+                    stack.add(dict);
+                }
+                case Opcodes.SETITEMS -> {
+                    // Pyrolite collects these into a HashMap first, which loses the order of the keys.
+                    List<Object> items = stack.pop_all_since_marker();
+                    Object target = stack.peek();
+                    if (!(target instanceof PyDict dict)) {
+                        throw new PickleException("SETITEMS on a " + Reader.pythonType(target));
+                    }
+                    putPairs(dict, items);
+                }
+                case Opcodes.BINBYTES -> stack.add(readCounted(readLength(4)));
+                case Opcodes.BINBYTES8, Opcodes.BYTEARRAY8 -> stack.add(readCounted(readLength(8)));
+                case Opcodes.BINUNICODE -> stack.add(new String(readCounted(readLength(4)), StandardCharsets.UTF_8));
+                case Opcodes.BINUNICODE8 -> stack.add(new String(readCounted(readLength(8)), StandardCharsets.UTF_8));
+                case Opcodes.BINSTRING -> stack.add(PickleUtils.rawStringFromBytes(readCounted(readLength(4))));
+                case Opcodes.LONG4 -> stack.add(PickleUtils.decode_long(readCounted(readLength(4))));
                 default -> {
                     return super.dispatch(key);
                 }
             }
+            return NO_RETURN_VALUE;
         }
 
-        /** ('storage', type, key, location, numel): checked against the archive, read later. */
-        @Override
-        protected Object persistentLoad(Object pid) {
-            if (!(pid instanceof Object[] t) || t.length < 5 || !"storage".equals(t[0])
-                    || !(t[1] instanceof StorageTypeMarker type)) {
-                throw new PickleException("unexpected persistent id " + describe(pid));
+        private static void putPairs(Map<Object, Object> dict, List<Object> items) {
+            if (items.size() % 2 != 0) {
+                throw new PickleException("odd number of dict items");
             }
-            String key = String.valueOf(t[2]);
-            long numel = ((Number) t[4]).longValue();
-            return storages.computeIfAbsent(key, k -> {
-                ZipEntry entry = zip.getEntry(folder + "data/" + k);
-                if (entry == null) {
-                    throw new PickleException("missing", new CheckpointException(file.getFileName()
-                            + " is truncated or damaged: storage '" + k + "' is missing from the archive"));
-                }
-                long need;
-                try {
-                    need = Math.multiplyExact(numel, type.type().bytes());
-                } catch (ArithmeticException e) {
-                    throw new PickleException("size", new CheckpointException(file.getFileName() + " declares an "
-                            + "impossible storage size (" + numel + " elements) for storage '" + k + "'"));
-                }
-                if (numel < 0 || entry.getSize() < need) {
-                    throw new PickleException("size", new CheckpointException(file.getFileName() + " declares "
-                            + numel + " elements (" + need + " bytes) for storage '" + k + "' but the archive holds "
-                            + entry.getSize() + " bytes: the file is damaged or not a genuine checkpoint"));
-                }
-                return new StorageRef(k, type.type(), numel);
-            });
+            for (int i = 0; i < items.size(); i += 2) {
+                dict.put(items.get(i), items.get(i + 1));
+            }
         }
 
-        private Object rebuildTensor(Object[] args) {
-            if (args.length < 4 || !(args[0] instanceof StorageRef storage)) {
-                throw new PickleException("malformed tensor record");
+        /** A little-endian length of 4 or 8 bytes, checked against what is left of the pickle. */
+        private int readLength(int width) throws IOException {
+            byte[] b = PickleUtils.readbytes(input, width);
+            long length = 0;
+            for (int i = width - 1; i >= 0; i--) {
+                length = (length << 8) | (b[i] & 0xff);
             }
-            long offset = ((Number) args[1]).longValue();
-            long[] size = longs(args[2]);
-            long[] stride = longs(args[3]);
-            if (size.length != stride.length) {
-                throw new PickleException("tensor size and stride differ in rank");
+            if (width == 4) {
+                length = (int) length; // signed, as Python writes it
             }
-            long last = offset;
-            long count = 1;
-            for (int i = 0; i < size.length; i++) {
-                if (size[i] < 0 || stride[i] < 0) {
-                    throw new PickleException("negative tensor size or stride");
-                }
-                count = Math.multiplyExact(count, size[i]);
-                last += (size[i] - 1) * stride[i];
+            if (length < 0 || length > input.available()) {
+                throw new PickleException("a length of " + length + " reaches past the end of the pickle");
             }
-            if (count > 0 && (offset < 0 || last >= storage.numel())) {
-                throw new PickleException("view", new CheckpointException(file.getFileName() + ": a tensor of shape "
-                        + Arrays.toString(size) + " reaches beyond its storage of " + storage.numel() + " elements"));
-            }
-            return new TensorRef(storage, offset, size, stride);
+            return (int) length;
         }
 
-        TensorData read(TensorRef t) throws IOException {
-            StorageRef s = t.storage();
-            byte[] bytes = storageBytes.get(s.key());
-            if (bytes == null) {
-                ZipEntry entry = zip.getEntry(folder + "data/" + s.key());
-                try (InputStream in = zip.getInputStream(entry)) {
-                    bytes = in.readNBytes(Math.toIntExact(s.numel() * s.type().bytes()));
-                }
-                if (bytes.length != s.numel() * s.type().bytes()) {
-                    throw new CheckpointException(file.getFileName() + " is truncated or damaged: storage '" + s.key()
-                            + "' ends early");
-                }
-                storageBytes.put(s.key(), bytes);
-            }
-            int elem = s.type().bytes();
-            long n = TensorData.numel(t.size());
-            if (isContiguous(t.size(), t.stride())) {
-                return new TensorData(t.size(), s.type(),
-                        ByteBuffer.wrap(bytes, Math.toIntExact(t.offset() * elem), Math.toIntExact(n * elem)));
-            }
-            // A strided view: gather it into C order.
-            byte[] out = new byte[Math.toIntExact(n * elem)];
-            long[] index = new long[t.size().length];
-            for (long i = 0; i < n; i++) {
-                long src = t.offset();
-                for (int d = 0; d < index.length; d++) {
-                    src += index[d] * t.stride()[d];
-                }
-                System.arraycopy(bytes, Math.toIntExact(src * elem), out, Math.toIntExact(i * elem), elem);
-                for (int d = index.length - 1; d >= 0; d--) {
-                    if (++index[d] < t.size()[d]) {
-                        break;
-                    }
-                    index[d] = 0;
-                }
-            }
-            return new TensorData(t.size(), s.type(), ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN));
-        }
-
-        private static boolean isContiguous(long[] size, long[] stride) {
-            long expected = 1;
-            for (int d = size.length - 1; d >= 0; d--) {
-                if (size[d] != 1 && stride[d] != expected) {
-                    return false;
-                }
-                expected *= size[d];
-            }
-            return true;
-        }
-
-        private static long[] longs(Object o) {
-            Object[] a = o instanceof Object[] arr ? arr : ((List<?>) o).toArray();
-            long[] out = new long[a.length];
-            for (int i = 0; i < a.length; i++) {
-                out[i] = ((Number) a[i]).longValue();
-            }
-            return out;
-        }
-
-        private static String describe(Object o) {
-            return o instanceof Object[] a ? Arrays.deepToString(a) : String.valueOf(o);
+        private byte[] readCounted(int length) throws IOException {
+            return PickleUtils.readbytes(input, length);
         }
     }
-
-    /** Keys of nested containers that hold a model's weights in training checkpoints. */
-    static final List<String> NESTED_KEYS = new ArrayList<>(List.of("model", "state_dict", "model_state_dict", "net",
-            "module"));
 }
