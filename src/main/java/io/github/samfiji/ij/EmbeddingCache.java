@@ -41,8 +41,8 @@ public final class EmbeddingCache implements ImageListener {
 
     /** The embedding of a plane (1-based stack index), encoding it if needed. */
     public ImageEmbedding get(ImagePlus image, int stackIndex, Progress progress) {
-        Rgb8Image rgb = ImageConversion.toRgb8(ImageWrapping.wrapPlane(image, stackIndex), IntensityMapping.AUTO);
-        Key key = new Key(image.getID(), stackIndex, Arrays.hashCode(rgb.rgb()));
+        Rgb8Image rgb = ImageConversion.toRgb8(ImageWrapping.wrapPlane(image, stackIndex), IntensityMapping.automatic());
+        Key key = new Key(image.getID(), stackIndex, Arrays.hashCode(rgb.toBytes()));
         synchronized (this) {
             ImageEmbedding cached = entries.get(key);
             if (cached != null) {

@@ -1,84 +1,111 @@
 package io.github.samfiji.image;
 
+import java.util.Objects;
+
 import net.imglib2.Cursor;
 import net.imglib2.RandomAccessibleInterval;
+import net.imglib2.converter.Converters;
 import net.imglib2.type.numeric.ARGBType;
 import net.imglib2.type.numeric.RealType;
 import net.imglib2.type.numeric.integer.UnsignedByteType;
 import net.imglib2.view.Views;
 
 /**
- * Makes SAM's 8-bit RGB input from an imglib2 image of any real or ARGB type: a 2D grey plane (replicated to R, G,
- * B), a 2D ARGB plane, or an X x Y x 3 colour image. Values are mapped to 0..255 as {@link IntensityMapping} says.
- * The source is read through a cursor on its interval (non-zero origins are fine) and never modified.
+ * Turns an imglib2 image (or a 2D slice / view of one) into the 8-bit RGB image SAM encodes.
+ *
+ * <p>Accepted inputs (dimension 0 is x, dimension 1 is y; the interval may start anywhere, its min corner becomes
+ * pixel (0, 0)):
+ * <ul>
+ *   <li>2D {@code ARGBType}: red, green and blue are taken as they are (alpha is ignored).</li>
+ *   <li>2D {@code RealType} (grey): mapped to 0..255 and replicated into R = G = B. {@code UnsignedByteType} stays
+ *       unchanged under the default mapping.</li>
+ *   <li>3D {@code RealType} whose last dimension has size 3 (x, y, channel): channels 0, 1, 2 become R, G, B. A last
+ *       dimension of size 1 is treated as grey.</li>
+ * </ul>
+ * Values are brought to 0..255 by an {@link IntensityMapping}; its class documentation states the rules. The default
+ * ({@link IntensityMapping#automatic()}) keeps 8-bit data as is and maps everything else (16-bit, 32-bit, float,
+ * signed) with the 0.5..99.5 percentile range of the given image. The source is read through cursors on views; it is
+ * not copied (except the sample values a percentile needs, when the type has too many values for a histogram).
  */
 public final class ImageConversion {
 
     private ImageConversion() {
     }
 
+    /** Converts with {@link IntensityMapping#automatic()}. */
     public static Rgb8Image toRgb8(RandomAccessibleInterval<?> image) {
-        return toRgb8(image, IntensityMapping.AUTO);
+        return toRgb8(image, IntensityMapping.automatic());
     }
 
-    @SuppressWarnings("unchecked")
+    /** Converts with the given mapping (for {@code ARGBType}, the mapping applies to the 8-bit channel values). */
+    @SuppressWarnings({"unchecked", "rawtypes"})
     public static Rgb8Image toRgb8(RandomAccessibleInterval<?> image, IntensityMapping mapping) {
-        int n = image.numDimensions();
-        boolean colourStack = n == 3 && image.dimension(2) == 3;
-        if (n != 2 && !colourStack) {
-            throw new IllegalArgumentException("expected a 2D plane or an X x Y x 3 colour image, got "
-                    + n + " dimensions " + java.util.Arrays.toString(image.dimensionsAsLongArray()));
+        Objects.requireNonNull(image, "image");
+        Objects.requireNonNull(mapping, "mapping");
+        Object type = image.getType();
+        if (type instanceof ARGBType) {
+            if (image.numDimensions() != 2) {
+                throw new IllegalArgumentException("ARGB images must be 2D (x, y); got " + image.numDimensions() + "D");
+            }
+            RandomAccessibleInterval<ARGBType> argb = (RandomAccessibleInterval<ARGBType>) image;
+            // channel 0 of the ARGB converters is alpha; 1..3 are red, green, blue
+            RandomAccessibleInterval<UnsignedByteType> channels = Views.stack(
+                    Converters.argbChannel(argb, 1), Converters.argbChannel(argb, 2), Converters.argbChannel(argb, 3));
+            return fromReal(channels, mapping);
+        }
+        if (type instanceof RealType) {
+            return fromReal((RandomAccessibleInterval) image, mapping);
+        }
+        throw new IllegalArgumentException("unsupported pixel type " + type.getClass().getName()
+                + "; expected a RealType or ARGBType image");
+    }
+
+    private static <T extends RealType<T>> Rgb8Image fromReal(RandomAccessibleInterval<T> image,
+            IntensityMapping mapping) {
+        int nd = image.numDimensions();
+        boolean grey;
+        if (nd == 2) {
+            grey = true;
+        } else if (nd == 3 && (image.dimension(2) == 3 || image.dimension(2) == 1)) {
+            grey = image.dimension(2) == 1;
+        } else {
+            throw new IllegalArgumentException("expected a 2D image (x, y) or a 3D image (x, y, c) with 3 channels; got "
+                    + describe(image));
         }
         long w = image.dimension(0);
         long h = image.dimension(1);
-        if (w * h > Integer.MAX_VALUE / 3) {
-            throw new IllegalArgumentException("plane of " + w + " x " + h + " pixels is too large");
+        if (w * h * 3 > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("image too large: " + w + "x" + h);
         }
         int width = (int) w;
         int height = (int) h;
-        Object type = image.getType();
-        if (type instanceof ARGBType) {
-            if (n != 2) {
-                throw new IllegalArgumentException("an ARGB image must be a 2D plane");
-            }
-            return fromArgb((RandomAccessibleInterval<ARGBType>) image, width, height);
-        }
-        if (!(type instanceof RealType)) {
-            throw new IllegalArgumentException("unsupported pixel type " + type.getClass().getSimpleName());
-        }
-        RandomAccessibleInterval<? extends RealType<?>> real = (RandomAccessibleInterval<? extends RealType<?>>) image;
-        int channels = colourStack ? 3 : 1;
-        float[] values = new float[width * height * channels];
-        Cursor<? extends RealType<?>> c = Views.flatIterable(real).cursor();
-        for (int i = 0; c.hasNext(); i++) {
-            values[i] = c.next().getRealFloat();
-        }
-        RealType<?> t = (RealType<?>) type;
-        boolean eightBit = t instanceof UnsignedByteType;
-        double[] range = mapping.mode() == IntensityMapping.Mode.AUTO && eightBit ? new double[] {0, 255}
-                : mapping.range(values, t.getMinValue(), t.getMaxValue());
+        IntensityMapping.Range range = mapping.range(image);
         byte[] rgb = new byte[width * height * 3];
-        int plane = width * height;
-        for (int p = 0; p < plane; p++) {
-            for (int ch = 0; ch < 3; ch++) {
-                // Flat iteration runs x fastest, then y, then the channel axis.
-                float v = values[channels == 1 ? p : ch * plane + p];
-                rgb[p * 3 + ch] = (byte) (eightBit && range[0] == 0 && range[1] == 255 ? (int) v
-                        : IntensityMapping.map(v, range[0], range[1]));
+        if (grey) {
+            RandomAccessibleInterval<T> plane = nd == 3 ? Views.hyperSlice(image, 2, image.min(2)) : image;
+            Cursor<T> cursor = Views.flatIterable(plane).cursor();
+            for (int j = 0; cursor.hasNext(); j += 3) {
+                byte v = (byte) range.map(cursor.next().getRealDouble());
+                rgb[j] = v;
+                rgb[j + 1] = v;
+                rgb[j + 2] = v;
+            }
+        } else {
+            for (int c = 0; c < 3; c++) {
+                Cursor<T> cursor = Views.flatIterable(Views.hyperSlice(image, 2, image.min(2) + c)).cursor();
+                for (int j = c; cursor.hasNext(); j += 3) {
+                    rgb[j] = (byte) range.map(cursor.next().getRealDouble());
+                }
             }
         }
         return new Rgb8Image(width, height, rgb);
     }
 
-    private static Rgb8Image fromArgb(RandomAccessibleInterval<ARGBType> image, int width, int height) {
-        byte[] rgb = new byte[width * height * 3];
-        Cursor<ARGBType> c = Views.flatIterable(image).cursor();
-        for (int i = 0; c.hasNext(); i++) {
-            int v = c.next().get();
-            rgb[i * 3] = (byte) ARGBType.red(v);
-            rgb[i * 3 + 1] = (byte) ARGBType.green(v);
-            rgb[i * 3 + 2] = (byte) ARGBType.blue(v);
+    private static String describe(RandomAccessibleInterval<?> image) {
+        StringBuilder s = new StringBuilder();
+        for (int d = 0; d < image.numDimensions(); d++) {
+            s.append(d == 0 ? "" : " x ").append(image.dimension(d));
         }
-        return new Rgb8Image(width, height, rgb);
+        return s.append(" (").append(image.numDimensions()).append("D)").toString();
     }
 }

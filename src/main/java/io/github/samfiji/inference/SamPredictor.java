@@ -81,7 +81,7 @@ public final class SamPredictor {
      */
     static float[] preprocess(Rgb8Image resized, int size, SamConfig config) {
         float[] out = new float[3 * size * size];
-        byte[] rgb = resized.rgb();
+        byte[] rgb = resized.toBytes();
         int w = resized.width();
         int h = resized.height();
         for (int c = 0; c < 3; c++) {
@@ -128,7 +128,7 @@ public final class SamPredictor {
                 float[] l = new float[n];
                 for (int i = 0; i < n; i++) {
                     Prompt.Point p = prompt.points().get(i);
-                    float[] t = ResizeLongestSide.applyCoords(p.x(), p.y(), oh, ow, size);
+                    float[] t = ResizeLongestSide.applyCoords(new double[] {p.x(), p.y()}, oh, ow, size);
                     xy[2 * i] = t[0];
                     xy[2 * i + 1] = t[1];
                     l[i] = p.label();
@@ -139,9 +139,7 @@ public final class SamPredictor {
             NDArray box = null;
             if (prompt.box() != null) {
                 Prompt.Box b = prompt.box();
-                float[] p0 = ResizeLongestSide.applyCoords(b.x0(), b.y0(), oh, ow, size);
-                float[] p1 = ResizeLongestSide.applyCoords(b.x1(), b.y1(), oh, ow, size);
-                box = m.create(new float[] {p0[0], p0[1], p1[0], p1[1]}, new Shape(1, 4));
+                box = m.create(ResizeLongestSide.applyBox(b.x0(), b.y0(), b.x1(), b.y1(), oh, ow, size), new Shape(1, 4));
             }
             NDArray mask = prompt.maskInput() == null ? null
                     : m.create(prompt.maskInput(), new Shape(1, 1, lowSize, lowSize));

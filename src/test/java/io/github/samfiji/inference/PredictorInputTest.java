@@ -40,7 +40,8 @@ class PredictorInputTest {
     void tinyImagesAreRejected() {
         assertMessage(IllegalArgumentException.class, "too small (1 x 1",
                 () -> predictor.encode(new Rgb8Image(1, 1, new byte[3])));
-        assertMessage(IllegalArgumentException.class, "too small (0 x 0",
+        // An empty image cannot even be built.
+        assertMessage(IllegalArgumentException.class, "image size must be positive: 0x0",
                 () -> predictor.encode(new Rgb8Image(0, 0, new byte[0])));
     }
 
