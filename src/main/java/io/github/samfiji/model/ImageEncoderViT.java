@@ -8,7 +8,6 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.github.samfiji.model.Layers.Conv2d;
 import io.github.samfiji.model.Layers.LayerNorm;
-import io.github.samfiji.model.Layers.LayerNorm2d;
 import io.github.samfiji.model.Layers.Linear;
 import io.github.samfiji.model.Layers.Named;
 import io.github.samfiji.model.Layers.Sequence;
@@ -30,10 +29,7 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
     private final Param posEmbed;
     private final Conv2d patchEmbed;
     private final List<Block> blocks = new ArrayList<>();
-    private final Conv2d neck0;
-    private final LayerNorm2d neck1;
-    private final Conv2d neck2;
-    private final LayerNorm2d neck3;
+    private final Neck neck;
 
     public ImageEncoderViT(VitConfig c) {
         this.config = c;
@@ -47,11 +43,7 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
             int attnSize = window > 0 ? window : grid;
             blocks.add(list.add(new Block(c, window, attnSize)));
         }
-        Sequence neck = child("neck", new Sequence());
-        neck0 = neck.add(new Conv2d(c.embedDim(), c.outChans(), 1, 1, 0, 1, false));
-        neck1 = neck.add(new LayerNorm2d(c.outChans(), EPS));
-        neck2 = neck.add(new Conv2d(c.outChans(), c.outChans(), 3, 1, 1, 1, false));
-        neck3 = neck.add(new LayerNorm2d(c.outChans(), EPS));
+        neck = child("neck", new Neck(c.embedDim(), c.outChans()));
     }
 
     @Override
@@ -79,11 +71,7 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
             report(probe, "block" + i, x);
         }
         NDArray tokens = x;
-        NDArray out = Ops.scoped(() -> {
-            NDArray t = tokens.transpose(0, 3, 1, 2);
-            t = neck1.forward(neck0.forward(t));
-            return neck3.forward(neck2.forward(t));
-        });
+        NDArray out = Ops.scoped(() -> neck.forward(tokens.transpose(0, 3, 1, 2)));
         tokens.close();
         return out;
     }

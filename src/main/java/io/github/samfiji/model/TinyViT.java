@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.Shape;
 import io.github.samfiji.model.Layers.BatchNorm2d;
 import io.github.samfiji.model.Layers.Conv2d;
 import io.github.samfiji.model.Layers.LayerNorm;
-import io.github.samfiji.model.Layers.LayerNorm2d;
 import io.github.samfiji.model.Layers.Linear;
 import io.github.samfiji.model.Layers.Sequence;
 import io.github.samfiji.model.SamConfig.TinyVitConfig;
@@ -25,10 +24,7 @@ public final class TinyViT extends Module implements ImageEncoder {
     private final Conv2dBN stem0;
     private final Conv2dBN stem2;
     private final Module[] stages;
-    private final Conv2d neck0;
-    private final LayerNorm2d neck1;
-    private final Conv2d neck2;
-    private final LayerNorm2d neck3;
+    private final Neck neck;
 
     public TinyViT(TinyVitConfig c) {
         this.config = c;
@@ -49,11 +45,7 @@ public final class TinyViT extends Module implements ImageEncoder {
             // The classification head is unused by SAM but present in the checkpoints.
             child("head", new Linear(dims[dims.length - 1], c.numClasses()));
         }
-        Sequence neck = child("neck", new Sequence());
-        neck0 = neck.add(new Conv2d(dims[dims.length - 1], c.outChans(), 1, 1, 0, 1, false));
-        neck1 = neck.add(new LayerNorm2d(c.outChans(), 1e-6));
-        neck2 = neck.add(new Conv2d(c.outChans(), c.outChans(), 3, 1, 1, 1, false));
-        neck3 = neck.add(new LayerNorm2d(c.outChans(), 1e-6));
+        neck = child("neck", new Neck(dims[dims.length - 1], c.outChans()));
     }
 
     @Override
@@ -82,11 +74,8 @@ public final class TinyViT extends Module implements ImageEncoder {
         }
         NDArray tokens = x;
         int g = config.imgSize() / 16;
-        NDArray out = Ops.scoped(() -> {
-            NDArray t = tokens.reshape(tokens.getShape().get(0), g, g, -1).transpose(0, 3, 1, 2);
-            t = neck1.forward(neck0.forward(t));
-            return neck3.forward(neck2.forward(t));
-        });
+        NDArray out = Ops.scoped(() ->
+                neck.forward(tokens.reshape(tokens.getShape().get(0), g, g, -1).transpose(0, 3, 1, 2)));
         tokens.close();
         return out;
     }
