@@ -99,6 +99,13 @@ public final class CommandDialog {
                 if (type == File.class) {
                     String value = macro ? pathOf(initial) : Prefs.get(key, pathOf(initial));
                     gd.addFileField(label, value);
+                } else if (type == String.class && "image".equals(p.style())) {
+                    // A choice of the open images, by title.
+                    String[] titles = WindowManager.getImageTitles();
+                    if (titles.length == 0) {
+                        throw new IllegalArgumentException("no image is open: open the images to compare first");
+                    }
+                    gd.addChoice(label, titles, titles[0]);
                 } else if (type == String.class && p.choices().length > 0) {
                     String value = macro ? (String) initial : Prefs.get(key, (String) initial);
                     gd.addChoice(label, p.choices(), List.of(p.choices()).contains(value) ? value : p.choices()[0]);
@@ -126,6 +133,8 @@ public final class CommandDialog {
                     String path = gd.getNextString().trim();
                     f.set(command, path.isEmpty() ? null : new File(path));
                     Prefs.set(key, path);
+                } else if (type == String.class && "image".equals(p.style())) {
+                    f.set(command, gd.getNextChoice());
                 } else if (type == String.class && p.choices().length > 0) {
                     String v = gd.getNextChoice();
                     f.set(command, v);
