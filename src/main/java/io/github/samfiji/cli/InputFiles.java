@@ -1,5 +1,6 @@
 package io.github.samfiji.cli;
 
+import io.github.samfiji.io.OutputFiles;
 import io.github.samfiji.evaluation.EvaluationException;
 import io.github.samfiji.evaluation.NameMatching;
 import java.io.IOException;
@@ -70,23 +71,9 @@ final class InputFiles {
         }
     }
 
-    /** Writes through a temporary file in the same folder, then moves it into place. */
+    /** Writes atomically and never replaces a file unless asked (see {@link OutputFiles}). */
     static void writeAtomically(Path file, boolean overwrite, IoWriter writer) throws IOException {
-        Path absolute = file.toAbsolutePath();
-        if (Files.exists(absolute) && !overwrite) {
-            throw new FileAlreadyExistsException(file.toString(), null, "exists already; use --overwrite to replace it");
-        }
-        Path parent = absolute.getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        Path temp = Files.createTempFile(parent, "." + absolute.getFileName(), ".part");
-        try {
-            writer.write(temp);
-            Files.move(temp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(temp);
-        }
+        OutputFiles.write(file, overwrite, writer::write);
     }
 
     /** Writes a file. */

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The headless entry point: {@code bin/sam-fiji <subcommand> ...}. */
 @Command(name = "sam-fiji", mixinStandardHelpOptions = true, version = "sam-fiji 0.1.0",
         description = "Segment Anything (SAM, MobileSAM, MedSAM) in Java, headless.",
-        subcommands = {SegmentCommand.class, EvaluateCommand.class, CompareCommand.class, BenchCommand.class,
+        subcommands = {SegmentCommand.class, EvaluateCommand.class, CompareCommand.class, InteractiveEvaluateCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class})
 public final class SamFijiCli {
 
@@ -17,7 +18,7 @@ public final class SamFijiCli {
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new SamFijiCli());
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            commandLine.getErr().println("sam-fiji " + commandLine.getCommandName() + ": " + Errors.describe(e));
+            commandLine.getErr().println("sam-fiji " + commandLine.getCommandName() + ": " + InputFiles.describe(e));
             if (System.getenv("SAMFIJI_DEBUG") != null) {
                 e.printStackTrace(commandLine.getErr());
             }

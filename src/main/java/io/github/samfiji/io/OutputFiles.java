@@ -27,7 +27,7 @@ public final class OutputFiles {
         Path absolute = target.toAbsolutePath();
         if (!overwrite && Files.exists(absolute)) {
             throw new FileAlreadyExistsException(absolute.toString(), null,
-                    "exists already; choose another output name or allow overwriting");
+                    "exists already; choose another output name or allow overwriting (--overwrite)");
         }
         Path dir = absolute.getParent();
         Files.createDirectories(dir);
@@ -55,7 +55,7 @@ public final class OutputFiles {
         for (Path t : targets) {
             if (Files.exists(t)) {
                 throw new FileAlreadyExistsException(t.toAbsolutePath().toString(), null,
-                        "exists already; choose another output name or allow overwriting");
+                        "exists already; choose another output name or allow overwriting (--overwrite)");
             }
         }
     }

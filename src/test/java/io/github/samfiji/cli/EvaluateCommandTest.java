@@ -356,7 +356,7 @@ class EvaluateCommandTest {
         Run exists = run(new EvaluateCommand(), "--pred", p.toString(), "--truth", t.toString(), "--out",
                 dir.resolve("exists.csv").toString());
         assertEquals(1, exists.code());
-        assertTrue(exists.err().contains("exists already; use --overwrite"), exists.err());
+        assertTrue(exists.err().contains("exists already") && exists.err().contains("--overwrite"), exists.err());
         assertEquals(0, run(new EvaluateCommand(), "--pred", p.toString(), "--truth", t.toString(), "--out",
                 dir.resolve("exists.csv").toString(), "--overwrite").code());
         Run usage = run(new EvaluateCommand(), "--pred", p.toString());
