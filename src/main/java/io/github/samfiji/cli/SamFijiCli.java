@@ -15,6 +15,14 @@ public final class SamFijiCli {
         System.exit(run(args));
     }
 
+    /**
+     * For ImageJ macros, {@code call("io.github.samfiji.cli.SamFijiCli.macro", "evaluate\t--pred\t...")}: the
+     * arguments separated by tabs (so paths may contain spaces); returns the exit code as text ("0" = success).
+     */
+    public static String macro(String tabSeparatedArguments) {
+        return Integer.toString(run(tabSeparatedArguments.split("\t")));
+    }
+
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new SamFijiCli());
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {

@@ -73,6 +73,46 @@ class SegmentFolderMacroTest {
         assertMatches(rois(out.resolve("b_sam.zip")), "points3__mmT", true);
     }
 
+    @Test
+    void evaluatesAFolderAgainstLabels() throws Exception {
+        assumeFalse(GraphicsEnvironment.isHeadless(), "ImageJ -batch needs a display (Xvfb); skipping");
+        Path ijHome = temp.resolve("ImageJ");
+        Path ijJar = installClasspath(Files.createDirectories(ijHome.resolve("plugins/jars")));
+        jar(Path.of("target/classes"), ijHome.resolve("plugins/sam_fiji-test.jar"));
+        Path pred = Files.createDirectories(temp.resolve("pred"));
+        Path truth = Files.createDirectories(temp.resolve("truth"));
+        square(pred.resolve("a.png"), 10, 8);   // against a 10 x 10 square: Dice 160/180
+        square(truth.resolve("a.png"), 10, 10);
+        square(pred.resolve("b.png"), 10, 10);  // identical: Dice 1
+        square(truth.resolve("b.png"), 10, 10);
+        square(pred.resolve("lonely.png"), 4, 4);
+        Path csv = temp.resolve("out/metrics.csv");
+        Process p = new ProcessBuilder(System.getProperty("java.home") + "/bin/java", "-Dplugins.dir=" + ijHome,
+                "-jar", ijJar.toString(), "-batch", Path.of("macros/evaluate_folder.ijm").toAbsolutePath().toString(),
+                "predictions=" + pred + " truth=" + truth + " output=" + csv)
+                .redirectErrorStream(true).redirectOutput(temp.resolve("eval.txt").toFile()).start();
+        boolean finished = p.waitFor(120, TimeUnit.SECONDS);
+        if (!finished) {
+            p.destroyForcibly();
+        }
+        String log = Files.readString(temp.resolve("eval.txt"));
+        assertTrue(finished, "macro did not finish: " + log);
+        assertTrue(log.contains("lonely") && log.contains("no truth"), "unmatched name reported: " + log);
+        List<String> lines = Files.readAllLines(csv);
+        assertEquals("image,label,dice,iou,sensitivity,specificity,precision,f1,auc,hd95,assd", lines.get(0));
+        assertTrue(lines.get(1).startsWith("a,255,0.888888"), lines.get(1));
+        assertTrue(lines.get(2).startsWith("b,255,1,") || lines.get(2).startsWith("b,255,1.0"), lines.get(2));
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("mean,255,0.944444")), String.join("\n", lines));
+    }
+
+    private static void square(Path file, int w, int h) {
+        ij.process.ByteProcessor ip = new ij.process.ByteProcessor(20, 20);
+        ip.setValue(255);
+        ip.setRoi(5, 5, w, h);
+        ip.fill();
+        new ij.io.FileSaver(new ij.ImagePlus(file.getFileName().toString(), ip)).saveAsPng(file.toString());
+    }
+
     private static Roi[] rois(Path zip) {
         RoiManager hidden = new RoiManager(true);
         assertTrue(hidden.open(zip.toString()), "RoiSet " + zip);

@@ -1,0 +1,29 @@
+// Evaluate a folder of predictions against a folder of ground-truth labels (matched by file name), headless.
+//
+// Arguments: "predictions=<folder> truth=<folder> output=<file.csv> [binary=true] [labels=all|1,2]"
+// Headless: java -Dplugins.dir=<ImageJ or Fiji folder> -jar ij.jar -batch evaluate_folder.ijm "predictions=... truth=... output=..."
+// Writes one row per image and label (Dice, IoU, sensitivity, specificity, precision, F1, AUC, HD95, ASSD) and
+// summary rows (mean, sd, median, ci95_low, ci95_high); names without a partner are reported, not silently skipped.
+// The same evaluation as "bin/sam-fiji evaluate" (see docs/evaluation.md).
+
+args = getArgument();
+predictions = value(args, "predictions", "");
+truth = value(args, "truth", "");
+output = value(args, "output", "");
+if (predictions == "" || truth == "" || output == "")
+    exit("usage: predictions=<folder> truth=<folder> output=<file.csv> [binary=true] [labels=all|1,2]");
+command = "evaluate\t--pred\t" + predictions + "\t--truth\t" + truth + "\t--out\t" + output + "\t--overwrite";
+binary = value(args, "binary", "false");
+if (binary == "true") command = command + "\t--binary";
+labels = value(args, "labels", "");
+if (labels != "") command = command + "\t--labels\t" + labels;
+code = call("io.github.samfiji.cli.SamFijiCli.macro", command);
+if (code != "0") exit("evaluation failed (see the messages above)");
+print("evaluation written to " + output);
+
+function value(text, key, fallback) {
+    parts = split(text, " ");
+    for (p = 0; p < parts.length; p++)
+        if (startsWith(parts[p], key + "=")) return substring(parts[p], lengthOf(key) + 1);
+    return fallback;
+}
