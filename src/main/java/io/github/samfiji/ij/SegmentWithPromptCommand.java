@@ -38,6 +38,10 @@ public class SegmentWithPromptCommand implements Command {
             description = "the image's selection (points or a rectangle), or every ROI of the ROI Manager")
     String prompts = FROM_SELECTION;
 
+    @Parameter(label = "All slices", description = "apply the selection's prompt to every slice of the stack "
+            + "(of the current channel and frame), one ROI per slice")
+    boolean allSlices = false;
+
     @Parameter(label = "Multimask", description = "predict 3 candidate masks (better for a single ambiguous point)")
     boolean multimask = true;
 
@@ -68,6 +72,16 @@ public class SegmentWithPromptCommand implements Command {
         List<ImagePrompts.ObjectPrompt> objects = FROM_MANAGER.equals(prompts)
                 ? ImagePrompts.fromManager(RoiManager.getInstance2(), image)
                 : List.of(ImagePrompts.fromSelection(image));
+        boolean everySlice = allSlices && FROM_SELECTION.equals(prompts) && image.getNSlices() > 1;
+        if (everySlice) {
+            ImagePrompts.ObjectPrompt o = objects.get(0);
+            List<ImagePrompts.ObjectPrompt> perSlice = new ArrayList<>();
+            for (int z = 1; z <= image.getNSlices(); z++) {
+                perSlice.add(new ImagePrompts.ObjectPrompt(o.prompt(),
+                        image.getStackIndex(image.getChannel(), z, image.getFrame()), o.source()));
+            }
+            objects = perSlice;
+        }
         IJProgress progress = new IJProgress("Segment with Prompt");
         try {
             SamModel sam = ModelCache.get(model.toPath(), null);
@@ -80,7 +94,8 @@ public class SegmentWithPromptCommand implements Command {
                 ImageEmbedding embedding = cache.get(image, o.stackIndex(), progress);
                 Prediction p = predictor.predict(embedding, o.prompt(), multimask);
                 int chosen = choose(p);
-                out.add(new RoiOutput.SegmentedObject(i + 1, o.stackIndex(), p.mask(chosen), p.iou()[chosen], chosen));
+                int number = everySlice ? 1 : i + 1;
+                out.add(new RoiOutput.SegmentedObject(number, o.stackIndex(), p.mask(chosen), p.iou()[chosen], chosen));
                 progress.update((i + 1.0) / objects.size(), "object " + (i + 1) + " of " + objects.size());
             }
             results = List.copyOf(out);

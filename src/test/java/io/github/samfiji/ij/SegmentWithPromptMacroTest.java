@@ -87,6 +87,40 @@ class SegmentWithPromptMacroTest {
     }
 
     @Test
+    void allSlicesOfAStack() {
+        String result = run("open('" + SAMPLE + "'); rename('one'); open('" + SAMPLE + "'); rename('two');\n"
+                + "run('Images to Stack', 'name=fixture-stack title=[] use');\n"
+                + "roiManager('reset'); setSlice(2); makeRectangle(30, 29, 48, 48);\n"
+                + "run('Segment with Prompt', 'model=[" + MODEL + "] prompts=[Image selection] all multimask "
+                + "candidate=[Best predicted IoU] add');\n"
+                + "roiManager('save', '" + temp.resolve("stack.zip") + "');\n"
+                + "return '' + nSlices + ' ' + roiManager('count');");
+        String[] v = result.split(" ");
+        assertEquals(v[0], v[1], "one ROI per slice: " + result);
+        Roi[] rois = saved(temp.resolve("stack.zip"));
+        for (int s = 0; s < rois.length; s++) {
+            assertEquals(s + 1, rois[s].getPosition(), "ROI on its slice");
+            assertEquals("fixture-stack-1-" + (s + 1), rois[s].getName());
+        }
+        // Every slice is the same image, so every ROI is the reference box mask.
+        float[] iou = Fixtures.npy("sam_tiny", "box__mmT__iou_predictions").floats();
+        int best = 0;
+        for (int i = 1; i < iou.length; i++) {
+            best = iou[i] > iou[best] ? i : best;
+        }
+        float[] logits = Fixtures.npy("sam_tiny", "box__mmT__logits_orig").floats();
+        int area = 97 * 150;
+        for (Roi roi : rois) {
+            boolean[] mine = maskOf(roi, 97, 150);
+            for (int k = 0; k < area; k++) {
+                if (Math.abs(logits[best * area + k]) > 1e-4) {
+                    assertEquals(logits[best * area + k] > 0, mine[k], "pixel " + k);
+                }
+            }
+        }
+    }
+
+    @Test
     void pointsFromTheRoiManagerWithABackgroundPoint() {
         // points3 of the reference: 2 object points and 1 background point (multi-point counter 1), single mask.
         String result = run("open('" + SAMPLE + "');\n"
