@@ -4,11 +4,14 @@ import ij.ImagePlus;
 import ij.plugin.frame.RoiManager;
 import io.github.samfiji.inference.ImageEmbedding;
 import io.github.samfiji.inference.Prediction;
+import io.github.samfiji.inference.Prompt;
 import io.github.samfiji.inference.SamPredictor;
 import io.github.samfiji.model.SamModel;
 import java.io.File;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.scijava.ItemIO;
 import org.scijava.command.Command;
 import org.scijava.plugin.Parameter;
@@ -42,6 +45,10 @@ public class SegmentWithPromptCommand implements Command {
             + "(of the current channel and frame), one ROI per slice")
     boolean allSlices = false;
 
+    @Parameter(label = "Refine previous result", description = "give each object's last result on this slice "
+            + "(its low-resolution logits) to the model as a mask prompt, to refine it with the new prompts")
+    boolean refine = false;
+
     @Parameter(label = "Multimask", description = "predict 3 candidate masks (better for a single ambiguous point)")
     boolean multimask = true;
 
@@ -56,6 +63,14 @@ public class SegmentWithPromptCommand implements Command {
 
     @Parameter(type = ItemIO.OUTPUT)
     ImagePlus labels;
+
+    /** The last low-resolution logits per image, plane and object number, for refinement (least recent out). */
+    private static final Map<String, float[]> PREVIOUS = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, float[]> eldest) {
+            return size() > 256;
+        }
+    };
 
     /** Objects segmented by the last run, for callers and tests. */
     List<RoiOutput.SegmentedObject> results = List.of();
@@ -92,9 +107,19 @@ public class SegmentWithPromptCommand implements Command {
                 ImagePrompts.ObjectPrompt o = objects.get(i);
                 progress.checkCancelled();
                 ImageEmbedding embedding = cache.get(image, o.stackIndex(), progress);
-                Prediction p = predictor.predict(embedding, o.prompt(), multimask);
-                int chosen = choose(p);
                 int number = everySlice ? 1 : i + 1;
+                String key = image.getID() + ":" + o.stackIndex() + ":" + number;
+                float[] previous;
+                synchronized (PREVIOUS) {
+                    previous = refine ? PREVIOUS.get(key) : null;
+                }
+                Prompt prompt = previous == null ? o.prompt()
+                        : new Prompt(o.prompt().points(), o.prompt().box(), previous);
+                Prediction p = predictor.predict(embedding, prompt, multimask);
+                int chosen = choose(p);
+                synchronized (PREVIOUS) {
+                    PREVIOUS.put(key, p.lowRes()[chosen]);
+                }
                 out.add(new RoiOutput.SegmentedObject(number, o.stackIndex(), p.mask(chosen), p.iou()[chosen], chosen));
                 progress.update((i + 1.0) / objects.size(), "object " + (i + 1) + " of " + objects.size());
             }

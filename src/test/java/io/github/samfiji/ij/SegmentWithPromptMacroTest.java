@@ -87,6 +87,25 @@ class SegmentWithPromptMacroTest {
     }
 
     @Test
+    void refiningWithThePreviousResultMatchesTheReferenceMaskPrompt() {
+        // The reference box_mask case: the same box plus the best multimask low-res logits of the box case.
+        String result = run("open('" + SAMPLE + "'); roiManager('reset'); makeRectangle(30, 29, 48, 48);\n"
+                + "run('Segment with Prompt', 'model=[" + MODEL + "] prompts=[Image selection] multimask candidate=[Best predicted IoU]');\n"
+                + "makeRectangle(30, 29, 48, 48);\n"
+                + "run('Segment with Prompt', 'model=[" + MODEL + "] prompts=[Image selection] refine candidate=[Best predicted IoU] add');\n"
+                + "roiManager('save', '" + temp.resolve("refined.zip") + "');\n"
+                + "return '' + roiManager('count');");
+        assertEquals("1", result);
+        boolean[] mine = maskOf(saved(temp.resolve("refined.zip"))[0], 97, 150);
+        float[] logits = Fixtures.npy("sam_tiny", "box_mask__mmF__logits_orig").floats();
+        for (int k = 0; k < mine.length; k++) {
+            if (Math.abs(logits[k]) > 1e-4) {
+                assertEquals(logits[k] > 0, mine[k], "pixel " + k);
+            }
+        }
+    }
+
+    @Test
     void allSlicesOfAStack() {
         String result = run("open('" + SAMPLE + "'); rename('one'); open('" + SAMPLE + "'); rename('two');\n"
                 + "run('Images to Stack', 'name=fixture-stack title=[] use');\n"
