@@ -186,5 +186,10 @@ class SegmentWithPromptMacroTest {
             assertTrue(error != null && error.contains(c[3]), c[0] + ": the message should say '" + c[3] + "': " + error);
         }
         WindowManager.closeAllWindows();
+        CommandDialog.lastError = null;
+        String noImage = run("close('*');\nrun('Segment with Prompt', 'model=[" + MODEL + "]');\nreturn 'went on';");
+        assertTrue(noImage == null || !noImage.equals("went on"), "no image: the macro must stop");
+        assertTrue(CommandDialog.lastError != null && CommandDialog.lastError.contains("no image is open"),
+                "message: " + CommandDialog.lastError);
     }
 }
