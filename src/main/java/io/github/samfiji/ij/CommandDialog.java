@@ -106,6 +106,12 @@ public final class CommandDialog {
                         throw new IllegalArgumentException("no image is open: open the images to compare first");
                     }
                     gd.addChoice(label, titles, titles[0]);
+                } else if (type == String.class && "models".equals(p.style())) {
+                    // The installed models, after the choice of a separately given file.
+                    List<String> names = new ArrayList<>(List.of(ModelFolder.FILE_BELOW));
+                    names.addAll(ModelFolder.names());
+                    String value = macro ? (String) initial : Prefs.get(key, (String) initial);
+                    gd.addChoice(label, names.toArray(new String[0]), names.contains(value) ? value : names.get(0));
                 } else if (type == String.class && p.choices().length > 0) {
                     String value = macro ? (String) initial : Prefs.get(key, (String) initial);
                     gd.addChoice(label, p.choices(), List.of(p.choices()).contains(value) ? value : p.choices()[0]);
@@ -135,7 +141,7 @@ public final class CommandDialog {
                     Prefs.set(key, path);
                 } else if (type == String.class && "image".equals(p.style())) {
                     f.set(command, gd.getNextChoice());
-                } else if (type == String.class && p.choices().length > 0) {
+                } else if (type == String.class && ("models".equals(p.style()) || p.choices().length > 0)) {
                     String v = gd.getNextChoice();
                     f.set(command, v);
                     Prefs.set(key, v);

@@ -33,6 +33,10 @@ public class SegmentWithPromptCommand implements Command {
     @Parameter
     ImagePlus image;
 
+    @Parameter(label = "Installed model", style = "models",
+            description = "a model of the models folder, or the file below")
+    String installed = ModelFolder.FILE_BELOW;
+
     @Parameter(label = "Model file", style = "open",
             description = "SAM, MobileSAM or MedSAM checkpoint (.pth) or a sam-fiji model (.safetensors)")
     File model;
@@ -79,6 +83,13 @@ public class SegmentWithPromptCommand implements Command {
     public void run() {
         if (image == null) {
             throw new IllegalArgumentException("no image is open");
+        }
+        if (installed != null && !installed.equals(ModelFolder.FILE_BELOW)) {
+            try {
+                model = ModelFolder.resolve(installed).toFile();
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new IllegalArgumentException(installed + ": " + e.getReason(), e);
+            }
         }
         if (model == null || !model.isFile()) {
             throw new IllegalArgumentException(model == null ? "choose a model file"

@@ -106,6 +106,27 @@ class SegmentWithPromptMacroTest {
     }
 
     @Test
+    void modelFromTheModelsFolder() throws Exception {
+        Path folder = java.nio.file.Files.createDirectories(temp.resolve("models"));
+        java.nio.file.Files.copy(Path.of("samples/sam_tiny.pth"), folder.resolve("tiny.pth"));
+        java.nio.file.Files.copy(Path.of("samples/sam_tiny.json"), folder.resolve("tiny.json"));
+        ij.Prefs.set(ModelFolder.PREF, folder.toString());
+        try {
+            assertEquals(java.util.List.of("tiny.pth"), ModelFolder.names());
+            String result = run("open('" + SAMPLE + "'); roiManager('reset'); makeRectangle(30, 29, 48, 48);\n"
+                    + "run('Segment with Prompt', 'installed=tiny.pth prompts=[Image selection] multimask "
+                    + "candidate=[Best predicted IoU] add');\nreturn '' + roiManager('count');");
+            assertEquals("1", result);
+            CommandDialog.lastError = null;
+            String missing = run("open('" + SAMPLE + "'); makeRectangle(30, 29, 48, 48);\n"
+                    + "run('Segment with Prompt', 'installed=absent.pth prompts=[Image selection]');\nreturn 'went on';");
+            assertTrue(missing == null || !missing.equals("went on"));
+        } finally {
+            ij.Prefs.set(ModelFolder.PREF, "");
+        }
+    }
+
+    @Test
     void allSlicesOfAStack() {
         String result = run("open('" + SAMPLE + "'); rename('one'); open('" + SAMPLE + "'); rename('two');\n"
                 + "run('Images to Stack', 'name=fixture-stack title=[] use');\n"
