@@ -11,14 +11,14 @@ predictions = value(args, "predictions", "");
 truth = value(args, "truth", "");
 output = value(args, "output", "");
 if (predictions == "" || truth == "" || output == "")
-    exit("usage: predictions=<folder> truth=<folder> output=<file.csv> [binary=true] [labels=all|1,2]");
+    fail("usage: predictions=<folder> truth=<folder> output=<file.csv> [binary=true] [labels=all|1,2]");
 command = "evaluate\t--pred\t" + predictions + "\t--truth\t" + truth + "\t--out\t" + output + "\t--overwrite";
 binary = value(args, "binary", "false");
 if (binary == "true") command = command + "\t--binary";
 labels = value(args, "labels", "");
 if (labels != "") command = command + "\t--labels\t" + labels;
 code = call("io.github.samfiji.cli.SamFijiCli.macro", command);
-if (code != "0") exit("evaluation failed (see the messages above)");
+if (code != "0") fail("evaluation failed (see the messages above)");
 print("evaluation written to " + output);
 
 function value(text, key, fallback) {
@@ -26,4 +26,10 @@ function value(text, key, fallback) {
     for (p = 0; p < parts.length; p++)
         if (startsWith(parts[p], key + "=")) return substring(parts[p], lengthOf(key) + 1);
     return fallback;
+}
+
+// Stops with the message; under "ImageJ -batch" the process exits with status 1 so scripts see the failure.
+function fail(message) {
+    call("io.github.samfiji.ij.BatchExit.fail", message);
+    exit(message);
 }

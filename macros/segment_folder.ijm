@@ -16,9 +16,9 @@ model = value(args, "model", "");
 output = value(args, "output", "");
 multimask = value(args, "multimask", "true");
 if (input == "" || model == "" || output == "")
-    exit("usage: input=<folder> model=<checkpoint> output=<folder> [multimask=true|false]");
-if (!File.isDirectory(input)) exit("input folder not found: " + input);
-if (!File.exists(model)) exit("model file not found: " + model);
+    fail("usage: input=<folder> model=<checkpoint> output=<folder> [multimask=true|false]");
+if (!File.isDirectory(input)) fail("input folder not found: " + input);
+if (!File.exists(model)) fail("model file not found: " + model);
 if (!File.isDirectory(output)) File.makeDirectory(output);
 input = slash(input);
 output = slash(output);
@@ -97,4 +97,10 @@ function value(text, key, fallback) {
 function slash(dir) {
     if (endsWith(dir, "/") || endsWith(dir, File.separator)) return dir;
     return dir + File.separator;
+}
+
+// Stops with the message; under "ImageJ -batch" the process exits with status 1 so scripts see the failure.
+function fail(message) {
+    call("io.github.samfiji.ij.BatchExit.fail", message);
+    exit(message);
 }

@@ -52,6 +52,7 @@ public final class CommandDialog {
                 // In a macro: no dialog to block an unattended batch; the message goes to the Log and the macro
                 // stops (silently, as after Cancel) instead of carrying on with missing results.
                 IJ.log(title + ": " + message);
+                BatchExit.fail(title + ": " + message);
                 ij.macro.Interpreter interpreter = ij.macro.Interpreter.getInstance();
                 if (interpreter != null) {
                     interpreter.abortMacro();

@@ -74,6 +74,35 @@ class SegmentFolderMacroTest {
     }
 
     @Test
+    void errorsExitNonZeroUnderBatch() throws Exception {
+        assumeFalse(GraphicsEnvironment.isHeadless(), "ImageJ -batch needs a display (Xvfb); skipping");
+        Path ijHome = temp.resolve("ImageJ");
+        Path ijJar = installClasspath(Files.createDirectories(ijHome.resolve("plugins/jars")));
+        jar(Path.of("target/classes"), ijHome.resolve("plugins/sam_fiji-test.jar"));
+        Path in = Files.createDirectories(temp.resolve("in"));
+        Files.copy(Path.of("samples/fixture-image.png"), in.resolve("a.png"));
+        Files.writeString(in.resolve("a.csv"), "1,point,500,10,,,1\n"); // a point outside the image
+        String[][] cases = {
+            {"model=/no/such.pth", "model file not found"},
+            {"model=" + Path.of("samples/sam_tiny.pth").toAbsolutePath(), "lies outside"},
+        };
+        for (String[] c : cases) {
+            Process p = new ProcessBuilder(System.getProperty("java.home") + "/bin/java", "-Dplugins.dir=" + ijHome,
+                    "-jar", ijJar.toString(), "-batch", Path.of("macros/segment_folder.ijm").toAbsolutePath().toString(),
+                    "input=" + in + " " + c[0] + " output=" + temp.resolve("out"))
+                    .redirectErrorStream(true).redirectOutput(temp.resolve("err.txt").toFile()).start();
+            boolean finished = p.waitFor(120, TimeUnit.SECONDS);
+            if (!finished) {
+                p.destroyForcibly();
+            }
+            String log = Files.readString(temp.resolve("err.txt"));
+            assertTrue(finished, "finished: " + log);
+            assertEquals(1, p.exitValue(), "exit status for '" + c[1] + "': " + log);
+            assertTrue(log.contains(c[1]), log);
+        }
+    }
+
+    @Test
     void evaluatesAFolderAgainstLabels() throws Exception {
         assumeFalse(GraphicsEnvironment.isHeadless(), "ImageJ -batch needs a display (Xvfb); skipping");
         Path ijHome = temp.resolve("ImageJ");
