@@ -20,6 +20,11 @@ public final class ImageWrapping {
             throw new IllegalArgumentException("slice " + stackIndex + " is outside the stack of " + image.getStackSize()
                     + " slices of " + image.getTitle());
         }
+        if (image.getType() == ImagePlus.COLOR_RGB && image.getNChannels() > 1) {
+            throw new IllegalArgumentException(image.getTitle() + " is an RGB image with " + image.getNChannels()
+                    + " channels, which is ambiguous: split the channels (Image > Color > Split Channels) or make it a "
+                    + "composite first");
+        }
         ImageProcessor ip = image.getStack().getProcessor(stackIndex);
         long w = ip.getWidth();
         long h = ip.getHeight();

@@ -208,6 +208,12 @@ class SegmentWithPromptMacroTest {
         }
         WindowManager.closeAllWindows();
         CommandDialog.lastError = null;
+        String rgb5 = run("newImage('rgb5', 'RGB black', 50, 50, 2, 3, 2); makeRectangle(5, 5, 20, 20);\n"
+                + "run('Segment with Prompt', 'model=[" + MODEL + "] prompts=[Image selection]');\nreturn 'went on';");
+        assertTrue(rgb5 == null || !rgb5.equals("went on"), "5-D RGB: the macro must stop");
+        assertTrue(CommandDialog.lastError != null && CommandDialog.lastError.contains("RGB image with 2 channels"),
+                "message: " + CommandDialog.lastError);
+        CommandDialog.lastError = null;
         String noImage = run("close('*');\nrun('Segment with Prompt', 'model=[" + MODEL + "]');\nreturn 'went on';");
         assertTrue(noImage == null || !noImage.equals("went on"), "no image: the macro must stop");
         assertTrue(CommandDialog.lastError != null && CommandDialog.lastError.contains("no image is open"),
