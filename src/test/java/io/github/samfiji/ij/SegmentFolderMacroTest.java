@@ -32,14 +32,36 @@ class SegmentFolderMacroTest {
     @TempDir
     Path temp;
 
+    /** What an ImageJ -batch run printed and how it ended. */
+    private record Batch(int exit, String log) {
+    }
+
+    /** Installs sam-fiji into a fresh ImageJ folder once per test and runs a macro with ImageJ -batch. */
+    private Batch batch(String macro, String arguments) throws Exception {
+        Path ijHome = temp.resolve("ImageJ");
+        Path jars = ijHome.resolve("plugins/jars");
+        if (ijJar == null) {
+            ijJar = installClasspath(Files.createDirectories(jars));
+            jar(Path.of("target/classes"), ijHome.resolve("plugins/sam_fiji-test.jar"));
+        }
+        Path log = Files.createTempFile(temp, "batch", ".txt");
+        Process p = new ProcessBuilder(System.getProperty("java.home") + "/bin/java", "-Dplugins.dir=" + ijHome,
+                "-jar", ijJar.toString(), "-batch", Path.of("macros", macro).toAbsolutePath().toString(), arguments)
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        boolean finished = p.waitFor(240, TimeUnit.SECONDS);
+        if (!finished) {
+            p.destroyForcibly();
+        }
+        String text = Files.readString(log, StandardCharsets.UTF_8);
+        assertTrue(finished, macro + " did not finish; its output: " + text);
+        return new Batch(p.exitValue(), text);
+    }
+
+    private Path ijJar;
+
     @Test
     void segmentsAFolderFromCsvPrompts() throws Exception {
         assumeFalse(GraphicsEnvironment.isHeadless(), "ImageJ -batch needs a display (Xvfb); skipping");
-        Path ijHome = temp.resolve("ImageJ");
-        Path jars = Files.createDirectories(ijHome.resolve("plugins/jars"));
-        Path ijJar = installClasspath(jars);
-        jar(Path.of("target/classes"), ijHome.resolve("plugins/sam_fiji-test.jar"));
-
         Path in = Files.createDirectories(temp.resolve("in"));
         Path out = temp.resolve("out");
         Files.copy(Path.of("samples/fixture-image.png"), in.resolve("a.png"));
@@ -48,16 +70,10 @@ class SegmentFolderMacroTest {
         Files.writeString(in.resolve("a.csv"), "object,kind,x0,y0,x1,y1,label\n1,box,30,29,77,76,\n");
         Files.writeString(in.resolve("b.csv"), "1,point,53,52,,,1\n1,point,72,120,,,1\n1,point,30,110,,,0\n");
 
-        Process p = new ProcessBuilder(System.getProperty("java.home") + "/bin/java", "-Dplugins.dir=" + ijHome,
-                "-jar", ijJar.toString(), "-batch", Path.of("macros/segment_folder.ijm").toAbsolutePath().toString(),
-                "input=" + in + " model=" + Path.of("samples/sam_tiny.pth").toAbsolutePath() + " output=" + out)
-                .redirectErrorStream(true).redirectOutput(temp.resolve("log.txt").toFile()).start();
-        boolean finished = p.waitFor(240, TimeUnit.SECONDS);
-        if (!finished) {
-            p.destroyForcibly();
-        }
-        String log = Files.readString(temp.resolve("log.txt"), StandardCharsets.UTF_8);
-        assertTrue(finished, "macro did not finish; its output: " + log);
+        Batch run = batch("segment_folder.ijm", "input=" + in + " model=" + Path.of("samples/sam_tiny.pth").toAbsolutePath()
+                + " output=" + out);
+        assertEquals(0, run.exit(), run.log());
+        String log = run.log();
         assertTrue(log.contains("segmented 3 image(s)"), log);
         assertTrue(log.contains("no prompts for c.png"), log);
 
@@ -76,9 +92,6 @@ class SegmentFolderMacroTest {
     @Test
     void errorsExitNonZeroUnderBatch() throws Exception {
         assumeFalse(GraphicsEnvironment.isHeadless(), "ImageJ -batch needs a display (Xvfb); skipping");
-        Path ijHome = temp.resolve("ImageJ");
-        Path ijJar = installClasspath(Files.createDirectories(ijHome.resolve("plugins/jars")));
-        jar(Path.of("target/classes"), ijHome.resolve("plugins/sam_fiji-test.jar"));
         Path in = Files.createDirectories(temp.resolve("in"));
         Files.copy(Path.of("samples/fixture-image.png"), in.resolve("a.png"));
         Files.writeString(in.resolve("a.csv"), "1,point,500,10,,,1\n"); // a point outside the image
@@ -87,27 +100,15 @@ class SegmentFolderMacroTest {
             {"model=" + Path.of("samples/sam_tiny.pth").toAbsolutePath(), "lies outside"},
         };
         for (String[] c : cases) {
-            Process p = new ProcessBuilder(System.getProperty("java.home") + "/bin/java", "-Dplugins.dir=" + ijHome,
-                    "-jar", ijJar.toString(), "-batch", Path.of("macros/segment_folder.ijm").toAbsolutePath().toString(),
-                    "input=" + in + " " + c[0] + " output=" + temp.resolve("out"))
-                    .redirectErrorStream(true).redirectOutput(temp.resolve("err.txt").toFile()).start();
-            boolean finished = p.waitFor(120, TimeUnit.SECONDS);
-            if (!finished) {
-                p.destroyForcibly();
-            }
-            String log = Files.readString(temp.resolve("err.txt"));
-            assertTrue(finished, "finished: " + log);
-            assertEquals(1, p.exitValue(), "exit status for '" + c[1] + "': " + log);
-            assertTrue(log.contains(c[1]), log);
+            Batch b = batch("segment_folder.ijm", "input=" + in + " " + c[0] + " output=" + temp.resolve("out"));
+            assertEquals(1, b.exit(), "exit status for '" + c[1] + "': " + b.log());
+            assertTrue(b.log().contains(c[1]), b.log());
         }
     }
 
     @Test
     void evaluatesAFolderAgainstLabels() throws Exception {
         assumeFalse(GraphicsEnvironment.isHeadless(), "ImageJ -batch needs a display (Xvfb); skipping");
-        Path ijHome = temp.resolve("ImageJ");
-        Path ijJar = installClasspath(Files.createDirectories(ijHome.resolve("plugins/jars")));
-        jar(Path.of("target/classes"), ijHome.resolve("plugins/sam_fiji-test.jar"));
         Path pred = Files.createDirectories(temp.resolve("pred"));
         Path truth = Files.createDirectories(temp.resolve("truth"));
         square(pred.resolve("a.png"), 10, 8);   // against a 10 x 10 square: Dice 160/180
@@ -116,16 +117,9 @@ class SegmentFolderMacroTest {
         square(truth.resolve("b.png"), 10, 10);
         square(pred.resolve("lonely.png"), 4, 4);
         Path csv = temp.resolve("out/metrics.csv");
-        Process p = new ProcessBuilder(System.getProperty("java.home") + "/bin/java", "-Dplugins.dir=" + ijHome,
-                "-jar", ijJar.toString(), "-batch", Path.of("macros/evaluate_folder.ijm").toAbsolutePath().toString(),
-                "predictions=" + pred + " truth=" + truth + " output=" + csv)
-                .redirectErrorStream(true).redirectOutput(temp.resolve("eval.txt").toFile()).start();
-        boolean finished = p.waitFor(120, TimeUnit.SECONDS);
-        if (!finished) {
-            p.destroyForcibly();
-        }
-        String log = Files.readString(temp.resolve("eval.txt"));
-        assertTrue(finished, "macro did not finish: " + log);
+        Batch b = batch("evaluate_folder.ijm", "predictions=" + pred + " truth=" + truth + " output=" + csv);
+        assertEquals(0, b.exit(), b.log());
+        String log = b.log();
         assertTrue(log.contains("lonely") && log.contains("no truth"), "unmatched name reported: " + log);
         List<String> lines = Files.readAllLines(csv);
         assertEquals("image,label,dice,iou,sensitivity,specificity,precision,f1,auc,hd95,assd", lines.get(0));
