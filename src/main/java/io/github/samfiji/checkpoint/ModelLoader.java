@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -83,8 +82,4 @@ public final class ModelLoader {
         return out;
     }
 
-    /** What shapes could not tell about this checkpoint, for the user's information. */
-    public static List<String> assumptions(Path checkpoint) throws IOException {
-        return ArchitectureInference.infer(shapes(StateDict.load(checkpoint))).assumptions();
-    }
 }

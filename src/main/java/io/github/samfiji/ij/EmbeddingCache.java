@@ -61,13 +61,7 @@ public final class EmbeddingCache implements ImageListener {
         return fresh;
     }
 
-    public synchronized boolean contains(ImagePlus image, int stackIndex) {
-        return entries.keySet().stream().anyMatch(k -> k.imageId() == image.getID() && k.stackIndex() == stackIndex);
-    }
 
-    public synchronized int size() {
-        return entries.size();
-    }
 
     public synchronized void clear() {
         entries.values().forEach(ImageEmbedding::close);

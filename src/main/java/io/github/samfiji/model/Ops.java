@@ -1,7 +1,6 @@
 package io.github.samfiji.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
@@ -70,13 +69,6 @@ public final class Ops {
         }
     }
 
-    public static NDList scopedList(Supplier<NDList> step) {
-        try (NDScope scope = new NDScope()) {
-            NDList out = step.get();
-            NDScope.unregister(out);
-            return out;
-        }
-    }
 
     /**
      * The 1-D linear interpolation matrix of PyTorch's {@code F.interpolate(mode="bilinear"/"linear",

@@ -2,16 +2,12 @@ package io.github.samfiji.ij;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import ij.IJ;
-import ij.Menus;
 import ij.WindowManager;
 import ij.macro.Interpreter;
-import java.awt.GraphicsEnvironment;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Hashtable;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,11 +20,7 @@ class EvaluateSegmentationMacroTest {
 
     @Test
     void rectangleAgainstSquare() throws Exception {
-        assumeFalse(GraphicsEnvironment.isHeadless(), "ImageJ 1's menus need a display (Xvfb); skipping");
-        IJ.run("Close All");
-        @SuppressWarnings("unchecked")
-        Hashtable<String, String> commands = Menus.getCommands();
-        commands.put("Evaluate Segmentation", "io.github.samfiji.ij.EvaluateSegmentation_");
+        ImageJMenus.requireDisplayAndRegisterCommands();
         Path csv = temp.resolve("metrics.csv");
         String result = new Interpreter().run("setBatchMode(true);\n"
                 + "newImage('truth', '8-bit black', 20, 20, 1); makeRectangle(5, 5, 10, 10); run('Set...', 'value=255'); run('Select None');\n"

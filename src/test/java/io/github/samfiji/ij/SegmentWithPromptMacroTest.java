@@ -2,18 +2,14 @@ package io.github.samfiji.ij;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import ij.IJ;
-import ij.Menus;
 import ij.WindowManager;
 import ij.gui.Roi;
 import ij.macro.Interpreter;
 import ij.plugin.frame.RoiManager;
 import io.github.samfiji.testing.Fixtures;
-import java.awt.GraphicsEnvironment;
 import java.nio.file.Path;
-import java.util.Hashtable;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,13 +26,7 @@ class SegmentWithPromptMacroTest {
 
     @BeforeAll
     static void registerMenuCommands() {
-        assumeFalse(GraphicsEnvironment.isHeadless(),
-                "ImageJ 1's menus need a display: run the tests under Xvfb (.ci/run does); skipping");
-        // ImageJ has read no plugins.config from a plugins folder here; register our entries as Menus would.
-        IJ.run("Close All");
-        @SuppressWarnings("unchecked")
-        Hashtable<String, String> commands = Menus.getCommands();
-        commands.put("Segment with Prompt", "io.github.samfiji.ij.SegmentWithPrompt_");
+        ImageJMenus.requireDisplayAndRegisterCommands();
     }
 
     private static String run(String macro) {

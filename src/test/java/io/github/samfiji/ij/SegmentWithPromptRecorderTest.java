@@ -4,22 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import ij.IJ;
 import ij.ImagePlus;
-import ij.Menus;
 import ij.Prefs;
 import ij.WindowManager;
 import ij.gui.GenericDialog;
 import ij.macro.Interpreter;
 import ij.plugin.frame.Recorder;
 import ij.plugin.frame.RoiManager;
-import java.awt.GraphicsEnvironment;
 import java.awt.Window;
 import java.awt.event.ActionEvent;
 import java.nio.file.Path;
-import java.util.Hashtable;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,11 +30,7 @@ class SegmentWithPromptRecorderTest {
 
     @Test
     void menuRunAndRecordedLineGiveTheSameRoi() throws Exception {
-        assumeFalse(GraphicsEnvironment.isHeadless(), "needs a display (Xvfb); skipping");
-        IJ.run("Close All");
-        @SuppressWarnings("unchecked")
-        Hashtable<String, String> commands = Menus.getCommands();
-        commands.put("Segment with Prompt", "io.github.samfiji.ij.SegmentWithPrompt_");
+        ImageJMenus.requireDisplayAndRegisterCommands();
         String model = Path.of("samples/sam_tiny.pth").toAbsolutePath().toString();
         Prefs.set("samfiji.SegmentWithPromptCommand.model", model);
         Prefs.set("samfiji.SegmentWithPromptCommand.prompts", SegmentWithPromptCommand.FROM_SELECTION);

@@ -1,0 +1,44 @@
+package io.github.samfiji.ij;
+
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import ij.IJ;
+import ij.Menus;
+import java.awt.GraphicsEnvironment;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Hashtable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Test set-up for macro tests: ImageJ 1's menus need a display (the tests skip without one; .ci/run starts Xvfb),
+ * and in a test ImageJ has read no plugins folder, so our entries of plugins.config are registered as Menus would.
+ */
+final class ImageJMenus {
+
+    private static final Pattern ENTRY = Pattern.compile("^[^#].*?,\\s*\"([^\"]+)\",\\s*([\\w.]+)");
+
+    private ImageJMenus() {
+    }
+
+    static void requireDisplayAndRegisterCommands() {
+        assumeFalse(GraphicsEnvironment.isHeadless(),
+                "ImageJ 1's menus need a display: run the tests under Xvfb (.ci/run does); skipping");
+        IJ.run("Close All");
+        @SuppressWarnings("unchecked")
+        Hashtable<String, String> commands = Menus.getCommands();
+        try {
+            for (String line : Files.readAllLines(Path.of("plugins.config"))) {
+                Matcher m = ENTRY.matcher(line);
+                if (m.find()) {
+                    commands.put(m.group(1), m.group(2));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
