@@ -246,36 +246,33 @@ public final class VolumePropagator {
     }
 
     /**
-     * One object point at the mask's deepest pixel; background points at the deepest pixel of each of the (up to
-     * four) largest pieces of the extended box outside the mask: clearly outside the object, yet close to it.
+     * One object point at the mask's deepest pixel; a background point in each quadrant around it (split at that
+     * point) at the deepest pixel of the part of the extended box outside the mask: clearly outside the object, yet
+     * close to it, and spread around it.
      */
     static List<Prompt.Point> points(boolean[] mask, int w, int h, Prompt.Box box) {
         List<Prompt.Point> out = new ArrayList<>();
         int inside = MaskGeometry.deepest(mask, w, h, null);
-        out.add(new Prompt.Point(inside % w, inside / w, 1));
-        boolean[] ring = new boolean[mask.length];
+        int cx = inside % w;
+        int cy = inside / w;
+        out.add(new Prompt.Point(cx, cy, 1));
         int x0 = (int) Math.floor(box.x0());
         int y0 = (int) Math.floor(box.y0());
         int x1 = (int) Math.ceil(box.x1());
         int y1 = (int) Math.ceil(box.y1());
-        for (int y = y0; y <= y1; y++) {
-            for (int x = x0; x <= x1; x++) {
-                ring[y * w + x] = !mask[y * w + x];
+        for (int quadrant = 0; quadrant < 4; quadrant++) {
+            boolean right = (quadrant & 1) != 0;
+            boolean below = (quadrant & 2) != 0;
+            boolean[] region = new boolean[mask.length];
+            for (int y = below ? cy : y0; y <= (below ? y1 : cy); y++) {
+                for (int x = right ? cx : x0; x <= (right ? x1 : cx); x++) {
+                    region[y * w + x] = !mask[y * w + x];
+                }
             }
-        }
-        MaskGeometry.Components c = MaskGeometry.components(ring, w, h, false);
-        Integer[] order = new Integer[c.count()];
-        for (int k = 0; k < order.length; k++) {
-            order[k] = k + 1;
-        }
-        Arrays.sort(order, (a, b) -> Integer.compare(c.sizes()[b], c.sizes()[a]));
-        for (int k = 0; k < Math.min(4, order.length); k++) {
-            boolean[] piece = new boolean[mask.length];
-            for (int i = 0; i < mask.length; i++) {
-                piece[i] = c.labels()[i] == order[k];
+            int p = MaskGeometry.deepest(region, w, h, null);
+            if (p >= 0) {
+                out.add(new Prompt.Point(p % w, p / w, 0));
             }
-            int p = MaskGeometry.deepest(piece, w, h, null);
-            out.add(new Prompt.Point(p % w, p / w, 0));
         }
         return out;
     }
