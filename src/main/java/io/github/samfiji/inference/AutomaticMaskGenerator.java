@@ -296,7 +296,7 @@ public final class AutomaticMaskGenerator {
         return xy;
     }
 
-    private static Rgb8Image cut(Rgb8Image image, Crop crop) {
+    static Rgb8Image cut(Rgb8Image image, Crop crop) {
         byte[] src = image.toBytes();
         int w = image.width();
         byte[] out = new byte[crop.width() * crop.height() * 3];

@@ -32,6 +32,8 @@ public final class StackEmbeddings implements AutoCloseable {
     private final Path cacheFolder;
     private final String modelKey;
     private final Map<Integer, ImageEmbedding> encoded = new HashMap<>();
+    /** Content key of each encoded slice: a slice whose pixels changed since is encoded again. */
+    private final Map<Integer, String> keys = new HashMap<>();
     private int encodedNow;
     private int readFromDisk;
 
@@ -64,16 +66,21 @@ public final class StackEmbeddings implements AutoCloseable {
     }
 
     /** The embedding of slice {@code z} (0-based); owned by this object, do not close it. */
-    public ImageEmbedding get(int z, Progress progress) {
+    public synchronized ImageEmbedding get(int z, Progress progress) {
         if (z < 0 || z >= depth) {
             throw new IllegalArgumentException("slice " + (z + 1) + " does not exist: the stack has " + depth + " slices");
         }
+        Rgb8Image image = slices.apply(z);
+        String key = key(image);
         ImageEmbedding e = encoded.get(z);
-        if (e != null) {
+        if (e != null && key.equals(keys.get(z))) {
             return e;
         }
-        Rgb8Image image = slices.apply(z);
-        Path file = cacheFolder == null ? null : cacheFolder.resolve(key(image) + ".safetensors");
+        if (e != null) {
+            e.close();
+        }
+        e = null;
+        Path file = cacheFolder == null ? null : cacheFolder.resolve(key + ".safetensors");
         if (file != null && Files.isRegularFile(file)) {
             e = read(file);
             if (e != null) {
@@ -88,6 +95,7 @@ public final class StackEmbeddings implements AutoCloseable {
             }
         }
         encoded.put(z, e);
+        keys.put(z, key);
         return e;
     }
 
@@ -134,8 +142,9 @@ public final class StackEmbeddings implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         encoded.values().forEach(ImageEmbedding::close);
         encoded.clear();
+        keys.clear();
     }
 }
