@@ -25,6 +25,8 @@ public final class SamFijiCli {
 
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new SamFijiCli());
+        // propagate's --point/--box/--object are order-sensitive setters called once per occurrence.
+        cli.getSubcommands().get("propagate").setOverwrittenOptionsAllowed(true);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             commandLine.getErr().println("sam-fiji " + commandLine.getCommandName() + ": " + InputFiles.describe(e));
             if (System.getenv("SAMFIJI_DEBUG") != null) {

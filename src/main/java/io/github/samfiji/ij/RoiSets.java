@@ -19,6 +19,37 @@ public final class RoiSets {
     private RoiSets() {
     }
 
+    /**
+     * Reads a RoiSet (.zip of .roi entries) or a single .roi file, without the ROI Manager (so it works headless);
+     * the ROIs in file order.
+     */
+    public static List<Roi> read(Path file) throws IOException {
+        String name = file.getFileName().toString();
+        List<Roi> rois = new java.util.ArrayList<>();
+        if (name.toLowerCase(java.util.Locale.ROOT).endsWith(".roi")) {
+            rois.add(decode(Files.readAllBytes(file), name, name));
+            return rois;
+        }
+        try (java.io.InputStream in = Files.newInputStream(file);
+             java.util.zip.ZipInputStream zip = new java.util.zip.ZipInputStream(in)) {
+            ZipEntry entry;
+            while ((entry = zip.getNextEntry()) != null) {
+                if (!entry.isDirectory() && entry.getName().toLowerCase(java.util.Locale.ROOT).endsWith(".roi")) {
+                    rois.add(decode(zip.readAllBytes(), entry.getName(), name));
+                }
+            }
+        }
+        return rois;
+    }
+
+    private static Roi decode(byte[] bytes, String entry, String file) throws IOException {
+        Roi roi = new ij.io.RoiDecoder(bytes, entry).getRoi();
+        if (roi == null) {
+            throw new IOException(entry + " in " + file + " is not a readable ImageJ ROI");
+        }
+        return roi;
+    }
+
     /** Writes {@code rois} to {@code file}; entry names come from the ROI names, made unique. */
     public static void write(Path file, List<Roi> rois, boolean overwrite) throws IOException {
         OutputFiles.write(file, overwrite, temp -> {
