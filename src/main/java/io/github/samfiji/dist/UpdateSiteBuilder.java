@@ -193,7 +193,7 @@ public final class UpdateSiteBuilder {
         });
         if (!missing.isEmpty()) {
             log.println("  no native jar for: " + String.join(", ", missing)
-                    + (fetchNatives ? " (not published on Maven Central)" : " (not in the local Maven repository; "
+                    + (fetchNatives ? " (Maven could not fetch them: see above)" : " (not in the local Maven repository; "
                             + "--fetch-natives asks Maven for them)"));
         }
         return new Result(out, files, bytes, platforms, missing);
