@@ -163,9 +163,13 @@ public final class UpdateSiteBuilder {
         }
 
         List<SiteFile> files = new ArrayList<>();
+        // The plugin jar depends on the libraries for every platform, not on the native jars: the updater installs
+        // a file's dependencies whatever their platform, but installs platform-marked files only where they belong.
         List<String> others = new ArrayList<>();
         for (Input in : inputs.subList(1, inputs.size())) {
-            others.add(in.filename());
+            if (in.platforms().isEmpty()) {
+                others.add(in.filename());
+            }
         }
         long bytes = 0;
         for (int i = 0; i < inputs.size(); i++) {

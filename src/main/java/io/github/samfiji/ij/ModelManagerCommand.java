@@ -81,6 +81,7 @@ public class ModelManagerCommand implements Command {
         if (model.checksum() == null) {
             say("Note: " + model.title() + ": " + model.note());
         }
+        IJ.resetEscape(); // an earlier Escape must not cancel this download at once
         IJProgress progress = new IJProgress("model download");
         try {
             Path installed = downloader.download(model, folder, overwrite, progress);
@@ -94,6 +95,7 @@ public class ModelManagerCommand implements Command {
         if (file == null || file.getPath().isBlank()) {
             throw new IllegalArgumentException("choose the local model file to add");
         }
+        IJ.resetEscape();
         IJProgress progress = new IJProgress("add model");
         try {
             Path added = new ModelLibrary(folder).add(file.toPath(), link, overwrite, progress);
