@@ -3,15 +3,12 @@ package io.github.samfiji.models;
 import io.github.samfiji.inference.Progress;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.ConnectException;
+import java.net.HttpURLConnection;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnknownHostException;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -34,8 +31,10 @@ public final class ModelDownloader {
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
     private static final int CHUNK = 1 << 20;
 
-    private final HttpClient client;
+    private static final int CONNECT_TIMEOUT_MS = 20_000;
+
     private final URI mirror;
+    private int readTimeoutMs = 60_000;
 
     public ModelDownloader() {
         this(null);
@@ -46,9 +45,13 @@ public final class ModelDownloader {
      *               copy, or a test server); null for the authors' addresses
      */
     public ModelDownloader(URI mirror) {
-        this.client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(20))
-                .followRedirects(HttpClient.Redirect.NORMAL).build();
         this.mirror = mirror;
+    }
+
+    /** How long a transfer may receive nothing before it counts as stalled (and is left to be resumed). */
+    public ModelDownloader readTimeout(Duration timeout) {
+        this.readTimeoutMs = (int) Math.max(1, timeout.toMillis());
+        return this;
     }
 
     /** Where this downloader fetches a model from. */
@@ -101,55 +104,66 @@ public final class ModelDownloader {
 
     private void fetch(KnownModel model, URI uri, Path folder, Path part, long have, Progress progress)
             throws IOException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(5)).GET();
-        if (have > 0) {
-            request.header("Range", "bytes=" + have + "-");
-        }
-        HttpResponse<InputStream> response;
+        HttpURLConnection connection;
+        int status;
         try {
-            response = client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-        } catch (ConnectException | UnknownHostException | HttpConnectTimeoutException e) {
+            connection = (HttpURLConnection) uri.toURL().openConnection();
+            connection.setConnectTimeout(CONNECT_TIMEOUT_MS);
+            connection.setReadTimeout(readTimeoutMs);
+            connection.setInstanceFollowRedirects(true);
+            connection.setRequestProperty("User-Agent", "sam-fiji model manager");
+            if (have > 0) {
+                connection.setRequestProperty("Range", "bytes=" + have + "-");
+            }
+            status = connection.getResponseCode();
+        } catch (ConnectException | UnknownHostException | SocketTimeoutException e) {
             throw new ModelException(unreachable(model, uri, folder, e), e);
         } catch (IOException e) {
-            if (e.getCause() instanceof UnknownHostException || e.getCause() instanceof ConnectException) {
-                throw new ModelException(unreachable(model, uri, folder, e), e);
-            }
             throw new ModelException("downloading " + model.fileName() + " from " + uri + " failed: " + e.getMessage()
                     + "; run the download again to continue it", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CancellationException("download of " + model.fileName() + " interrupted");
         }
-        int status = response.statusCode();
-        boolean append;
-        if (status == 206 && have > 0) {
-            String range = response.headers().firstValue("Content-Range").orElse("");
-            Matcher m = CONTENT_RANGE.matcher(range);
-            if (!m.matches() || Long.parseLong(m.group(1)) != have) {
-                response.body().close();
-                // The server resumed somewhere else: start again rather than splice wrong bytes.
-                Files.delete(part);
-                fetch(model, uri, folder, part, 0, progress);
-                return;
+        try {
+            boolean append;
+            if (status == 206 && have > 0) {
+                Matcher m = CONTENT_RANGE.matcher(String.valueOf(connection.getHeaderField("Content-Range")));
+                if (!m.matches() || Long.parseLong(m.group(1)) != have) {
+                    // The server resumed somewhere else: start again rather than splice wrong bytes.
+                    connection.disconnect();
+                    Files.delete(part);
+                    fetch(model, uri, folder, part, 0, progress);
+                    return;
+                }
+                append = true;
+            } else if (status == 200) {
+                append = false; // the server ignored the Range request (or there was none): the whole file comes
+                have = 0;
+            } else if (status == 416 && have > 0) {
+                return; // nothing left to send: the partial file is complete; verification decides
+            } else {
+                throw new ModelException("the server answered HTTP " + status + " for " + uri
+                        + (status == 404 ? " (not found: the address may have moved; "
+                                + "download the file by other means and add it as a local file)" : ""));
             }
-            append = true;
-        } else if (status == 200) {
-            append = false; // the server ignored the Range request (or there was none): the whole file comes
-            have = 0;
-        } else if (status == 416 && have > 0) {
-            response.body().close();
-            return; // nothing left to send: the partial file is complete; verification decides
-        } else {
-            response.body().close();
-            throw new ModelException("the server answered HTTP " + status + " for " + uri
-                    + (status == 404 ? " (not found: the address may have moved; "
-                            + "download the file by other means and add it as a local file)" : ""));
+            long length = connection.getContentLengthLong();
+            long total = model.hasSize() ? model.size() : length < 0 ? -1 : length + (append ? have : 0);
+            long received = copy(model, connection, part, append, have, total, progress) - have;
+            if (length >= 0 && received < length) {
+                // The connection closed early without an error: keep what came, for the next attempt to resume.
+                throw new ModelException("the download of " + model.fileName() + " was interrupted after "
+                        + Units.bytes(have + received) + (total > 0 ? " of " + Units.bytes(total) : "")
+                        + "; run it again to continue where it stopped");
+            }
+        } finally {
+            connection.disconnect();
         }
-        long total = model.hasSize() ? model.size()
-                : response.headers().firstValueAsLong("Content-Length").orElse(-1) + (append ? have : 0);
+    }
+
+    /** Appends (or writes) the response body to the partial file; returns its length afterwards. */
+    private long copy(KnownModel model, HttpURLConnection connection, Path part, boolean append, long have, long total,
+                      Progress progress) throws IOException {
         long done = have;
         byte[] buffer = new byte[CHUNK];
-        try (InputStream in = response.body();
+        try (InputStream in = connection.getInputStream();
              OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                      append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
             for (int n; (n = in.read(buffer)) > 0; ) {
@@ -163,9 +177,11 @@ public final class ModelDownloader {
                                 + (total > 0 ? " of " + Units.bytes(total) : ""));
                 progress.checkCancelled();
             }
-        } catch (InterruptedIOException e) {
+            return done;
+        } catch (SocketTimeoutException e) {
             throw new ModelException("the download of " + model.fileName() + " stalled after " + Units.bytes(done)
-                    + "; run it again to continue where it stopped", e);
+                    + " (nothing received for " + readTimeoutMs / 1000 + " s); run it again to continue where it "
+                    + "stopped", e);
         } catch (IOException e) {
             throw new ModelException("the download of " + model.fileName() + " was interrupted after "
                     + Units.bytes(done) + (total > 0 ? " of " + Units.bytes(total) : "") + " (" + e.getMessage()

@@ -21,6 +21,8 @@ final class LocalHttpServer implements AutoCloseable {
         NONE,
         /** The next response announces the whole length but stops half-way and drops the connection. */
         CUT_NEXT,
+        /** The next response sends half, then nothing for two seconds (a stalled connection). */
+        STALL_NEXT,
         /** Every response has one byte changed. */
         CORRUPT,
         /** Range requests are answered with the whole file (200), as some servers do. */
@@ -38,6 +40,7 @@ final class LocalHttpServer implements AutoCloseable {
         this.content = content;
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/" + name, this::handle);
+        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
         server.start();
     }
 
@@ -73,6 +76,17 @@ final class LocalHttpServer implements AutoCloseable {
                 ex.sendResponseHeaders(200, body.length);
             }
             OutputStream out = ex.getResponseBody();
+            if (fault == Fault.STALL_NEXT) {
+                fault = Fault.NONE;
+                out.write(body, start, (body.length - start) / 2);
+                out.flush();
+                try {
+                    Thread.sleep(2000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return;
+            }
             if (fault == Fault.CUT_NEXT) {
                 fault = Fault.NONE;
                 out.write(body, start, (body.length - start) / 2);

@@ -144,6 +144,21 @@ class ModelDownloaderTest {
     }
 
     @Test
+    void stalledTransferTimesOutAndResumes() throws Exception {
+        server.fault = LocalHttpServer.Fault.STALL_NEXT;
+        ModelDownloader impatient = new ModelDownloader().readTimeout(java.time.Duration.ofMillis(400));
+        ModelException e = assertThrows(ModelException.class,
+                () -> impatient.download(published(), folder, false, Progress.NONE));
+        assertTrue(e.getMessage().contains("stalled") && e.getMessage().contains("run it again"), e.getMessage());
+        long kept = Files.size(ModelDownloader.partial(folder, NAME));
+        assertTrue(kept > 0 && kept < content.length, "kept " + kept);
+        assertFalse(Files.exists(folder.resolve(NAME)));
+        impatient.download(published(), folder, false, Progress.NONE);
+        assertEquals("bytes=" + kept + "-", server.ranges.get(server.ranges.size() - 1));
+        assertArrayEquals(content, Files.readAllBytes(folder.resolve(NAME)));
+    }
+
+    @Test
     void serverIgnoringRangeStillGivesTheRightFile() throws Exception {
         Path part = ModelDownloader.partial(folder, NAME);
         Files.createDirectories(folder);
