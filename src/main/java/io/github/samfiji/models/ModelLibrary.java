@@ -77,7 +77,9 @@ public final class ModelLibrary {
     /**
      * Adds a checkpoint the user has (downloaded by hand, fine-tuned, shared by a colleague) to the folder, under its
      * own name: copied (atomically, with progress) or, when {@code link}, as a symbolic link to where it is. A JSON
-     * description of the same name beside it comes along. Never replaces an installed file unless asked.
+     * description of the same name beside it comes along. A file bearing a published model's name (e.g. downloaded
+     * by hand on another computer) is checked against its published size and checksum first. Never replaces an
+     * installed file unless asked.
      */
     public Path add(Path source, boolean link, boolean overwrite, Progress progress) throws IOException {
         if (!Files.isRegularFile(source)) {
@@ -90,6 +92,10 @@ public final class ModelLibrary {
         if (!CheckpointFiles.looksLikeCheckpoint(source)) {
             throw new ModelException(source + " does not look like a checkpoint (neither a PyTorch zip or pickle nor "
                     + "safetensors); was the download complete?");
+        }
+        Optional<KnownModel> known = ModelRegistry.byFileName(name);
+        if (known.isPresent()) {
+            verifyPublished(known.get(), source, progress);
         }
         Path target = folder.resolve(name);
         if (Files.exists(target) && Files.isSameFile(source, target)) {
@@ -116,6 +122,21 @@ public final class ModelLibrary {
         }
         progress.update(1, name + " added");
         return target;
+    }
+
+    /** A file under a published model's name must be that model: same size, same checksum (where published). */
+    private static void verifyPublished(KnownModel model, Path source, Progress progress) throws IOException {
+        long size = Files.size(source);
+        if (model.hasSize() && size != model.size()) {
+            throw new ModelException(source + " has " + size + " bytes, but the published " + model.fileName() + " ("
+                    + model.title() + ") has " + model.size() + ": it is incomplete or another file; download it again "
+                    + "or rename it if it is a different model");
+        }
+        if (model.checksum() != null && !model.checksum().matches(source, progress)) {
+            throw new ModelException(source + " does not match the published checksum of " + model.fileName() + " ("
+                    + model.checksum() + "): it is damaged or another file; download it again or rename it if it is "
+                    + "a different model");
+        }
     }
 
     private static void linkAtomically(Path source, Path target) throws IOException {

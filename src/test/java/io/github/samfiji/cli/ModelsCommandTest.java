@@ -81,6 +81,30 @@ class ModelsCommandTest {
     }
 
     @Test
+    void aFileUnderAPublishedNameMustBeThatModel() throws Exception {
+        Path folder = temp.resolve("models");
+        byte[] zipStart = {'P', 'K', 3, 4, 0, 0};
+        Path truncated = Files.write(Files.createDirectories(temp.resolve("a")).resolve("sam_vit_b_01ec64.pth"), zipStart);
+        Run r = run("models", "add", truncated.toString(), "--folder", folder.toString());
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("has 6 bytes, but the published sam_vit_b_01ec64.pth (SAM ViT-B (Meta AI)) has "
+                + "375042383"), r.err());
+
+        // The right size but other bytes (a sparse stand-in for MobileSAM's 40.7 MB): the checksum decides.
+        Path wrong = Files.createDirectories(temp.resolve("b")).resolve("mobile_sam.pt");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(wrong.toFile(), "rw")) {
+            f.write(zipStart);
+            f.setLength(40_728_226L);
+        }
+        r = run("models", "add", wrong.toString(), "--folder", folder.toString());
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("does not match the published checksum of mobile_sam.pt "
+                + "(md5:f3c0d8cda613564d499310dab6c812cd)"), r.err());
+        assertFalse(Files.exists(folder.resolve("sam_vit_b_01ec64.pth")));
+        assertFalse(Files.exists(folder.resolve("mobile_sam.pt")));
+    }
+
+    @Test
     void downloadFromAMirrorAndOfflineMessage() throws Exception {
         // The MedicoSAM entry has no published checksum or size: any PyTorch zip served under its name passes.
         byte[] checkpoint = Files.readAllBytes(Path.of("samples/sam_tiny.pth"));
