@@ -217,6 +217,7 @@ public final class ModelDownloader {
                 + " to download " + model.title() + " (" + e.getClass().getSimpleName() + ": " + e.getMessage()
                 + "). If this computer is offline, download " + uri + " on another one (" + model.sizeText()
                 + (model.checksum() != null ? ", " + model.checksum() : "") + ") and put it into " + folder.toAbsolutePath()
-                + " as " + model.fileName() + ", or add the downloaded file with the model manager's 'add local file'";
+                + " as " + model.fileName() + ", or add the downloaded file (checked against the published size and "
+                + "checksum): 'sam-fiji models add FILE', or in Fiji SAM Model Manager, 'Add a local model file'";
     }
 }
