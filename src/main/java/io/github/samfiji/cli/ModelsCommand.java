@@ -18,7 +18,8 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code sam-fiji models list|download|add}: the models folder from the command line. */
 @Command(name = "models", mixinStandardHelpOptions = true,
         description = "List, download and add SAM-family model checkpoints in a models folder.",
-        subcommands = {ModelsCommand.ListModels.class, ModelsCommand.Download.class, ModelsCommand.Add.class})
+        subcommands = {ModelsCommand.ListModels.class, ModelsCommand.Download.class, ModelsCommand.Add.class,
+            ModelsCommand.Verify.class})
 public final class ModelsCommand implements Runnable {
 
     /** The folder when --folder is not given: $SAMFIJI_MODELS_FOLDER, else ~/.sam-fiji/models. */
@@ -116,6 +117,29 @@ public final class ModelsCommand implements Runnable {
             Path file = downloader.download(model, folder.folder(), overwrite, new ConsoleProgress(err));
             spec.commandLine().getOut().println(file.toAbsolutePath());
             return 0;
+        }
+    }
+
+    @Command(name = "verify", mixinStandardHelpOptions = true,
+            description = "Checks the installed published models against their published size and checksum "
+                    + "(exit code 1 if one does not match).")
+    static final class Verify implements Callable<Integer> {
+        @picocli.CommandLine.Mixin
+        FolderOption folder = new FolderOption();
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            var out = spec.commandLine().getOut();
+            int bad = 0;
+            for (ModelLibrary.Verification v : new ModelLibrary(folder.folder())
+                    .verify(new ConsoleProgress(spec.commandLine().getErr()))) {
+                out.println((v.ok() ? "ok        " : "MISMATCH  ") + v.fileName() + ": " + v.message());
+                bad += v.ok() ? 0 : 1;
+            }
+            return bad == 0 ? 0 : 1;
         }
     }
 

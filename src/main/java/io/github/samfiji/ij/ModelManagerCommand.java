@@ -20,7 +20,8 @@ import org.scijava.plugin.Plugin;
 
 /**
  * SAM Model Manager: downloads a published SAM-family checkpoint into the models folder (resuming an interrupted
- * download, checking size and checksum), adds a local checkpoint to it (copy or link), or lists what is installed.
+ * download, checking size and checksum), adds a local checkpoint to it (copy or link), lists what is installed, or
+ * verifies installed published models against their size and checksum.
  * The folder is the one "Segment with Prompt" offers its models from ({@link ModelFolder}).
  */
 @Plugin(type = Command.class, label = "SAM Model Manager")
@@ -29,8 +30,9 @@ public class ModelManagerCommand implements Command {
     public static final String LIST = "List installed models";
     public static final String DOWNLOAD = "Download a known model";
     public static final String ADD = "Add a local model file";
+    public static final String VERIFY = "Verify installed models";
 
-    @Parameter(label = "Action", choices = {LIST, DOWNLOAD, ADD})
+    @Parameter(label = "Action", choices = {LIST, DOWNLOAD, ADD, VERIFY})
     String action = LIST;
 
     @Parameter(label = "Known model", choices = {ModelRegistry.SAM_VIT_B, ModelRegistry.SAM_VIT_L,
@@ -64,6 +66,7 @@ public class ModelManagerCommand implements Command {
                 case DOWNLOAD -> download(folder);
                 case ADD -> add(folder);
                 case LIST -> list(folder);
+                case VERIFY -> verify(folder);
                 default -> throw new IllegalArgumentException("unknown action '" + action + "'");
             }
         } catch (FileAlreadyExistsException e) {
@@ -102,6 +105,26 @@ public class ModelManagerCommand implements Command {
             say("Added " + file + (link ? " as a link " : " ") + "to the models folder: " + added);
         } finally {
             progress.done();
+        }
+    }
+
+    private void verify(Path folder) throws IOException {
+        IJ.resetEscape();
+        IJProgress progress = new IJProgress("verify models");
+        List<String> bad = new ArrayList<>();
+        try {
+            for (ModelLibrary.Verification v : new ModelLibrary(folder).verify(progress)) {
+                say((v.ok() ? "  ok: " : "  MISMATCH: ") + v.fileName() + ": " + v.message());
+                if (!v.ok()) {
+                    bad.add(v.fileName());
+                }
+            }
+        } finally {
+            progress.done();
+        }
+        if (!bad.isEmpty()) {
+            throw new IllegalArgumentException("installed model(s) not as published: " + String.join(", ", bad)
+                    + " (see the Log); download them again");
         }
     }
 

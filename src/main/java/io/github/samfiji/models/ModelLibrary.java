@@ -69,6 +69,35 @@ public final class ModelLibrary {
         return out;
     }
 
+    /** The outcome of checking an installed file against its published size and checksum. */
+    public record Verification(String fileName, boolean ok, String message) {
+    }
+
+    /**
+     * Checks the installed files that bear a published model's name against its size and checksum (where
+     * published); other files are reported as not verifiable. A file someone put into the folder by hand is checked
+     * this way.
+     */
+    public List<Verification> verify(Progress progress) throws IOException {
+        List<Verification> out = new ArrayList<>();
+        for (Installed m : installed()) {
+            Optional<KnownModel> known = ModelRegistry.byFileName(m.fileName());
+            if (known.isEmpty()) {
+                out.add(new Verification(m.fileName(), true, "not a published model: nothing to check against"));
+                continue;
+            }
+            try {
+                verifyPublished(known.get(), m.path(), progress);
+                out.add(new Verification(m.fileName(), true, known.get().checksum() != null
+                        ? "size and " + known.get().checksum().algorithm() + " checksum match"
+                        : "not verifiable (" + known.get().note() + ")"));
+            } catch (ModelException e) {
+                out.add(new Verification(m.fileName(), false, e.getMessage()));
+            }
+        }
+        return out;
+    }
+
     /** Whether a model of this file name is installed. */
     public boolean isInstalled(String fileName) {
         return Files.exists(folder.resolve(fileName));

@@ -102,6 +102,17 @@ class ModelsCommandTest {
                 + "(md5:f3c0d8cda613564d499310dab6c812cd)"), r.err());
         assertFalse(Files.exists(folder.resolve("sam_vit_b_01ec64.pth")));
         assertFalse(Files.exists(folder.resolve("mobile_sam.pt")));
+
+        // Put into the folder by hand, it is found out by 'verify'.
+        Files.move(wrong, Files.createDirectories(folder).resolve("mobile_sam.pt"));
+        assertEquals(0, run("models", "add", "samples/sam_tiny.pth", "--folder", folder.toString()).exit());
+        Run v = run("models", "verify", "--folder", folder.toString());
+        assertEquals(1, v.exit(), v.out());
+        assertTrue(v.out().contains("MISMATCH  mobile_sam.pt: ") && v.out().contains("does not match the published "
+                + "checksum"), v.out());
+        assertTrue(v.out().contains("ok        sam_tiny.pth: not a published model"), v.out());
+        Files.delete(folder.resolve("mobile_sam.pt"));
+        assertEquals(0, run("models", "verify", "--folder", folder.toString()).exit());
     }
 
     @Test

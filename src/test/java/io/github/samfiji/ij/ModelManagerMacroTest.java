@@ -90,6 +90,15 @@ class ModelManagerMacroTest {
         String log = log();
         assertTrue(log.contains("sam_tiny.pth (1356985 bytes): local model"), log);
         assertTrue(log.contains("sam_vit_h: SAM ViT-H (Meta AI), 2.56 GB, not installed"), log);
+
+        // A file put into the folder by hand under a published name, but truncated: Verify finds it out.
+        Files.write(temp.resolve("models/sam_vit_b_01ec64.pth"), new byte[] {'P', 'K', 3, 4});
+        CommandDialog.lastError = null;
+        run("run('SAM Model Manager', 'action=[Verify installed models]');");
+        assertTrue(log().contains("ok: sam_tiny.pth: not a published model"), log());
+        assertTrue(log().contains("MISMATCH: sam_vit_b_01ec64.pth: "), log());
+        assertTrue(String.valueOf(CommandDialog.lastError).contains("not as published: sam_vit_b_01ec64.pth"),
+                String.valueOf(CommandDialog.lastError));
     }
 
     @Test
