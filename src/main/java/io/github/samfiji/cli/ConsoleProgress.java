@@ -1,44 +1,44 @@
 package io.github.samfiji.cli;
 
 import io.github.samfiji.inference.Progress;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Locale;
 
-/** A progress line on the console (stderr), rewritten in place at most a few times a second. */
+/** Progress as a console line on the error stream, at most one a second (and the last one). */
 final class ConsoleProgress implements Progress {
 
-    private static final long INTERVAL_NANOS = 250_000_000L;
-    private final PrintStream out;
+    private final PrintWriter err;
     private long last;
-    private int lastLength;
+    private String lastMessage = "";
 
-    ConsoleProgress(PrintStream out) {
-        this.out = out;
+    ConsoleProgress(PrintWriter err) {
+        this.err = err;
     }
 
+    /** On {@code System.err}. */
     ConsoleProgress() {
-        this(System.err);
+        this(new PrintWriter(System.err, true));
     }
 
     @Override
     public void update(double fraction, String message) {
-        long now = System.nanoTime();
-        if (fraction < 1 && now - last < INTERVAL_NANOS) {
-            return;
+        long now = System.currentTimeMillis();
+        boolean phaseChanged = !firstWord(message).equals(firstWord(lastMessage));
+        if (now - last >= 1000 || fraction >= 1 || phaseChanged) {
+            err.printf(Locale.ROOT, "%s (%.0f%%)%n", message, 100 * fraction);
+            err.flush();
+            last = now;
+            lastMessage = message;
         }
-        last = now;
-        String line = String.format(Locale.ROOT, "[%3.0f%%] %s", 100 * fraction, message);
-        out.print("\r" + line + " ".repeat(Math.max(0, lastLength - line.length())));
-        lastLength = line.length();
-        if (fraction >= 1) {
-            out.println();
-            lastLength = 0;
-        }
-        out.flush();
+    }
+
+    private static String firstWord(String s) {
+        int space = s.indexOf(' ');
+        return space < 0 ? s : s.substring(0, space);
     }
 
     @Override
     public boolean isCancelled() {
-        return false;
+        return false; // Ctrl-C ends the program; a download's partial file is kept and resumed next time
     }
 }
