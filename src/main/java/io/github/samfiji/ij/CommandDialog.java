@@ -51,6 +51,11 @@ public final class CommandDialog {
             if (fromMacro) {
                 // In a macro: no dialog to block an unattended batch; the message goes to the Log and the macro
                 // stops (silently, as after Cancel) instead of carrying on with missing results.
+                if (BatchErrors.collecting()) {
+                    // A folder macro that reports this image's error itself and goes on with the next image.
+                    BatchErrors.add(title + ": " + message);
+                    return false;
+                }
                 IJ.log(title + ": " + message);
                 BatchExit.fail(title + ": " + message);
                 ij.macro.Interpreter interpreter = ij.macro.Interpreter.getInstance();

@@ -233,7 +233,7 @@ public final class LabelImageFiles {
         }
     }
 
-    private static List<Roi> readRois(Path file) throws IOException {
+    static List<Roi> readRois(Path file) throws IOException {
         String name = file.getFileName().toString();
         List<Roi> rois = new ArrayList<>();
         if (name.toLowerCase(Locale.ROOT).endsWith(".roi")) {
