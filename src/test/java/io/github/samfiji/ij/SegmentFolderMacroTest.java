@@ -182,6 +182,29 @@ class SegmentFolderMacroTest {
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("mean,255,0.944444")), String.join("\n", lines));
     }
 
+    @Test
+    void evaluatingAFolderGoesOnAfterABadImage() throws Exception {
+        assumeFalse(GraphicsEnvironment.isHeadless(), "ImageJ -batch needs a display (Xvfb); skipping");
+        Path pred = Files.createDirectories(temp.resolve("pred"));
+        Path truth = Files.createDirectories(temp.resolve("truth"));
+        square(pred.resolve("a.png"), 10, 8);   // against a 10 x 10 square: Dice 160/180
+        square(truth.resolve("a.png"), 10, 10);
+        Files.write(pred.resolve("b.png"), java.util.Arrays.copyOf(Files.readAllBytes(truth.resolve("a.png")), 40));
+        square(truth.resolve("b.png"), 10, 10);
+        square(pred.resolve("c.png"), 10, 10);  // identical: Dice 1
+        square(truth.resolve("c.png"), 10, 10);
+        Path csv = temp.resolve("out/metrics.csv");
+        Batch b = batch("evaluate_folder.ijm", "predictions=" + pred + " truth=" + truth + " output=" + csv);
+        String log = b.log();
+        assertEquals(1, b.exit(), "a failed image fails the batch: " + log);
+        assertTrue(log.contains("error: 'b': ") && log.contains("b.png"), "the bad image and why: " + log);
+        assertTrue(log.contains("2 image(s) evaluated, 1 failed: b"), log);
+        List<String> lines = Files.readAllLines(csv);
+        assertTrue(lines.get(1).startsWith("a,255,0.888888"), lines.get(1));
+        assertTrue(lines.get(2).startsWith("c,255,1,") || lines.get(2).startsWith("c,255,1.0"), lines.get(2));
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("mean,255,0.944444")), String.join("\n", lines));
+    }
+
     private static void square(Path file, int w, int h) {
         ij.process.ByteProcessor ip = new ij.process.ByteProcessor(20, 20);
         ip.setValue(255);
