@@ -214,17 +214,20 @@ public class InteractiveEvaluationCommand implements Command {
         }
         Plot chart = new Plot(TABLE + " (" + image + ")", "correction round", "Dice");
         chart.setLimits(0, Math.max(1, rounds), 0, 1.02);
-        chart.setColor(new Color(190, 190, 215));
-        chart.setLineWidth(1);
+        // The label first, in black; then the faint object curves and, drawn over them, the mean.
+        chart.setColor(Color.BLACK);
+        chart.addLabel(0.02, 0.08, "mean Dice of " + curves.size() + (curves.size() == 1 ? " object" : " objects")
+                + " (faint: each object); start: " + how.name().toLowerCase(Locale.ROOT) + ", seed " + seed);
         for (ObjectCurve c : curves) {
+            chart.setColor(new Color(190, 190, 215));
+            chart.setLineWidth(1);
             chart.add("line", x, c.dice());
         }
         chart.setColor(new Color(20, 60, 180));
         chart.setLineWidth(2);
-        chart.add("connected circle", x, mean);
-        chart.setColor(Color.BLACK);
-        chart.addLabel(0.02, 0.08, "mean Dice of " + curves.size() + (curves.size() == 1 ? " object" : " objects")
-                + " (faint: each object); start: " + how.name().toLowerCase(Locale.ROOT) + ", seed " + seed);
+        chart.add("line", x, mean);
+        chart.setColor(new Color(20, 60, 180));
+        chart.add("circle", x, mean);
         return chart;
     }
 
