@@ -1,10 +1,12 @@
 package io.github.samfiji.ij;
 
+import ij.IJ;
 import ij.ImagePlus;
 import ij.WindowManager;
 import ij.gui.Roi;
 import ij.measure.ResultsTable;
 import ij.plugin.frame.RoiManager;
+import io.github.samfiji.evaluation.EmptyCase;
 import io.github.samfiji.evaluation.InstanceMetrics;
 import io.github.samfiji.evaluation.LabelMetrics;
 import io.github.samfiji.evaluation.MetricsTable;
@@ -142,6 +144,7 @@ public class EvaluateSegmentationCommand implements Command {
     private MetricsTable evaluate(String name, LabelImageFiles.Loaded pred, LabelImageFiles.Loaded ref,
             LabelImageFiles.Loaded map) {
         MetricsTable metrics = instances ? MetricsTable.instances() : MetricsTable.segmentation();
+        boolean noCommonLabel = true;
         boolean slices = perSlice && ref.pixels().numDimensions() == 3;
         int depth = slices ? (int) ref.pixels().dimension(2) : 1;
         double[] spacing = slices ? Arrays.copyOf(ref.spacing(), 2) : ref.spacing();
@@ -158,9 +161,19 @@ public class EvaluateSegmentationCommand implements Command {
                 continue;
             }
             RandomAccessibleInterval<? extends RealType<?>> s = map == null ? null : plane(map, slices, z);
-            for (LabelMetrics r : segmentation.evaluate(p, t, s)) {
+            List<LabelMetrics> results = segmentation.evaluate(p, t, s);
+            for (LabelMetrics r : results) {
                 metrics.add(row, r);
             }
+            noCommonLabel &= p != null && !binary && results.stream().noneMatch(r -> r.emptyCase() == EmptyCase.NONE)
+                    && results.stream().anyMatch(r -> r.emptyCase() == EmptyCase.TRUTH_EMPTY)
+                    && results.stream().anyMatch(r -> r.emptyCase() == EmptyCase.PREDICTION_EMPTY);
+        }
+        if (!instances && noCommonLabel) {
+            // Typical of ROIs (labels 1, 2, ...) against a mask (255): every label is then "missed" with Dice 0.
+            IJ.log("Evaluate Segmentation: no label of the prediction is a label of the ground truth (e.g. ROIs"
+                    + " numbered 1, 2, ... against a 0/255 mask); for a mask tick Binary masks, to match objects tick"
+                    + " Instances, or give the ROIs the truth's label numbers as groups");
         }
         return metrics;
     }

@@ -94,6 +94,35 @@ class EvaluateSegmentationSourcesMacroTest {
     }
 
     @Test
+    void roiManagerAgainstAMaskNeedsBinaryAndSaysSo() {
+        int w = 20;
+        int h = 20;
+        int[] mask = new int[w * h];
+        fillRect(mask, w, 0, 4, 4, 8, 8, 255);
+        show("mask", w, h, 1, mask);
+        RoiManager rm = manager();
+        rm.addRoi(new Roi(4, 4, 8, 4));
+        rm.addRoi(new Roi(4, 8, 8, 6));
+
+        java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream console = System.out;
+        System.setOut(new java.io.PrintStream(log, true));
+        try {
+            macro("run('Evaluate Segmentation', 'prediction=[ROI Manager] ground=mask bootstrap=0');");
+        } finally {
+            System.setOut(console);
+        }
+        assertTrue(log.toString().contains("tick Binary masks"), "hint in the log: " + log);
+
+        // Binary: the ROIs together (an 8 x 10 area) against the 8 x 8 mask.
+        String result = macro("run('Evaluate Segmentation', 'prediction=[ROI Manager] ground=mask binary"
+                + " bootstrap=0');\nreturn 'done';");
+        assertEquals("done", result, "macro finished; error: " + CommandDialog.lastError);
+        assertEquals(2.0 * 64 / (80 + 64), table().getValue("dice", 0), 1e-12);
+        assertEquals("1", table().getStringValue("label", 0));
+    }
+
+    @Test
     void roiManagerGroupsOnStackSlices() {
         int w = 20;
         int h = 16;
