@@ -97,8 +97,16 @@ class EvaluateSegmentationRecorderTest {
         assertEquals(fromMenu[0], replayed[0], 0.0, "same Dice");
         assertEquals(fromMenu[1], replayed[1], 0.0, "same AUC");
         assertEquals(2.0 * 72 / 160, replayed[0], 1e-12, "Dice of two 10 x 8 rectangles shifted by 1");
-        rm.reset();
-        WindowManager.closeAllWindows();
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void tearDown() {
+        Recorder.record = false;
+        RoiManager rm = RoiManager.getInstance();
+        if (rm != null) {
+            rm.reset();
+        }
+        ImageJMenus.closeEverything();
     }
 
     private static double[] firstRow() {

@@ -48,7 +48,7 @@ class EvaluateSegmentationSourcesMacroTest {
             rm.reset();
             rm.close();
         }
-        WindowManager.closeAllWindows();
+        ImageJMenus.closeEverything();
     }
 
     private static String macro(String code) {

@@ -47,7 +47,7 @@ class InteractiveEvaluationMacroTest {
 
     @AfterEach
     void tearDown() {
-        WindowManager.closeAllWindows();
+        ImageJMenus.closeEverything();
     }
 
     /** Two discs, labels 1 and 2 (as in the command-line test), on the fixture image's 97 x 150 canvas. */
