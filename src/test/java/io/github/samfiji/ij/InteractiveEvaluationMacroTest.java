@@ -189,6 +189,29 @@ class InteractiveEvaluationMacroTest {
         assertRows(expected, rows(rounds));
     }
 
+    @Test
+    void badInputStopsTheMacroWithAClearMessage() {
+        ImagePlus image = IJ.openImage(Path.of("samples/fixture-image.png").toAbsolutePath().toString());
+        image.setTitle("fixture");
+        image.show();
+        labelImage("empty", new int[97 * 150]).show();
+        new ImagePlus("small", new ByteProcessor(50, 50)).show();
+        String[][] cases = {
+            {"model=[" + MODEL + "] image=fixture ground=small", "differ in size"},
+            {"model=[" + MODEL + "] image=fixture ground=empty", "holds no objects"},
+            {"model=[/no/such/model.pth] image=fixture ground=empty", "model file not found"},
+            {"model=[" + MODEL + "] image=fixture ground=fixture", "same image"},
+        };
+        for (String[] c : cases) {
+            CommandDialog.lastError = null;
+            String result = macro("run('Evaluate Interactive Segmentation', '" + c[0] + " rounds=1');\n"
+                    + "return 'went on';");
+            assertTrue(result == null || !result.equals("went on"), "the macro stops for " + c[0]);
+            assertTrue(CommandDialog.lastError != null && CommandDialog.lastError.contains(c[1]),
+                    c[0] + " -> " + CommandDialog.lastError);
+        }
+    }
+
     private static double[] row(int slice, int label, double[] dice) {
         double[] row = new double[dice.length + 2];
         row[0] = slice;
