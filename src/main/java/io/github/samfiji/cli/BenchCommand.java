@@ -5,7 +5,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.github.samfiji.checkpoint.ModelLoader;
 import io.github.samfiji.image.Rgb8Image;
+import io.github.samfiji.inference.AmgSettings;
+import io.github.samfiji.inference.AutomaticMaskGenerator;
 import io.github.samfiji.inference.ImageEmbedding;
+import io.github.samfiji.inference.Progress;
+import io.github.samfiji.inference.StackEmbeddings;
+import io.github.samfiji.inference.VolumePropagator;
 import io.github.samfiji.inference.Prompt;
 import io.github.samfiji.inference.SamPredictor;
 import io.github.samfiji.model.Presets;
@@ -64,6 +69,16 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--soak-prompts", defaultValue = "0", description = "extra prompts to show memory stays flat")
     int soakPrompts;
 
+    @Option(names = "--amg", description = "also time automatic mask generation (segment everything)")
+    boolean amg;
+
+    @Option(names = "--amg-points", defaultValue = "32", description = "AMG grid points per side (default ${DEFAULT-VALUE})")
+    int amgPoints;
+
+    @Option(names = "--propagate-slices", defaultValue = "0",
+            description = "also time 3D propagation through a stack of this many slices")
+    int propagateSlices;
+
     @Override
     public Integer call() throws Exception {
         long start = System.nanoTime();
@@ -106,6 +121,13 @@ public final class BenchCommand implements Callable<Integer> {
                     decodes.add(ms(t));
                 }
             }
+            List<String> extra = new ArrayList<>();
+            if (amg) {
+                extra.addAll(benchAmg(predictor, image, matmulMs));
+            }
+            if (propagateSlices > 0) {
+                extra.addAll(benchPropagation(predictor, side, matmulMs));
+            }
             long rssAfterTiming = Memory.rssKb();
             int arraysBefore = m.manager().getManagedArrays().size();
             for (int i = 0; i < soakPrompts; i++) {
@@ -134,6 +156,7 @@ public final class BenchCommand implements Callable<Integer> {
             System.out.printf("reference matMul 2048^3 ms %.1f%n", matmulMs);
             System.out.printf("encoder ms (median of %d)   %.1f   = %.1f x reference%n", runs, enc, enc / matmulMs);
             System.out.printf("decoder ms/prompt (median of %d) %.2f   = %.3f x reference%n", prompts, dec, dec / matmulMs);
+            extra.forEach(System.out::println);
             System.out.printf("peak RSS MB                %s%n", Memory.mb(Memory.peakRssKb()));
             System.out.printf("RSS MB after timing        %s%n", Memory.mb(rssAfterTiming));
             if (soakPrompts > 0 || soakEncodes > 0) {
@@ -143,6 +166,53 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** AMG over a grid of amgPoints^2 points: with the published filters, and with filters off (every mask kept). */
+    private List<String> benchAmg(SamPredictor predictor, Rgb8Image image, double matmulMs) {
+        List<String> out = new ArrayList<>();
+        AmgSettings[] settings = {AmgSettings.defaults().pointsPerSide(amgPoints),
+            AmgSettings.defaults().pointsPerSide(amgPoints).predIouThresh(0).stabilityScoreThresh(0)};
+        String[] names = {"published thresholds", "filters off"};
+        for (int k = 0; k < settings.length; k++) {
+            progress("amg " + names[k], 1, 1);
+            AutomaticMaskGenerator.Result r = new AutomaticMaskGenerator(predictor, settings[k]).generate(image,
+                    Progress.NONE);
+            out.add(String.format("AMG %dx%d points, %s: decode ms %.0f (= %.1f x reference, %.2f ms/point), "
+                    + "%d masks; its encode ms %.0f", amgPoints, amgPoints, names[k], r.decodeMillis(),
+                    r.decodeMillis() / matmulMs, r.decodeMillis() / r.pointsDecoded(), r.masks().size(),
+                    r.encodeMillis()));
+        }
+        return out;
+    }
+
+    /** Propagation from a box on the middle slice of a stack of random slices, threshold 0 (stops only when empty). */
+    private List<String> benchPropagation(SamPredictor predictor, int side, double matmulMs) {
+        Random random = new Random(3);
+        long[] seeds = random.longs(propagateSlices).toArray();
+        VolumePropagator.Result r;
+        long t0 = System.nanoTime();
+        double encodeMs;
+        try (StackEmbeddings stack = new StackEmbeddings(predictor, z -> randomImage(side, side, seeds[z]),
+                propagateSlices, null, "bench")) {
+            long e0 = System.nanoTime();
+            for (int z = 0; z < propagateSlices; z++) {
+                stack.get(z, Progress.NONE);
+                progress("propagation: encode slice", z + 1, propagateSlices);
+            }
+            encodeMs = ms(e0);
+            Prompt box = Prompt.builder().box(side / 4.0, side / 4.0, 3 * side / 4.0, 3 * side / 4.0).build();
+            long d0 = System.nanoTime();
+            r = new VolumePropagator(new VolumePropagator.Settings(VolumePropagator.Projection.MASK, 0, 0.05)).propagate(
+                    VolumePropagator.withModel(predictor, stack, side, side),
+                    List.of(new VolumePropagator.SlicePrompt(propagateSlices / 2, box)), Progress.NONE);
+            double decodeMs = ms(d0);
+            int reached = r.slices().size();
+            return List.of(String.format("propagation %d slices: encode %.0f ms/slice (= %.1f x reference), "
+                    + "propagate %.1f ms/slice (= %.2f x reference) over %d slices reached; total %.1f s",
+                    propagateSlices, encodeMs / propagateSlices, encodeMs / propagateSlices / matmulMs,
+                    decodeMs / reached, decodeMs / reached / matmulMs, reached, ms(t0) / 1000));
+        }
     }
 
     private static Prompt randomPrompt(Random random, int side) {

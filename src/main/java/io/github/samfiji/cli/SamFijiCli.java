@@ -6,8 +6,8 @@ import picocli.CommandLine.Command;
 /** The headless entry point: {@code bin/sam-fiji <subcommand> ...}. */
 @Command(name = "sam-fiji", mixinStandardHelpOptions = true, version = "sam-fiji 0.1.0",
         description = "Segment Anything (SAM, MobileSAM, MedSAM) in Java, headless.",
-        subcommands = {SegmentCommand.class, EvaluateCommand.class, CompareCommand.class, InteractiveEvaluateCommand.class,
-            BenchCommand.class,
+        subcommands = {SegmentCommand.class, AutoCommand.class, PropagateCommand.class, EvaluateCommand.class,
+            CompareCommand.class, InteractiveEvaluateCommand.class, BenchCommand.class, ModelsCommand.class,
             CommandLine.HelpCommand.class})
 public final class SamFijiCli {
 
@@ -25,6 +25,8 @@ public final class SamFijiCli {
 
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new SamFijiCli());
+        // propagate's --point/--box/--object are order-sensitive setters called once per occurrence.
+        cli.getSubcommands().get("propagate").setOverwrittenOptionsAllowed(true);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             commandLine.getErr().println("sam-fiji " + commandLine.getCommandName() + ": " + InputFiles.describe(e));
             if (System.getenv("SAMFIJI_DEBUG") != null) {

@@ -1,6 +1,7 @@
 package io.github.samfiji.evaluation;
 
 import io.github.samfiji.inference.ImageEmbedding;
+import io.github.samfiji.inference.MaskGeometry;
 import io.github.samfiji.inference.Prediction;
 import io.github.samfiji.inference.Prompt;
 import io.github.samfiji.inference.SamPredictor;
@@ -51,16 +52,16 @@ public final class InteractiveEvaluation {
         List<Prompt.Point> points = new ArrayList<>();
         Prompt.Box box = null;
         if (start == Start.POINT) {
-            int p = deepest(truth, w, h, random);
+            int p = MaskGeometry.deepest(truth, w, h, random);
             points.add(new Prompt.Point(p % w, p / w, 1));
         } else {
-            box = boundingBox(truth, w, h);
+            box = boundingBox(truth, w);
         }
         double[] dice = new double[rounds + 1];
         Prediction prediction = predictor.predict(embedding, new Prompt(points, box, null), start == Start.POINT);
         int chosen = prediction.best();
         boolean[] mask = prediction.mask(chosen);
-        dice[0] = dice(mask, truth);
+        dice[0] = MaskGeometry.dice(mask, truth);
         for (int r = 1; r <= rounds; r++) {
             boolean[] missed = new boolean[truth.length];
             boolean[] wrong = new boolean[truth.length];
@@ -68,14 +69,14 @@ public final class InteractiveEvaluation {
                 missed[i] = truth[i] && !mask[i];
                 wrong[i] = mask[i] && !truth[i];
             }
-            boolean[] missedRegion = largestComponent(missed, w, h);
-            boolean[] wrongRegion = largestComponent(wrong, w, h);
+            boolean[] missedRegion = MaskGeometry.largestComponent(missed, w, h);
+            boolean[] wrongRegion = MaskGeometry.largestComponent(wrong, w, h);
             if (missedRegion != null) {
-                int p = deepest(missedRegion, w, h, random);
+                int p = MaskGeometry.deepest(missedRegion, w, h, random);
                 points.add(new Prompt.Point(p % w, p / w, 1));
             }
             if (wrongRegion != null) {
-                int p = deepest(wrongRegion, w, h, random);
+                int p = MaskGeometry.deepest(wrongRegion, w, h, random);
                 points.add(new Prompt.Point(p % w, p / w, 0));
             }
             if (missedRegion != null || wrongRegion != null) {
@@ -84,109 +85,13 @@ public final class InteractiveEvaluation {
                 chosen = 0;
                 mask = prediction.mask(0);
             }
-            dice[r] = dice(mask, truth);
+            dice[r] = MaskGeometry.dice(mask, truth);
         }
         return new Curve(dice, List.copyOf(points));
     }
 
-    static double dice(boolean[] a, boolean[] b) {
-        long both = 0;
-        long sum = 0;
-        for (int i = 0; i < a.length; i++) {
-            both += a[i] && b[i] ? 1 : 0;
-            sum += (a[i] ? 1 : 0) + (b[i] ? 1 : 0);
-        }
-        return sum == 0 ? 1.0 : 2.0 * both / sum;
-    }
-
-    /** The region pixel farthest from the region's edge (image border included); seeded tie-break. */
-    static int deepest(boolean[] region, int w, int h, SplittableRandom random) {
-        int pw = w + 2;
-        int ph = h + 2;
-        boolean[] outside = new boolean[pw * ph];
-        for (int y = 0; y < ph; y++) {
-            for (int x = 0; x < pw; x++) {
-                boolean inside = x > 0 && y > 0 && x <= w && y <= h && region[(y - 1) * w + (x - 1)];
-                outside[y * pw + x] = !inside;
-            }
-        }
-        double[] d = DistanceTransform.squared(outside, new int[] {pw, ph}, new double[] {1, 1});
-        double best = -1;
-        List<Integer> ties = new ArrayList<>();
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                if (!region[y * w + x]) {
-                    continue;
-                }
-                double v = d[(y + 1) * pw + (x + 1)];
-                if (v > best) {
-                    best = v;
-                    ties.clear();
-                }
-                if (v == best) {
-                    ties.add(y * w + x);
-                }
-            }
-        }
-        return ties.get(random.nextInt(ties.size()));
-    }
-
-    /** The largest 4-connected component (the first in scan order on ties), or null if there is none. */
-    static boolean[] largestComponent(boolean[] mask, int w, int h) {
-        int[] label = new int[mask.length];
-        int[] queue = new int[mask.length];
-        int bestLabel = 0;
-        int bestSize = 0;
-        int next = 0;
-        for (int start = 0; start < mask.length; start++) {
-            if (!mask[start] || label[start] != 0) {
-                continue;
-            }
-            next++;
-            int head = 0;
-            int tail = 0;
-            queue[tail++] = start;
-            label[start] = next;
-            while (head < tail) {
-                int p = queue[head++];
-                int x = p % w;
-                int y = p / w;
-                int[] neighbours = {x > 0 ? p - 1 : -1, x < w - 1 ? p + 1 : -1, y > 0 ? p - w : -1, y < h - 1 ? p + w : -1};
-                for (int q : neighbours) {
-                    if (q >= 0 && mask[q] && label[q] == 0) {
-                        label[q] = next;
-                        queue[tail++] = q;
-                    }
-                }
-            }
-            if (tail > bestSize) {
-                bestSize = tail;
-                bestLabel = next;
-            }
-        }
-        if (bestLabel == 0) {
-            return null;
-        }
-        boolean[] out = new boolean[mask.length];
-        for (int i = 0; i < mask.length; i++) {
-            out[i] = label[i] == bestLabel;
-        }
-        return out;
-    }
-
-    static Prompt.Box boundingBox(boolean[] mask, int w, int h) {
-        int x0 = w;
-        int y0 = h;
-        int x1 = -1;
-        int y1 = -1;
-        for (int i = 0; i < mask.length; i++) {
-            if (mask[i]) {
-                x0 = Math.min(x0, i % w);
-                x1 = Math.max(x1, i % w);
-                y0 = Math.min(y0, i / w);
-                y1 = Math.max(y1, i / w);
-            }
-        }
-        return new Prompt.Box(x0, y0, x1, y1);
+    private static Prompt.Box boundingBox(boolean[] mask, int w) {
+        int[] b = MaskGeometry.bounds(mask, w);
+        return new Prompt.Box(b[0], b[1], b[2], b[3]);
     }
 }

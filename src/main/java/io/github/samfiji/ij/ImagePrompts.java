@@ -67,6 +67,40 @@ public final class ImagePrompts {
         return out;
     }
 
+    /** One object's prompts over a stack: its ROIs combined per plane. */
+    public record VolumeObject(int number, List<ObjectPrompt> planes) {
+    }
+
+    /**
+     * For propagation: every ROI of the manager is one object, except ROIs with the same group number (&gt; 0),
+     * which form one object whatever their slices (e.g. boxes on its first and last slices).
+     */
+    public static List<VolumeObject> objectsFromManager(RoiManager manager, ImagePlus image) {
+        Roi[] rois = manager == null ? new Roi[0] : manager.getRoisAsArray();
+        if (rois.length == 0) {
+            throw new IllegalArgumentException("the ROI Manager is empty: add a prompt (a rectangle or points, press T) "
+                    + "on a slice of the object first");
+        }
+        Map<String, Map<Integer, List<Roi>>> objects = new LinkedHashMap<>();
+        for (int i = 0; i < rois.length; i++) {
+            Roi r = rois[i];
+            String key = r.getGroup() > 0 ? "group " + r.getGroup() : "roi " + i;
+            objects.computeIfAbsent(key, k -> new java.util.TreeMap<>())
+                    .computeIfAbsent(stackIndex(r, image), k -> new ArrayList<>()).add(r);
+        }
+        List<VolumeObject> out = new ArrayList<>();
+        for (Map<Integer, List<Roi>> planes : objects.values()) {
+            List<ObjectPrompt> prompts = new ArrayList<>();
+            planes.forEach((index, list) -> {
+                Prompt.Builder b = Prompt.builder();
+                list.forEach(r -> add(b, r));
+                prompts.add(new ObjectPrompt(b.build(), index, list.get(0).getName()));
+            });
+            out.add(new VolumeObject(out.size() + 1, prompts));
+        }
+        return out;
+    }
+
     private static void add(Prompt.Builder b, Roi roi) {
         if (roi instanceof PointRoi points) {
             String name = roi.getName() == null ? "" : roi.getName().toLowerCase(java.util.Locale.ROOT);

@@ -4,22 +4,18 @@ import ij.ImagePlus;
 import ij.ImageStack;
 import ij.gui.Roi;
 import ij.io.Opener;
-import ij.io.RoiDecoder;
 import ij.measure.Calibration;
 import ij.process.ImageProcessor;
 import io.github.samfiji.evaluation.EvaluationException;
 import io.github.samfiji.evaluation.NameMatching;
 import java.awt.Rectangle;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipInputStream;
 import net.imglib2.RandomAccessibleInterval;
 import net.imglib2.img.array.ArrayImg;
 import net.imglib2.img.array.ArrayImgs;
@@ -234,33 +230,18 @@ public final class LabelImageFiles {
     }
 
     static List<Roi> readRois(Path file) throws IOException {
-        String name = file.getFileName().toString();
-        List<Roi> rois = new ArrayList<>();
-        if (name.toLowerCase(Locale.ROOT).endsWith(".roi")) {
-            rois.add(decode(Files.readAllBytes(file), name, name));
-            return rois;
-        }
-        try (InputStream in = Files.newInputStream(file); ZipInputStream zip = new ZipInputStream(in)) {
-            ZipEntry entry;
-            while ((entry = zip.getNextEntry()) != null) {
-                if (entry.isDirectory() || !entry.getName().toLowerCase(Locale.ROOT).endsWith(".roi")) {
-                    continue;
-                }
-                rois.add(decode(zip.readAllBytes(), entry.getName(), name));
-            }
+        List<Roi> rois;
+        try {
+            rois = RoiSets.read(file);
+        } catch (java.util.zip.ZipException e) {
+            throw new EvaluationException(file.getFileName() + " is not a readable RoiSet: " + e.getMessage());
+        } catch (IOException e) {
+            throw new EvaluationException(e.getMessage());
         }
         if (rois.isEmpty()) {
-            throw new EvaluationException(name + " holds no ROIs (.roi entries)");
+            throw new EvaluationException(file.getFileName() + " holds no ROIs (.roi entries)");
         }
         return rois;
-    }
-
-    private static Roi decode(byte[] bytes, String entry, String file) throws IOException {
-        Roi roi = new RoiDecoder(bytes, entry).getRoi();
-        if (roi == null) {
-            throw new EvaluationException(entry + " in " + file + " is not a readable ImageJ ROI");
-        }
-        return roi;
     }
 
     private static byte[] greyOfRgb(int[] rgb, String name, int slice) {

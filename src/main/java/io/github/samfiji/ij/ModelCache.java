@@ -17,6 +17,9 @@ public final class ModelCache {
     private static long loadedStamp;
     private static SamModel model;
     private static EmbeddingCache embeddings;
+    /** Slice embeddings of the stacks last propagated through, by image ID and cache folder (two at most). */
+    private static final java.util.LinkedHashMap<String, io.github.samfiji.inference.StackEmbeddings> STACKS =
+            new java.util.LinkedHashMap<>(4, 0.75f, true);
 
     private ModelCache() {
     }
@@ -45,7 +48,36 @@ public final class ModelCache {
         return embeddings;
     }
 
+    /**
+     * The slice embeddings of a stack for the loaded model, kept between runs so a re-run after a correction only
+     * decodes; slices whose pixels changed are encoded again. With a folder, embeddings also persist on disk.
+     */
+    public static synchronized io.github.samfiji.inference.StackEmbeddings stack(SamModel forModel, ij.ImagePlus image,
+            StackSlices planes, Path diskCache) {
+        EmbeddingCache cache = embeddings(forModel);
+        String key = image.getID() + "|" + diskCache;
+        io.github.samfiji.inference.StackEmbeddings stack = STACKS.get(key);
+        if (stack == null || stack.depth() != planes.depth()) {
+            if (stack != null) {
+                stack.close();
+            }
+            String modelKey = loadedFile + "|" + loadedStamp + "|" + loadedConfig;
+            stack = new io.github.samfiji.inference.StackEmbeddings(cache.predictor(), planes.asFunction(), planes.depth(),
+                    diskCache, modelKey);
+            STACKS.put(key, stack);
+            while (STACKS.size() > 2) {
+                java.util.Map.Entry<String, io.github.samfiji.inference.StackEmbeddings> eldest =
+                        STACKS.entrySet().iterator().next();
+                eldest.getValue().close();
+                STACKS.remove(eldest.getKey());
+            }
+        }
+        return stack;
+    }
+
     public static synchronized void release() {
+        STACKS.values().forEach(io.github.samfiji.inference.StackEmbeddings::close);
+        STACKS.clear();
         if (embeddings != null) {
             embeddings.clear();
             embeddings = null;

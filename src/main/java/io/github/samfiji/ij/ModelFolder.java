@@ -61,4 +61,24 @@ public final class ModelFolder {
         }
         return file;
     }
+
+    /**
+     * The model file a command should load: the installed model chosen by name, else the file given; a clear error
+     * when neither exists.
+     */
+    public static java.io.File chosen(String installed, java.io.File file) {
+        java.io.File model = file;
+        if (installed != null && !installed.equals(FILE_BELOW)) {
+            try {
+                model = resolve(installed).toFile();
+            } catch (NoSuchFileException e) {
+                throw new IllegalArgumentException(installed + ": " + e.getReason(), e);
+            }
+        }
+        if (model == null || !model.isFile()) {
+            throw new IllegalArgumentException(model == null ? "choose a model file"
+                    : "model file not found: " + model + " (download a SAM checkpoint or see Plugins > Segment Anything > Models...)");
+        }
+        return model;
+    }
 }

@@ -84,17 +84,7 @@ public class SegmentWithPromptCommand implements Command {
         if (image == null) {
             throw new IllegalArgumentException("no image is open");
         }
-        if (installed != null && !installed.equals(ModelFolder.FILE_BELOW)) {
-            try {
-                model = ModelFolder.resolve(installed).toFile();
-            } catch (java.nio.file.NoSuchFileException e) {
-                throw new IllegalArgumentException(installed + ": " + e.getReason(), e);
-            }
-        }
-        if (model == null || !model.isFile()) {
-            throw new IllegalArgumentException(model == null ? "choose a model file"
-                    : "model file not found: " + model + " (download a SAM checkpoint or see Plugins > Segment Anything > Models...)");
-        }
+        model = ModelFolder.chosen(installed, model);
         List<ImagePrompts.ObjectPrompt> objects = FROM_MANAGER.equals(prompts)
                 ? ImagePrompts.fromManager(RoiManager.getInstance2(), image)
                 : List.of(ImagePrompts.fromSelection(image));

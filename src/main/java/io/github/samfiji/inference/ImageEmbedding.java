@@ -28,6 +28,14 @@ public final class ImageEmbedding implements AutoCloseable {
         this.encodeMillis = encodeMillis;
     }
 
+    /** Rebuilds an embedding from stored features (the on-disk cache), owned by a new sub-manager of the model's. */
+    static ImageEmbedding restore(ai.djl.ndarray.NDManager parent, float[] features, long[] shape, int originalWidth,
+                                  int originalHeight, int inputWidth, int inputHeight) {
+        NDManager owner = parent.newSubManager();
+        NDArray array = owner.create(features, new ai.djl.ndarray.types.Shape(shape));
+        return new ImageEmbedding(owner, array, originalWidth, originalHeight, inputWidth, inputHeight, 0);
+    }
+
     NDArray features() {
         if (features.isReleased()) {
             throw new IllegalStateException("this image embedding was closed");

@@ -30,4 +30,19 @@ public interface Progress {
             throw new CancellationException("cancelled by the user");
         }
     }
+
+    /** A view that maps this task's 0..1 onto {@code [base, base + span]} of {@code whole}, for steps of a larger job. */
+    static Progress scaled(Progress whole, double base, double span) {
+        return new Progress() {
+            @Override
+            public void update(double fraction, String message) {
+                whole.update(base + span * Math.max(0, Math.min(1, fraction)), message);
+            }
+
+            @Override
+            public boolean isCancelled() {
+                return whole.isCancelled();
+            }
+        };
+    }
 }

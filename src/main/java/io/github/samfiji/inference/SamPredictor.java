@@ -143,10 +143,7 @@ public final class SamPredictor {
             }
             NDArray mask = prompt.maskInput() == null ? null
                     : m.create(prompt.maskInput(), new Shape(1, 1, lowSize, lowSize));
-            NDList embeddings = model.promptEncoder().forward(points, labels, box, mask, m);
-            NDArray pe = model.promptEncoder().densePositionalEncoding(m);
-            NDList out = model.maskDecoder().forward(embedding.features(), pe, embeddings.get(0), embeddings.get(1),
-                    multimask, null);
+            NDList out = runDecoder(embedding, points, labels, box, mask, multimask, m);
             NDArray low = out.get(0);
             int count = (int) low.getShape().get(1);
             NDArray full = postprocess(low, embedding.inputHeight(), embedding.inputWidth(), oh, ow, size);
@@ -162,6 +159,73 @@ public final class SamPredictor {
                 logits[i] = java.util.Arrays.copyOfRange(fullFlat, i * area, (i + 1) * area);
             }
             return new Prediction(ow, oh, lowSize, iou, logits, lowRes, (System.nanoTime() - start) / 1e6);
+        }
+    }
+
+    /** Prompt encoder and mask decoder for a batch of prompts (model input coordinates): (low-res logits, IoU). */
+    private NDList runDecoder(ImageEmbedding embedding, NDArray points, NDArray labels, NDArray box, NDArray mask,
+                              boolean multimask, NDManager m) {
+        NDList embeddings = model.promptEncoder().forward(points, labels, box, mask, m);
+        NDArray pe = model.promptEncoder().densePositionalEncoding(m);
+        return model.maskDecoder().forward(embedding.features(), pe, embeddings.get(0), embeddings.get(1), multimask, null);
+    }
+
+    /**
+     * Low-resolution logits ({@code count * masksPerPoint} masks of {@code lowResSize}²) and predicted IoU of many
+     * single-point prompts, each its own object, decoded in one batch: the "segment everything" grid.
+     */
+    public record PointBatch(int count, int masksPerPoint, int lowResSize, float[] lowRes, float[] iou) {
+    }
+
+    /** Decodes every point of {@code xy} (x0, y0, x1, y1, ... in original image pixels) as one object point. */
+    public PointBatch decodeSinglePoints(ImageEmbedding embedding, double[] xy, boolean multimask) {
+        int n = xy.length / 2;
+        if (n == 0) {
+            throw new IllegalArgumentException("no points to decode");
+        }
+        int size = model.config().imageSize();
+        int lowSize = model.promptEncoder().maskInputSize();
+        int ow = embedding.originalWidth();
+        int oh = embedding.originalHeight();
+        float[] coords = new float[2 * n];
+        float[] labels = new float[n];
+        for (int i = 0; i < n; i++) {
+            float[] t = ResizeLongestSide.applyCoords(new double[] {xy[2 * i], xy[2 * i + 1]}, oh, ow, size);
+            coords[2 * i] = t[0];
+            coords[2 * i + 1] = t[1];
+            labels[i] = 1;
+        }
+        try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
+            NDList out = runDecoder(embedding, m.create(coords, new Shape(n, 1, 2)), m.create(labels, new Shape(n, 1)),
+                    null, null, multimask, m);
+            int perPoint = (int) out.get(0).getShape().get(1);
+            return new PointBatch(n, perPoint, lowSize, out.get(0).toFloatArray(), out.get(1).toFloatArray());
+        }
+    }
+
+    /** Logits at the original image size for low-resolution logits of this embedding's image, as in predictions. */
+    public float[][] upscale(ImageEmbedding embedding, float[][] lowRes) {
+        int count = lowRes.length;
+        if (count == 0) {
+            return new float[0][];
+        }
+        int size = model.config().imageSize();
+        int lowSize = model.promptEncoder().maskInputSize();
+        int ow = embedding.originalWidth();
+        int oh = embedding.originalHeight();
+        float[] flat = new float[count * lowSize * lowSize];
+        for (int i = 0; i < count; i++) {
+            System.arraycopy(lowRes[i], 0, flat, i * lowSize * lowSize, lowSize * lowSize);
+        }
+        try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
+            NDArray full = postprocess(m.create(flat, new Shape(1, count, lowSize, lowSize)), embedding.inputHeight(),
+                    embedding.inputWidth(), oh, ow, size);
+            float[] all = full.toFloatArray();
+            float[][] out = new float[count][];
+            for (int i = 0; i < count; i++) {
+                out[i] = java.util.Arrays.copyOfRange(all, i * ow * oh, (i + 1) * ow * oh);
+            }
+            return out;
         }
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.samfiji.inference.ImageEmbedding;
+import io.github.samfiji.inference.MaskGeometry;
 import io.github.samfiji.inference.Prediction;
 import io.github.samfiji.inference.Prompt;
 import io.github.samfiji.inference.SamPredictor;
@@ -37,20 +38,20 @@ class InteractiveEvaluationTest {
                 square[y * 9 + x] = true;
             }
         }
-        assertEquals(4 * 9 + 4, InteractiveEvaluation.deepest(square, 9, 9, new SplittableRandom(1)));
+        assertEquals(4 * 9 + 4, MaskGeometry.deepest(square, 9, 9, new SplittableRandom(1)));
         // The image border counts as edge: a region touching it is shallow there.
         boolean[] full = new boolean[5 * 5];
         java.util.Arrays.fill(full, true);
-        assertEquals(12, InteractiveEvaluation.deepest(full, 5, 5, new SplittableRandom(1)));
+        assertEquals(12, MaskGeometry.deepest(full, 5, 5, new SplittableRandom(1)));
         boolean[] two = new boolean[10];
         two[0] = true;
         two[3] = two[4] = two[5] = true;
-        boolean[] largest = InteractiveEvaluation.largestComponent(two, 10, 1);
+        boolean[] largest = MaskGeometry.largestComponent(two, 10, 1);
         assertArrayEquals(new boolean[] {false, false, false, true, true, true, false, false, false, false}, largest);
-        assertEquals(null, InteractiveEvaluation.largestComponent(new boolean[4], 2, 2));
-        assertEquals(new Prompt.Box(2, 2, 6, 6), InteractiveEvaluation.boundingBox(square, 9, 9));
-        assertEquals(1.0, InteractiveEvaluation.dice(square, square));
-        assertEquals(2.0 * 25 / (25 + 81), InteractiveEvaluation.dice(square, fullOf(81)), 1e-12);
+        assertEquals(null, MaskGeometry.largestComponent(new boolean[4], 2, 2));
+        assertArrayEquals(new int[] {2, 2, 6, 6}, MaskGeometry.bounds(square, 9));
+        assertEquals(1.0, MaskGeometry.dice(square, square));
+        assertEquals(2.0 * 25 / (25 + 81), MaskGeometry.dice(square, fullOf(81)), 1e-12);
     }
 
     private static boolean[] fullOf(int n) {
@@ -83,7 +84,7 @@ class InteractiveEvaluationTest {
                 List<Prompt.Point> points = new ArrayList<>(a.points().subList(0, 1));
                 Prediction p = predictor.predict(e, new Prompt(points, null, null), true);
                 int chosen = p.best();
-                assertEquals(a.dice()[0], InteractiveEvaluation.dice(p.mask(chosen), truth), 1e-12);
+                assertEquals(a.dice()[0], MaskGeometry.dice(p.mask(chosen), truth), 1e-12);
                 int next = 1;
                 for (int round = 1; round <= 7 && next < a.points().size(); round++) {
                     boolean[] mask = p.mask(chosen);
@@ -105,7 +106,7 @@ class InteractiveEvaluationTest {
                     }
                     p = predictor.predict(e, new Prompt(points, null, p.lowRes()[chosen]), false);
                     chosen = 0;
-                    assertEquals(a.dice()[round], InteractiveEvaluation.dice(p.mask(0), truth), 1e-12, "round " + round);
+                    assertEquals(a.dice()[round], MaskGeometry.dice(p.mask(0), truth), 1e-12, "round " + round);
                 }
                 InteractiveEvaluation.Curve boxed = InteractiveEvaluation.run(predictor, e, truth,
                         InteractiveEvaluation.Start.BOX, 2, 5);

@@ -1,0 +1,213 @@
+package io.github.samfiji.cli;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import ij.ImagePlus;
+import ij.gui.Roi;
+import ij.measure.Calibration;
+import io.github.samfiji.checkpoint.ModelLoader;
+import io.github.samfiji.ij.ImageFiles;
+import io.github.samfiji.ij.RoiOutput;
+import io.github.samfiji.ij.RoiOutput.SegmentedObject;
+import io.github.samfiji.ij.RoiSets;
+import io.github.samfiji.ij.StackSlices;
+import io.github.samfiji.inference.Prompt;
+import io.github.samfiji.inference.SamPredictor;
+import io.github.samfiji.inference.StackEmbeddings;
+import io.github.samfiji.inference.VolumePropagator;
+import io.github.samfiji.inference.VolumePropagator.Projection;
+import io.github.samfiji.inference.VolumePropagator.SlicePrompt;
+import io.github.samfiji.io.OutputFiles;
+import io.github.samfiji.model.SamModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code propagate}: objects prompted on one or a few slices, segmented through the whole stack. */
+@Command(name = "propagate", mixinStandardHelpOptions = true,
+        description = {"Segment objects through a stack from prompts on one or several slices.",
+            "Slices z are 1-based, as ImageJ counts. Prompts after --object N belong to object N (default 1). Writes "
+                + "PREFIX.labels.tif (16-bit stack, one label per object), PREFIX.rois.zip (one ROI per object and "
+                + "slice) and PREFIX.json (per object: slices reached, why it stopped, volume)."})
+public final class PropagateCommand implements Callable<Integer> {
+
+    @Option(names = "--checkpoint", required = true, description = "model file (.pth or .safetensors)")
+    Path checkpoint;
+
+    @Option(names = "--config", description = "JSON model configuration")
+    Path config;
+
+    @Option(names = "--image", required = true, description = "stack file")
+    Path image;
+
+    @Option(names = "--projection", defaultValue = "mask",
+            description = "how a slice's mask prompts the next: mask, box, points, points_and_mask, single_point "
+                    + "(default ${DEFAULT-VALUE})")
+    String projection;
+
+    @Option(names = "--iou-threshold", defaultValue = "0.5",
+            description = "stop when consecutive slices' masks overlap less than this IoU (default ${DEFAULT-VALUE})")
+    double iouThreshold;
+
+    @Option(names = "--box-extension", defaultValue = "0.05",
+            description = "enlarge derived boxes by this fraction per side (default ${DEFAULT-VALUE})")
+    double boxExtension;
+
+    @Option(names = "--cache", description = "folder keeping slice embeddings between runs")
+    Path cache;
+
+    @Option(names = "--out", required = true, paramLabel = "PREFIX", description = "output path prefix")
+    Path out;
+
+    @Option(names = "--overwrite", description = "replace existing output files")
+    boolean overwrite;
+
+    private int currentObject = 1;
+    /** object -> 1-based slice -> prompt being built */
+    private final Map<Integer, Map<Integer, Prompt.Builder>> prompts = new TreeMap<>();
+
+    @Option(names = "--object", paramLabel = "N", description = "the following prompts belong to object N (1..65535)")
+    void object(int n) {
+        if (n < 1 || n > 65535) {
+            throw new IllegalArgumentException("--object must be 1..65535, got " + n);
+        }
+        currentObject = n;
+    }
+
+    @Option(names = "--point", paramLabel = "x,y,z[,label]",
+            description = "a point on slice z; label 1 = object (default), 0 = background; repeatable")
+    void point(String spec) {
+        double[] v = SegmentCommand.numbers(spec, "--point", 3, 4);
+        int label = v.length == 4 ? (int) v[3] : 1;
+        if (v.length == 4 && v[3] != 0 && v[3] != 1) {
+            throw new IllegalArgumentException("--point " + spec + ": label must be 1 (object) or 0 (background)");
+        }
+        builder(v[2], "--point " + spec).point(v[0], v[1], label);
+    }
+
+    @Option(names = "--box", paramLabel = "x0,y0,x1,y1,z", description = "a box on slice z; repeatable")
+    void box(String spec) {
+        double[] v = SegmentCommand.numbers(spec, "--box", 5, 5);
+        builder(v[4], "--box " + spec).box(v[0], v[1], v[2], v[3]);
+    }
+
+    private Prompt.Builder builder(double z, String what) {
+        if (z != Math.rint(z) || z < 1) {
+            throw new IllegalArgumentException(what + ": slice z must be a whole number from 1");
+        }
+        return prompts.computeIfAbsent(currentObject, k -> new TreeMap<>())
+                .computeIfAbsent((int) z, k -> Prompt.builder());
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (prompts.isEmpty()) {
+            throw new IllegalArgumentException("no prompt given: add --point x,y,z or --box x0,y0,x1,y1,z");
+        }
+        VolumePropagator.Settings settings = new VolumePropagator.Settings(Projection.parse(projection), iouThreshold,
+                boxExtension);
+        Path labelsFile = sibling(".labels.tif");
+        Path roisFile = sibling(".rois.zip");
+        Path jsonFile = sibling(".json");
+        if (!overwrite) {
+            OutputFiles.requireAbsent(labelsFile, roisFile, jsonFile);
+        }
+        ImagePlus imp = ImageFiles.open(image);
+        StackSlices planes = StackSlices.of(imp);
+        if (planes.depth() < 2) {
+            throw new IllegalArgumentException(image.getFileName() + " is a 2D image: propagation needs a stack "
+                    + "(use 'segment' for a single image)");
+        }
+        for (Map.Entry<Integer, Map<Integer, Prompt.Builder>> e : prompts.entrySet()) {
+            for (int z : e.getValue().keySet()) {
+                if (z > planes.depth()) {
+                    throw new IllegalArgumentException("object " + e.getKey() + " has a prompt on slice " + z + ", but "
+                            + image.getFileName() + " has " + planes.depth() + " slices");
+                }
+            }
+        }
+        ConsoleProgress progress = new ConsoleProgress();
+        List<SegmentedObject> segmented = new ArrayList<>();
+        JsonArray objects = new JsonArray();
+        Calibration cal = imp.getCalibration();
+        double voxelVolume = cal.pixelWidth * cal.pixelHeight * cal.pixelDepth;
+        try (SamModel model = ModelLoader.load(checkpoint, config)) {
+            SamPredictor predictor = new SamPredictor(model);
+            try (StackEmbeddings stack = new StackEmbeddings(predictor, planes.asFunction(), planes.depth(), cache,
+                    modelKey())) {
+                VolumePropagator.SliceSegmenter segmenter = VolumePropagator.withModel(predictor, stack, imp.getWidth(),
+                        imp.getHeight());
+                for (Map.Entry<Integer, Map<Integer, Prompt.Builder>> e : prompts.entrySet()) {
+                    int object = e.getKey();
+                    List<SlicePrompt> slicePrompts = new ArrayList<>();
+                    e.getValue().forEach((z, b) -> slicePrompts.add(new SlicePrompt(z - 1, b.build())));
+                    VolumePropagator.Result r;
+                    try {
+                        r = new VolumePropagator(settings).propagate(segmenter, slicePrompts, progress);
+                    } catch (IllegalArgumentException ex) {
+                        throw new IllegalArgumentException("object " + object + ": " + ex.getMessage(), ex);
+                    }
+                    r.slices().forEach((z, m) -> segmented.add(new SegmentedObject(object, planes.stackIndex(z),
+                            m.mask(), m.predictedIou(), 0)));
+                    JsonObject o = new JsonObject();
+                    o.addProperty("object", object);
+                    o.addProperty("first_slice", r.first() + 1);
+                    o.addProperty("last_slice", r.last() + 1);
+                    o.addProperty("slices", r.slices().size());
+                    o.addProperty("stop_below", r.stopBelow());
+                    o.addProperty("stop_above", r.stopAbove());
+                    o.addProperty("voxels", r.voxelCount());
+                    o.addProperty("volume", r.voxelCount() * voxelVolume);
+                    o.addProperty("volume_unit", cal.getUnit() + "^3");
+                    objects.add(o);
+                }
+                System.err.printf("slices encoded: %d, from the embedding cache: %d%n", stack.encodedCount(),
+                        stack.diskHits());
+            }
+        }
+        ImagePlus labels = RoiOutput.labelImage(imp, segmented);
+        List<Roi> rois = new ArrayList<>();
+        for (SegmentedObject o : segmented) {
+            Roi roi = RoiOutput.toRoi(imp, o);
+            if (roi != null) {
+                rois.add(roi);
+            }
+        }
+        ImageFiles.saveTiff(labels, labelsFile, overwrite);
+        RoiSets.write(roisFile, rois, overwrite);
+        JsonObject json = new JsonObject();
+        json.addProperty("image", image.toString());
+        json.addProperty("checkpoint", checkpoint.toString());
+        json.addProperty("projection", settings.projection().id());
+        json.addProperty("iou_threshold", iouThreshold);
+        json.addProperty("box_extension", boxExtension);
+        json.add("objects", objects);
+        OutputFiles.writeString(jsonFile, overwrite, new GsonBuilder().setPrettyPrinting().create().toJson(json));
+        System.out.printf("%s: %d object(s) propagated; wrote %s.labels.tif, .rois.zip, .json%n", image.getFileName(),
+                objects.size(), out);
+        return 0;
+    }
+
+    /** Identifies the model for the embedding cache: its file (path, size, date) and configuration. */
+    private String modelKey() throws IOException {
+        StringBuilder key = new StringBuilder(checkpoint.toAbsolutePath().toString()).append('|')
+                .append(Files.size(checkpoint)).append('|').append(Files.getLastModifiedTime(checkpoint).toMillis());
+        Path json = config != null ? config : ModelLoader.sidecarOf(checkpoint);
+        if (Files.isRegularFile(json)) {
+            key.append('|').append(Files.readString(json));
+        }
+        return key.toString();
+    }
+
+    private Path sibling(String suffix) {
+        return out.resolveSibling(out.getFileName() + suffix);
+    }
+}

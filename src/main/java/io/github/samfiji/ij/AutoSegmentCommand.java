@@ -1,0 +1,168 @@
+package io.github.samfiji.ij;
+
+import ij.ImagePlus;
+import ij.gui.Roi;
+import ij.measure.ResultsTable;
+import ij.plugin.frame.RoiManager;
+import io.github.samfiji.image.Rgb8Image;
+import io.github.samfiji.inference.AmgSettings;
+import io.github.samfiji.inference.AutomaticMaskGenerator;
+import io.github.samfiji.inference.InstanceMask;
+import io.github.samfiji.inference.Progress;
+import io.github.samfiji.inference.PromptFreeSegmenter;
+import io.github.samfiji.inference.SamPredictor;
+import io.github.samfiji.model.SamModel;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import org.scijava.ItemIO;
+import org.scijava.command.Command;
+import org.scijava.plugin.Parameter;
+import org.scijava.plugin.Plugin;
+
+/**
+ * Auto-segment: every object of the image (SAM's automatic mask generation) or, with a model fine-tuned without
+ * prompts, a semantic mask. Objects go to the ROI Manager (with their scores as ROI properties), a 16-bit label
+ * image (largest first, labels unique over the stack) and a table "Auto-segment Objects".
+ */
+@Plugin(type = Command.class, label = "Auto-segment")
+public class AutoSegmentCommand implements Command {
+
+    public static final String AMG = "Everything (automatic mask generation)";
+    public static final String SEMANTIC = "Semantic (prompt-free fine-tuned model)";
+    public static final String TABLE = "Auto-segment Objects";
+
+    @Parameter
+    ImagePlus image;
+
+    @Parameter(label = "Installed model", style = "models", description = "a model of the models folder, or the file below")
+    String installed = ModelFolder.FILE_BELOW;
+
+    @Parameter(label = "Model file", style = "open", description = "SAM checkpoint (.pth) or a sam-fiji model (.safetensors)")
+    File model;
+
+    @Parameter(label = "Mode", choices = {AMG, SEMANTIC})
+    String mode = AMG;
+
+    @Parameter(label = "Points per side", min = "1", description = "grid of n x n point prompts")
+    int pointsPerSide = 32;
+
+    @Parameter(label = "Predicted IoU threshold", min = "0", max = "1", stepSize = "0.01")
+    double predIouThresh = 0.88;
+
+    @Parameter(label = "Stability score threshold", min = "0", max = "1", stepSize = "0.01")
+    double stabilityScoreThresh = 0.95;
+
+    @Parameter(label = "Box NMS threshold", min = "0", max = "1", stepSize = "0.05")
+    double boxNmsThresh = 0.7;
+
+    @Parameter(label = "Crop layers", min = "0", max = "4", description = "extra layers of overlapping crops at full detail")
+    int cropNLayers = 0;
+
+    @Parameter(label = "Minimum region area", min = "0", description = "remove islands and fill holes smaller than this (pixels)")
+    int minMaskRegionArea = 0;
+
+    @Parameter(label = "Tile size", min = "0", description = "cut larger images into overlapping tiles of this size, "
+            + "each encoded at full detail (0 = whole image at once)")
+    int tileSize = 0;
+
+    @Parameter(label = "Overlap of tiles", min = "0", description = "overlap of tiles in pixels (larger than the objects)")
+    int tileOverlap = 256;
+
+    @Parameter(label = "All slices", description = "segment every slice of the stack (else the current one)")
+    boolean allSlices = false;
+
+    @Parameter(label = "Add to ROI Manager")
+    boolean addToManager = true;
+
+    @Parameter(label = "Label image")
+    boolean labelImage = true;
+
+    @Parameter(type = ItemIO.OUTPUT)
+    ImagePlus labels;
+
+    /** Objects per plane of the last run, for callers and tests. */
+    List<InstanceOutput.PlaneInstances> results = List.of();
+
+    @Override
+    public void run() {
+        if (image == null) {
+            throw new IllegalArgumentException("no image is open");
+        }
+        File file = ModelFolder.chosen(installed, model);
+        boolean semantic = SEMANTIC.equals(mode);
+        AmgSettings settings = AmgSettings.defaults().pointsPerSide(pointsPerSide).predIouThresh(predIouThresh)
+                .stabilityScoreThresh(stabilityScoreThresh).boxNmsThresh(boxNmsThresh).cropNLayers(cropNLayers)
+                .minMaskRegionArea(minMaskRegionArea).tileSize(tileSize).tileOverlap(tileOverlap);
+        StackSlices planes = StackSlices.of(image);
+        List<Integer> todo = new ArrayList<>();
+        if (allSlices) {
+            for (int z = 0; z < planes.depth(); z++) {
+                todo.add(z);
+            }
+        } else {
+            int z = planes.planeOf(image.getCurrentSlice());
+            todo.add(Math.max(0, z));
+        }
+        IJProgress progress = new IJProgress("Auto-segment");
+        List<InstanceOutput.PlaneInstances> out = new ArrayList<>();
+        try {
+            SamModel sam = ModelCache.get(file.toPath(), null);
+            SamPredictor predictor = ModelCache.embeddings(sam).predictor();
+            int next = 1;
+            for (int i = 0; i < todo.size(); i++) {
+                int z = todo.get(i);
+                Progress part = Progress.scaled(progress, i / (double) todo.size(), 1.0 / todo.size());
+                Rgb8Image slice = planes.slice(z);
+                List<InstanceMask> masks;
+                if (semantic) {
+                    boolean[] m = new PromptFreeSegmenter(predictor, tileSize, tileOverlap).mask(slice, part);
+                    InstanceMask one = InstanceMask.of(m, slice.width(), Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+                    masks = one == null ? List.of() : List.of(one);
+                } else {
+                    masks = new AutomaticMaskGenerator(predictor, settings).generate(slice, part).masks();
+                }
+                out.add(new InstanceOutput.PlaneInstances(planes.stackIndex(z), semantic ? 1 : next, masks));
+                next += semantic ? 0 : masks.size();
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        } finally {
+            progress.done();
+        }
+        results = List.copyOf(out);
+        if (addToManager) {
+            RoiManager manager = RoiOutput.manager();
+            for (Roi roi : InstanceOutput.rois(image, results)) {
+                manager.addRoi(roi);
+            }
+        }
+        if (labelImage) {
+            labels = InstanceOutput.labelImage(image, results);
+        }
+        table().show(TABLE);
+    }
+
+    private ResultsTable table() {
+        ResultsTable table = new ResultsTable();
+        for (InstanceOutput.PlaneInstances plane : results) {
+            int label = plane.firstLabel();
+            for (InstanceMask m : plane.masks()) {
+                table.addRow();
+                table.addValue("Label", label);
+                table.addValue("Slice", plane.stackIndex());
+                table.addValue("Area (pixels)", m.area());
+                table.addValue("Predicted IoU", m.predictedIou());
+                table.addValue("Stability score", m.stabilityScore());
+                table.addValue("X", m.x0());
+                table.addValue("Y", m.y0());
+                table.addValue("Width", m.width());
+                table.addValue("Height", m.height());
+                if (!SEMANTIC.equals(mode)) {
+                    label++;
+                }
+            }
+        }
+        return table;
+    }
+}

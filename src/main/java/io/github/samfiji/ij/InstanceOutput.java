@@ -1,0 +1,83 @@
+package io.github.samfiji.ij;
+
+import ij.ImagePlus;
+import ij.ImageStack;
+import ij.gui.Roi;
+import ij.process.ShortProcessor;
+import io.github.samfiji.inference.InstanceMask;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** Turns automatically found objects into a 16-bit label image and ROIs carrying their scores. */
+public final class InstanceOutput {
+
+    /** The objects found on one plane (1-based stack index), labelled from {@code firstLabel} on. */
+    public record PlaneInstances(int stackIndex, int firstLabel, List<InstanceMask> masks) {
+    }
+
+    private InstanceOutput() {
+    }
+
+    /**
+     * A label stack of the image's size: 0 background, object k of a plane = firstLabel + k. Objects come largest
+     * first, so a smaller object overlapping a larger one stays visible.
+     */
+    public static ImagePlus labelImage(ImagePlus image, List<PlaneInstances> planes) {
+        int w = image.getWidth();
+        int h = image.getHeight();
+        ImageStack stack = new ImageStack(w, h);
+        for (int s = 1; s <= image.getStackSize(); s++) {
+            stack.addSlice(new ShortProcessor(w, h));
+        }
+        for (PlaneInstances plane : planes) {
+            short[] pixels = (short[]) stack.getPixels(plane.stackIndex());
+            int label = plane.firstLabel();
+            for (InstanceMask m : plane.masks()) {
+                if (label > 65535) {
+                    throw new IllegalStateException("more than 65535 objects do not fit a 16-bit label image");
+                }
+                for (int y = 0; y < m.height(); y++) {
+                    for (int x = 0; x < m.width(); x++) {
+                        if (m.bits()[y * m.width() + x]) {
+                            pixels[(m.y0() + y) * w + m.x0() + x] = (short) label;
+                        }
+                    }
+                }
+                label++;
+            }
+        }
+        ImagePlus labels = new ImagePlus(image.getShortTitle() + "-labels", stack);
+        labels.setCalibration(image.getCalibration().copy());
+        if (image.isHyperStack()) {
+            labels.setDimensions(image.getNChannels(), image.getNSlices(), image.getNFrames());
+        }
+        return labels;
+    }
+
+    /** One ROI per object, named {@code <title>-<label>}, positioned on its plane, with its scores as properties. */
+    public static List<Roi> rois(ImagePlus image, List<PlaneInstances> planes) {
+        List<Roi> out = new ArrayList<>();
+        int w = image.getWidth();
+        int h = image.getHeight();
+        for (PlaneInstances plane : planes) {
+            int label = plane.firstLabel();
+            for (InstanceMask m : plane.masks()) {
+                Roi roi = MaskRois.toRoi(m.toFull(w, h), w, h);
+                if (roi != null) {
+                    roi.setName(image.getShortTitle() + "-" + label);
+                    if (image.getStackSize() > 1) {
+                        roi.setPosition(plane.stackIndex());
+                    }
+                    roi.setProperty("sam.label", Integer.toString(label));
+                    roi.setProperty("sam.area", Long.toString(m.area()));
+                    roi.setProperty("sam.predicted_iou", String.format(Locale.ROOT, "%.4f", m.predictedIou()));
+                    roi.setProperty("sam.stability_score", String.format(Locale.ROOT, "%.4f", m.stabilityScore()));
+                    out.add(roi);
+                }
+                label++;
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,173 @@
+package io.github.samfiji.inference;
+
+/**
+ * Parameters of automatic mask generation, with the published defaults of SAM's "segment everything" (Kirillov et
+ * al. 2023). Set a threshold to 0 to switch its filter off. Tiling is ours: instead of shrinking a large image to
+ * the encoder size, it is cut into {@code tileSize} squares overlapping by {@code tileOverlap} pixels, each encoded
+ * at full detail.
+ */
+public final class AmgSettings {
+
+    int pointsPerSide = 32;
+    int pointsPerBatch = 64;
+    double predIouThresh = 0.88;
+    double stabilityScoreThresh = 0.95;
+    double stabilityScoreOffset = 1.0;
+    double boxNmsThresh = 0.7;
+    int cropNLayers = 0;
+    double cropNmsThresh = 0.7;
+    double cropOverlapRatio = 512 / 1500.0;
+    int cropNPointsDownscaleFactor = 1;
+    int minMaskRegionArea = 0;
+    int tileSize = 0;
+    int tileOverlap = 256;
+
+    public static AmgSettings defaults() {
+        return new AmgSettings();
+    }
+
+    /** Grid of n x n points over the image (or each crop/tile). */
+    public AmgSettings pointsPerSide(int n) {
+        pointsPerSide = positive(n, "points per side");
+        return this;
+    }
+
+    /** Points decoded together: more is faster, up to memory. */
+    public AmgSettings pointsPerBatch(int n) {
+        pointsPerBatch = positive(n, "points per batch");
+        return this;
+    }
+
+    /** Keep masks whose predicted IoU is above this. */
+    public AmgSettings predIouThresh(double t) {
+        predIouThresh = unit(t, "predicted IoU threshold");
+        return this;
+    }
+
+    /** Keep masks whose stability score is at least this. */
+    public AmgSettings stabilityScoreThresh(double t) {
+        stabilityScoreThresh = unit(t, "stability score threshold");
+        return this;
+    }
+
+    /** Logit offset of the stability score. */
+    public AmgSettings stabilityScoreOffset(double offset) {
+        if (!(offset >= 0)) {
+            throw new IllegalArgumentException("stability score offset must be 0 or more, got " + offset);
+        }
+        stabilityScoreOffset = offset;
+        return this;
+    }
+
+    /** Box IoU above which the lower-scored of two masks is dropped as a duplicate. */
+    public AmgSettings boxNmsThresh(double t) {
+        boxNmsThresh = unit(t, "box NMS threshold");
+        return this;
+    }
+
+    /** Extra crop layers: layer i cuts the image into 2^i x 2^i overlapping crops, each run at full detail. */
+    public AmgSettings cropNLayers(int n) {
+        if (n < 0 || n > 4) {
+            throw new IllegalArgumentException("crop layers must be 0..4, got " + n);
+        }
+        cropNLayers = n;
+        return this;
+    }
+
+    public AmgSettings cropNmsThresh(double t) {
+        cropNmsThresh = unit(t, "crop NMS threshold");
+        return this;
+    }
+
+    public AmgSettings cropOverlapRatio(double r) {
+        cropOverlapRatio = unit(r, "crop overlap ratio");
+        return this;
+    }
+
+    /** Layer i uses pointsPerSide / factor^i points per side. */
+    public AmgSettings cropNPointsDownscaleFactor(int f) {
+        cropNPointsDownscaleFactor = positive(f, "crop points downscale factor");
+        return this;
+    }
+
+    /** Remove islands and fill holes smaller than this many pixels (0 = off). */
+    public AmgSettings minMaskRegionArea(int area) {
+        if (area < 0) {
+            throw new IllegalArgumentException("minimum region area must be 0 or more, got " + area);
+        }
+        minMaskRegionArea = area;
+        return this;
+    }
+
+    /** Tile side in pixels (0 = no tiling: the whole image goes to the encoder at once). */
+    public AmgSettings tileSize(int size) {
+        if (size != 0 && size < 64) {
+            throw new IllegalArgumentException("tile size must be 0 (no tiling) or at least 64 pixels, got " + size);
+        }
+        tileSize = size;
+        return this;
+    }
+
+    /** Overlap of neighbouring tiles in pixels; objects larger than this may be cut at tile borders. */
+    public AmgSettings tileOverlap(int overlap) {
+        if (overlap < 0) {
+            throw new IllegalArgumentException("tile overlap must be 0 or more, got " + overlap);
+        }
+        tileOverlap = overlap;
+        return this;
+    }
+
+    public int pointsPerSide() {
+        return pointsPerSide;
+    }
+
+    public int pointsPerBatch() {
+        return pointsPerBatch;
+    }
+
+    public double predIouThresh() {
+        return predIouThresh;
+    }
+
+    public double stabilityScoreThresh() {
+        return stabilityScoreThresh;
+    }
+
+    public double stabilityScoreOffset() {
+        return stabilityScoreOffset;
+    }
+
+    public double boxNmsThresh() {
+        return boxNmsThresh;
+    }
+
+    public int cropNLayers() {
+        return cropNLayers;
+    }
+
+    public int minMaskRegionArea() {
+        return minMaskRegionArea;
+    }
+
+    public int tileSize() {
+        return tileSize;
+    }
+
+    public int tileOverlap() {
+        return tileOverlap;
+    }
+
+    private static int positive(int n, String what) {
+        if (n < 1) {
+            throw new IllegalArgumentException(what + " must be at least 1, got " + n);
+        }
+        return n;
+    }
+
+    private static double unit(double t, String what) {
+        if (!(t >= 0 && t <= 1)) {
+            throw new IllegalArgumentException(what + " must lie in 0..1, got " + t);
+        }
+        return t;
+    }
+}
