@@ -107,6 +107,10 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "replace the results file if it exists")
     boolean overwrite;
 
+    @Option(names = "--keep-going", description = "report an image that cannot be read or evaluated, go on with the"
+            + " others and write their results, then exit with status 1")
+    boolean keepGoing;
+
     /** One image (or volume) to evaluate. */
     record Case(String name, Path prediction, Path truth, Path probability) {
     }
@@ -144,17 +148,34 @@ public final class EvaluateCommand implements Callable<Integer> {
         Map<String, List<String>> emptyCases = new TreeMap<>();
         Set<String> units = new LinkedHashSet<>();
         List<String> suspectBinary = new ArrayList<>();
+        List<String> failed = new ArrayList<>();
         for (Case c : cases) {
             try {
                 evaluate(c, metrics, table, emptyCases, units, suspectBinary, err);
-            } catch (EvaluationException e) {
-                throw new EvaluationException("'" + c.name() + "': " + e.getMessage(), e);
+            } catch (EvaluationException | IOException | UncheckedIOException e) {
+                if (!keepGoing && e instanceof EvaluationException) {
+                    throw new EvaluationException("'" + c.name() + "': " + e.getMessage(), e);
+                }
+                if (!keepGoing) {
+                    throw e;
+                }
+                // One bad image among many: say which and why, and evaluate the others.
+                err.println("error: '" + c.name() + "': " + InputFiles.describe(e) + "; skipped");
+                failed.add(c.name());
             }
+        }
+        if (failed.size() == cases.size()) {
+            throw new EvaluationException("none of the " + cases.size() + " images could be evaluated");
         }
         InputFiles.writeAtomically(out, overwrite, file -> table.write(file, bootstrap, seed));
 
-        console.println("evaluated " + cases.size() + (cases.size() == 1 ? " image" : " images") + ", "
+        int done = cases.size() - failed.size();
+        console.println("evaluated " + done + (done == 1 ? " image" : " images") + ", "
                 + table.rows().size() + " rows; wrote " + out);
+        if (!failed.isEmpty()) {
+            err.println("evaluate: " + done + " image(s) evaluated, " + failed.size() + " failed: "
+                    + InputFiles.names(failed, 10));
+        }
         if (!instances && !noDistances) {
             console.println("note: hd95 and assd are in " + String.join(" / ", units)
                     + (units.contains("pixel") ? " (no calibration; set one with --spacing)" : ""));
@@ -168,7 +189,7 @@ public final class EvaluateCommand implements Callable<Integer> {
                     + InputFiles.names(suspectBinary, 5) + "; if these are binary masks (e.g. 0/1 against 0/255),"
                     + " use --binary");
         }
-        return 0;
+        return failed.isEmpty() ? 0 : 1;
     }
 
     private void evaluate(Case c, SegmentationMetrics metrics, MetricsTable table,

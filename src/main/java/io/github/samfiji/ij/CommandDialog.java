@@ -51,6 +51,11 @@ public final class CommandDialog {
             if (fromMacro) {
                 // In a macro: no dialog to block an unattended batch; the message goes to the Log and the macro
                 // stops (silently, as after Cancel) instead of carrying on with missing results.
+                if (BatchErrors.collecting()) {
+                    // A folder macro that reports this image's error itself and goes on with the next image.
+                    BatchErrors.add(title + ": " + message);
+                    return false;
+                }
                 IJ.log(title + ": " + message);
                 BatchExit.fail(title + ": " + message);
                 ij.macro.Interpreter interpreter = ij.macro.Interpreter.getInstance();
@@ -101,12 +106,16 @@ public final class CommandDialog {
                     String value = macro ? pathOf(initial) : Prefs.get(key, pathOf(initial));
                     gd.addFileField(label, value);
                 } else if (type == String.class && "image".equals(p.style())) {
-                    // A choice of the open images, by title.
+                    // A choice of the open images, by title, then the parameter's other sources (e.g. "ROI
+                    // Manager", "None"); the field's initial value is the default when it is one of them.
                     String[] titles = WindowManager.getImageTitles();
                     if (titles.length == 0) {
                         throw new IllegalArgumentException("no image is open: open the images to compare first");
                     }
-                    gd.addChoice(label, titles, titles[0]);
+                    List<String> items = new ArrayList<>(List.of(titles));
+                    items.addAll(List.of(p.choices()));
+                    gd.addChoice(label, items.toArray(new String[0]), items.contains(initial) ? (String) initial
+                            : titles[0]);
                 } else if (type == String.class && "models".equals(p.style())) {
                     // The installed models, after the choice of a separately given file.
                     List<String> names = new ArrayList<>(List.of(ModelFolder.FILE_BELOW));

@@ -159,7 +159,17 @@ public final class LabelImageFiles {
             throw new NoSuchFileException(file.toString());
         }
         String name = file.getFileName().toString();
-        List<Roi> rois = readRois(file);
+        return rasterize(readRois(file), dims, name);
+    }
+
+    /**
+     * ROIs (of a file or of the ROI Manager) as a label image, by the rules of the class comment.
+     *
+     * @param rois area ROIs, in order
+     * @param dims the canvas: width, height[, slices]
+     * @param name how the ROIs are named in messages and in the result
+     */
+    public static Loaded rasterize(List<Roi> rois, long[] dims, String name) {
         if (dims.length < 2 || dims.length > 3) {
             throw new EvaluationException("ROIs need a 2D or 3D canvas, got " + dims.length + " axes");
         }
@@ -219,7 +229,7 @@ public final class LabelImageFiles {
         }
     }
 
-    private static List<Roi> readRois(Path file) throws IOException {
+    static List<Roi> readRois(Path file) throws IOException {
         List<Roi> rois;
         try {
             rois = RoiSets.read(file);

@@ -139,6 +139,48 @@ class EvaluateCommandTest {
     }
 
     @Test
+    void keepGoingReportsABadImageAndEvaluatesTheOthers() throws IOException {
+        for (String name : new String[] {"a", "b", "c", "d"}) {
+            savePng(dir.resolve("truth/" + name + ".png"), 6, 6, rectangle(6, 6, 1, 1, 3, 2, 1));
+        }
+        savePng(dir.resolve("pred/a.png"), 6, 6, rectangle(6, 6, 1, 1, 3, 3, 1));
+        Files.writeString(dir.resolve("pred/b.png"), "not an image");                 // unreadable
+        savePng(dir.resolve("pred/c.png"), 5, 6, new byte[30]);                      // wrong size
+        savePng(dir.resolve("pred/d.png"), 6, 6, rectangle(6, 6, 1, 1, 3, 2, 1));
+        Path out = dir.resolve("r.csv");
+        String[] args = {"--pred", dir.resolve("pred").toString(), "--truth", dir.resolve("truth").toString(),
+            "--out", out.toString(), "--bootstrap", "100"};
+
+        // Without --keep-going the first bad image ends the run, and nothing is written.
+        Run strict = run(new EvaluateCommand(), args);
+        assertEquals(1, strict.code());
+        assertFalse(Files.exists(out));
+
+        String[] keepGoing = java.util.Arrays.copyOf(args, args.length + 1);
+        keepGoing[args.length] = "--keep-going";
+        Run r = run(new EvaluateCommand(), keepGoing);
+        assertEquals(1, r.code(), "a failed image gives exit status 1: " + r.err());
+        assertTrue(r.err().contains("error: 'b': ") && r.err().contains("cannot read"), r.err());
+        assertTrue(r.err().contains("error: 'c': ") && r.err().contains("same size"), r.err());
+        assertTrue(r.err().contains("evaluate: 2 image(s) evaluated, 2 failed: b, c"), r.err());
+        List<String> lines = lines(out);
+        assertEquals(HEADER, lines.get(0));
+        assertTrue(lines.get(1).startsWith("a,1,0.8,"), lines.get(1));   // 2 * 6 / (9 + 6)
+        assertTrue(lines.get(2).startsWith("d,1,1,"), lines.get(2));
+        assertTrue(lines.get(3).startsWith("mean,1,0.9,"), lines.get(3));
+        assertTrue(lines.stream().noneMatch(l -> l.startsWith("b,") || l.startsWith("c,")), String.join("\n", lines));
+
+        // Nothing evaluable at all is an error without a results file.
+        Files.delete(dir.resolve("pred/a.png"));
+        Files.delete(dir.resolve("pred/d.png"));
+        Files.delete(out);
+        Run none = run(new EvaluateCommand(), keepGoing);
+        assertEquals(1, none.code());
+        assertTrue(none.err().contains("none of the 2 images could be evaluated"), none.err());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
     void sizeMismatchIsAOneLineError() throws IOException {
         savePng(dir.resolve("pred/a.png"), 8, 8, new byte[64]);
         savePng(dir.resolve("truth/a.png"), 8, 6, new byte[48]);

@@ -41,4 +41,23 @@ final class ImageJMenus {
             throw new UncheckedIOException(e);
         }
     }
+
+    /**
+     * Closes every image, batch-mode ones included, and leaves batch mode: a macro run without an ImageJ window ends
+     * in batch mode, where images shown later get no window and stay listed for the next test.
+     */
+    static void closeEverything() {
+        int[] ids = ij.WindowManager.getIDList();
+        if (ids != null) {
+            for (int id : ids) {
+                ij.ImagePlus image = ij.WindowManager.getImage(id);
+                if (image != null) {
+                    image.changes = false;
+                    image.close();
+                }
+            }
+        }
+        ij.WindowManager.closeAllWindows();
+        ij.macro.Interpreter.batchMode = false;
+    }
 }

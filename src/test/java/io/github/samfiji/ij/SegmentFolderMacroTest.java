@@ -74,11 +74,11 @@ class SegmentFolderMacroTest {
                 + " output=" + out);
         assertEquals(0, run.exit(), run.log());
         String log = run.log();
-        assertTrue(log.contains("segmented 3 image(s)"), log);
+        assertTrue(log.contains("segmented 3 image(s): 2 ok, 0 failed, 1 without prompts"), log);
         assertTrue(log.contains("no prompts for c.png"), log);
 
         List<String> summary = Files.readAllLines(out.resolve("summary.csv"));
-        assertEquals("image,prompts,objects,rois_file,seconds", summary.get(0));
+        assertEquals("image,prompts,objects,rois_file,seconds,error", summary.get(0));
         assertTrue(summary.get(1).startsWith("a.png,a.csv,1,a_sam.zip,"), summary.get(1));
         assertTrue(summary.get(2).startsWith("b.png,b.csv,1,b_sam.zip,"), summary.get(2));
         assertTrue(summary.get(3).startsWith("c.png,none,0,"), summary.get(3));
@@ -107,6 +107,60 @@ class SegmentFolderMacroTest {
     }
 
     @Test
+    void aFailingImageIsReportedAndTheOthersAreSegmented() throws Exception {
+        assumeFalse(GraphicsEnvironment.isHeadless(), "ImageJ -batch needs a display (Xvfb); skipping");
+        Path in = Files.createDirectories(temp.resolve("in"));
+        Path out = temp.resolve("out");
+        byte[] png = Files.readAllBytes(Path.of("samples/fixture-image.png"));
+        String box = "1,box,30,29,77,76,\n";
+        Files.copy(Path.of("samples/fixture-image.png"), in.resolve("a.png"));   // good
+        Files.writeString(in.resolve("a.csv"), box);
+        Files.writeString(in.resolve("b.png"), "this is not an image");       // not an image at all
+        Files.writeString(in.resolve("b.csv"), box);
+        Files.write(in.resolve("c.png"), java.util.Arrays.copyOf(png, 60));    // a PNG cut short
+        Files.writeString(in.resolve("c.csv"), box);
+        Files.copy(Path.of("samples/fixture-image.png"), in.resolve("d.png"));   // a prompt outside the image
+        Files.writeString(in.resolve("d.csv"), "1,point,500,10,,,1\n");
+        Files.copy(Path.of("samples/fixture-image.png"), in.resolve("e.png"));   // an unreadable ROI set
+        Files.writeString(in.resolve("e.zip"), "not a zip");
+        Files.copy(Path.of("samples/fixture-image.png"), in.resolve("f.png"));   // a malformed prompt line
+        Files.writeString(in.resolve("f.csv"), "1,box,30,x,77,76\n");
+        Files.copy(Path.of("samples/fixture-image.png"), in.resolve("g.png"));   // good, after the failures
+        Files.writeString(in.resolve("g.csv"), box);
+
+        Batch run = batch("segment_folder.ijm", "input=" + in + " model=" + Path.of("samples/sam_tiny.pth").toAbsolutePath()
+                + " output=" + out);
+        String log = run.log();
+        assertEquals(1, run.exit(), "a failed image fails the batch: " + log);
+        assertTrue(log.contains("segmented 7 image(s): 2 ok, 5 failed, 0 without prompts"), log);
+        assertTrue(log.contains("5 of 7 image(s) failed: b.png c.png d.png e.png f.png"), log);
+        String[][] reasons = {
+            {"b.png", "cannot read"}, {"c.png", "c.png"}, {"d.png", "lies outside"}, {"e.png", "e.zip"},
+            {"f.png", "f.csv line 1"},
+        };
+        for (String[] r : reasons) {
+            String line = log.lines().filter(l -> l.startsWith(r[0] + " failed: ")).findFirst().orElse("");
+            assertTrue(line.contains(r[1]), r[0] + " reported with its reason (" + r[1] + "): " + log);
+        }
+
+        List<String> summary = Files.readAllLines(out.resolve("summary.csv"));
+        assertEquals("image,prompts,objects,rois_file,seconds,error", summary.get(0));
+        assertEquals(8, summary.size(), String.join("\n", summary));
+        assertTrue(summary.get(1).startsWith("a.png,a.csv,1,a_sam.zip,") && summary.get(1).endsWith(","), summary.get(1));
+        assertTrue(summary.get(2).startsWith("b.png,b.csv,,,,\"") && summary.get(2).contains("cannot read"),
+                summary.get(2));
+        assertTrue(summary.get(4).startsWith("d.png,d.csv,,,,\"") && summary.get(4).contains("lies outside"),
+                summary.get(4));
+        assertTrue(summary.get(7).startsWith("g.png,g.csv,1,g_sam.zip,"), summary.get(7));
+        // The good images still hold the reference masks, also the one after the failures.
+        assertMatches(rois(out.resolve("a_sam.zip")), "box__mmT", true);
+        assertMatches(rois(out.resolve("g_sam.zip")), "box__mmT", true);
+        for (String failed : new String[] {"b", "c", "d", "e", "f"}) {
+            assertTrue(Files.notExists(out.resolve(failed + "_sam.zip")), failed + ": no ROI file");
+        }
+    }
+
+    @Test
     void evaluatesAFolderAgainstLabels() throws Exception {
         assumeFalse(GraphicsEnvironment.isHeadless(), "ImageJ -batch needs a display (Xvfb); skipping");
         Path pred = Files.createDirectories(temp.resolve("pred"));
@@ -125,6 +179,29 @@ class SegmentFolderMacroTest {
         assertEquals("image,label,dice,iou,sensitivity,specificity,precision,f1,auc,hd95,assd", lines.get(0));
         assertTrue(lines.get(1).startsWith("a,255,0.888888"), lines.get(1));
         assertTrue(lines.get(2).startsWith("b,255,1,") || lines.get(2).startsWith("b,255,1.0"), lines.get(2));
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("mean,255,0.944444")), String.join("\n", lines));
+    }
+
+    @Test
+    void evaluatingAFolderGoesOnAfterABadImage() throws Exception {
+        assumeFalse(GraphicsEnvironment.isHeadless(), "ImageJ -batch needs a display (Xvfb); skipping");
+        Path pred = Files.createDirectories(temp.resolve("pred"));
+        Path truth = Files.createDirectories(temp.resolve("truth"));
+        square(pred.resolve("a.png"), 10, 8);   // against a 10 x 10 square: Dice 160/180
+        square(truth.resolve("a.png"), 10, 10);
+        Files.write(pred.resolve("b.png"), java.util.Arrays.copyOf(Files.readAllBytes(truth.resolve("a.png")), 40));
+        square(truth.resolve("b.png"), 10, 10);
+        square(pred.resolve("c.png"), 10, 10);  // identical: Dice 1
+        square(truth.resolve("c.png"), 10, 10);
+        Path csv = temp.resolve("out/metrics.csv");
+        Batch b = batch("evaluate_folder.ijm", "predictions=" + pred + " truth=" + truth + " output=" + csv);
+        String log = b.log();
+        assertEquals(1, b.exit(), "a failed image fails the batch: " + log);
+        assertTrue(log.contains("error: 'b': ") && log.contains("b.png"), "the bad image and why: " + log);
+        assertTrue(log.contains("2 image(s) evaluated, 1 failed: b"), log);
+        List<String> lines = Files.readAllLines(csv);
+        assertTrue(lines.get(1).startsWith("a,255,0.888888"), lines.get(1));
+        assertTrue(lines.get(2).startsWith("c,255,1,") || lines.get(2).startsWith("c,255,1.0"), lines.get(2));
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("mean,255,0.944444")), String.join("\n", lines));
     }
 
