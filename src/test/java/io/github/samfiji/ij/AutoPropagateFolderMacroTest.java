@@ -35,12 +35,15 @@ class AutoPropagateFolderMacroTest {
         Path out = temp.resolve("out");
         Files.copy(Path.of("samples/fixture-image.png"), in.resolve("a.png"));
         Files.copy(Path.of("samples/fixture-image.png"), in.resolve("b.png"));
+        Files.write(in.resolve("broken.png"), new byte[] {(byte) 0x89, 'P', 'N', 'G', 1, 2, 3});
         ImageJBatch.Result run = new ImageJBatch(Files.createDirectories(temp.resolve("ImageJ"))).run("auto_folder.ijm",
                 "input=" + in + " model=" + MODEL + " output=" + out + " points=8 iou=0 stability=0");
-        assertEquals(0, run.exit(), run.log());
-        assertTrue(run.log().contains("auto-segmented 2 image(s)"), run.log());
+        assertEquals(1, run.exit(), "a broken image makes the batch fail at the end: " + run.log());
+        assertTrue(run.log().contains("auto-segmented 2 image(s), 1 failed"), run.log());
+        assertTrue(run.log().contains("broken.png failed: "), run.log());
         List<String> summary = Files.readAllLines(out.resolve("summary.csv"));
-        assertEquals(3, summary.size(), summary.toString());
+        assertEquals(4, summary.size(), summary.toString());
+        assertTrue(summary.get(3).startsWith("broken.png,,,"), summary.toString());
         for (String stem : new String[] {"a", "b"}) {
             ImagePlus labels = IJ.openImage(out.resolve(stem + "_labels.tif").toString());
             assertEquals(16, labels.getBitDepth());
@@ -76,13 +79,16 @@ class AutoPropagateFolderMacroTest {
         imp.getCalibration().setUnit("mm");
         IJ.saveAsTiff(imp, in.resolve("vol.tif").toString());
         IJ.saveAsTiff(imp, in.resolve("unprompted.tif").toString());
+        IJ.saveAsTiff(new ImagePlus("one", stack.getProcessor(1)), in.resolve("flat.tif").toString());
+        RoiSets.write(in.resolve("flat.zip"), List.of(new Roi(5, 5, 10, 10)), false);
         Roi box = new Roi(12, 12, 40, 40);
         box.setPosition(3);
         RoiSets.write(in.resolve("vol.zip"), List.of(box), false);
         ImageJBatch.Result run = new ImageJBatch(Files.createDirectories(temp.resolve("ImageJ"))).run(
                 "propagate_folder.ijm", "input=" + in + " model=" + MODEL + " output=" + out + " iou=0");
-        assertEquals(0, run.exit(), run.log());
-        assertTrue(run.log().contains("propagated through 1 stack(s)"), run.log());
+        assertEquals(1, run.exit(), "the 2D image fails the batch at the end: " + run.log());
+        assertTrue(run.log().contains("propagated through 1 stack(s), 1 failed"), run.log());
+        assertTrue(run.log().contains("flat.tif failed: ") && run.log().contains("2D image"), run.log());
         assertTrue(run.log().contains("no prompts for unprompted.tif"), run.log());
         ImagePlus labels = IJ.openImage(out.resolve("vol_labels.tif").toString());
         assertEquals(5, labels.getStackSize());
