@@ -7,7 +7,6 @@ import ij.ImagePlus;
 import ij.ImageStack;
 import ij.process.ByteProcessor;
 import ij.process.FloatProcessor;
-import io.github.samfiji.checkpoint.ModelLoader;
 import io.github.samfiji.ij.ImageFiles;
 import io.github.samfiji.evaluation.LabelMetrics;
 import io.github.samfiji.evaluation.SegmentationMetrics;
@@ -29,6 +28,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code segment}: one object from point/box/mask prompts; writes masks, logits, low-res logits and a JSON. */
@@ -39,11 +39,8 @@ import picocli.CommandLine.Option;
                 + "PREFIX.rois.zip (the chosen mask as a RoiSet) and PREFIX.json."})
 public final class SegmentCommand implements Callable<Integer> {
 
-    @Option(names = "--checkpoint", required = true, description = "model file (.pth or .safetensors)")
-    Path checkpoint;
-
-    @Option(names = "--config", description = "JSON model configuration (fields override what the checkpoint shapes imply)")
-    Path config;
+    @Mixin
+    ModelOptions model;
 
     @Option(names = "--image", required = true, description = "image file (TIFF, PNG, JPEG, DICOM, ...)")
     Path image;
@@ -70,22 +67,18 @@ public final class SegmentCommand implements Callable<Integer> {
                     + "reported, and for a box prompt those of the ellipse inscribed in the box, a trivial baseline")
     Path truth;
 
-    @Option(names = "--out", required = true, paramLabel = "PREFIX", description = "output path prefix")
-    Path out;
-
-    @Option(names = "--overwrite", description = "replace existing output files")
-    boolean overwrite;
+    @Mixin
+    OutputOptions output;
 
     @Override
     public Integer call() throws Exception {
-        Path masksFile = sibling(".masks.tif");
-        Path logitsFile = sibling(".logits.tif");
-        Path lowresFile = sibling(".lowres.tif");
-        Path jsonFile = sibling(".json");
-        Path roisFile = sibling(".rois.zip");
-        if (!overwrite) {
-            OutputFiles.requireAbsent(masksFile, logitsFile, lowresFile, jsonFile, roisFile);
-        }
+        Path masksFile = output.file(".masks.tif");
+        Path logitsFile = output.file(".logits.tif");
+        Path lowresFile = output.file(".lowres.tif");
+        Path jsonFile = output.file(".json");
+        Path roisFile = output.file(".rois.zip");
+        output.requireWritable(masksFile, logitsFile, lowresFile, jsonFile, roisFile);
+        boolean overwrite = output.overwrite;
         Prompt.Builder prompt = Prompt.builder();
         for (String p : points) {
             double[] v = numbers(p, "--point", 2, 3);
@@ -99,16 +92,16 @@ public final class SegmentCommand implements Callable<Integer> {
         Rgb8Image rgb = ImageConversion.toRgb8(ImageWrapping.wrapPlane(imp, slice));
         boolean[] truthMask = truth == null ? null : readTruth(truth, imp.getWidth(), imp.getHeight());
         long start = System.nanoTime();
-        try (SamModel model = ModelLoader.load(checkpoint, config)) {
+        try (SamModel sam = model.load()) {
             double loadMs = (System.nanoTime() - start) / 1e6;
             if (maskInput != null) {
-                prompt.maskInput(readMaskInput(maskInput, model.promptEncoder().maskInputSize()));
+                prompt.maskInput(readMaskInput(maskInput, sam.promptEncoder().maskInputSize()));
             }
             Prompt built = prompt.build();
             if (built.isEmpty()) {
                 throw new IllegalArgumentException("no prompt given: add --point x,y[,label], --box x0,y0,x1,y1 or --mask-input");
             }
-            SamPredictor predictor = new SamPredictor(model);
+            SamPredictor predictor = new SamPredictor(sam);
             try (ImageEmbedding embedding = predictor.encode(rgb)) {
                 Prediction prediction = predictor.predict(embedding, built, multimask);
                 write(prediction, masksFile, logitsFile, lowresFile);
@@ -127,7 +120,7 @@ public final class SegmentCommand implements Callable<Integer> {
                 }
                 OutputFiles.writeString(jsonFile, overwrite, new GsonBuilder().setPrettyPrinting().create().toJson(json));
                 System.out.printf("%s: %d candidate(s), chosen %d (predicted IoU %.3f); wrote %s.*%n", image.getFileName(),
-                        prediction.count(), prediction.best() + 1, prediction.iou()[prediction.best()], out);
+                        prediction.count(), prediction.best() + 1, prediction.iou()[prediction.best()], output.out);
             }
         }
         return 0;
@@ -200,9 +193,6 @@ public final class SegmentCommand implements Callable<Integer> {
         return net.imglib2.img.array.ArrayImgs.unsignedBytes(b, w, h);
     }
 
-    private Path sibling(String suffix) {
-        return out.resolveSibling(out.getFileName() + suffix);
-    }
 
     private void write(Prediction p, Path masksFile, Path logitsFile, Path lowresFile) throws IOException {
         int w = p.width();
@@ -223,18 +213,18 @@ public final class SegmentCommand implements Callable<Integer> {
             low.add(p.lowRes()[i]);
             labels.add(label);
         }
-        ImageFiles.saveTiff(new ImagePlus(out.getFileName() + " masks", masks), masksFile, overwrite);
-        ImageFiles.saveTiff(ImageFiles.floatStack("logits", w, h, logits, labels), logitsFile, overwrite);
+        ImageFiles.saveTiff(new ImagePlus(output.out.getFileName() + " masks", masks), masksFile, output.overwrite);
+        ImageFiles.saveTiff(ImageFiles.floatStack("logits", w, h, logits, labels), logitsFile, output.overwrite);
         ImagePlus lowres = ImageFiles.floatStack("low-res logits", p.lowResSize(), p.lowResSize(), low, labels);
         lowres.setProperty("Info", "sam.chosen=" + (p.best() + 1) + "\n");
-        ImageFiles.saveTiff(lowres, lowresFile, overwrite);
+        ImageFiles.saveTiff(lowres, lowresFile, output.overwrite);
     }
 
     private JsonObject describe(Prediction p, double loadMs, double encodeMs) {
         JsonObject json = new JsonObject();
         json.addProperty("image", image.toString());
         json.addProperty("slice", slice);
-        json.addProperty("checkpoint", checkpoint.toString());
+        json.addProperty("checkpoint", model.checkpoint.toString());
         json.addProperty("width", p.width());
         json.addProperty("height", p.height());
         json.addProperty("multimask", multimask);
