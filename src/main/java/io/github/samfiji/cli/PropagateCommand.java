@@ -94,6 +94,22 @@ public final class PropagateCommand implements Callable<Integer> {
         builder(v[4], "--box " + spec).box(v[0], v[1], v[2], v[3]);
     }
 
+    /** object -> 1-based slice -> a mask file taken as that slice's result */
+    private final Map<Integer, Map<Integer, Path>> masks = new TreeMap<>();
+
+    @Option(names = "--mask", paramLabel = "MASK,z",
+            description = "a finished (e.g. hand-corrected) mask of the object on slice z, non-zero = object; taken as it "
+                    + "is and carried to the other slices; repeatable")
+    void mask(String spec) {
+        int comma = spec.lastIndexOf(',');
+        String z = comma < 0 ? "" : spec.substring(comma + 1).trim();
+        if (comma < 1 || !z.matches("\\d+") || Integer.parseInt(z) < 1) {
+            throw new IllegalArgumentException("--mask " + spec + ": give a mask file and a 1-based slice, as MASK.tif,z");
+        }
+        masks.computeIfAbsent(currentObject, k -> new TreeMap<>()).put(Integer.parseInt(z), Path.of(spec.substring(0, comma)));
+        prompts.computeIfAbsent(currentObject, k -> new TreeMap<>());
+    }
+
     private Prompt.Builder builder(double z, String what) {
         if (z != Math.rint(z) || z < 1) {
             throw new IllegalArgumentException(what + ": slice z must be a whole number from 1");
@@ -105,7 +121,7 @@ public final class PropagateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (prompts.isEmpty()) {
-            throw new IllegalArgumentException("no prompt given: add --point x,y,z or --box x0,y0,x1,y1,z");
+            throw new IllegalArgumentException("no prompt given: add --point x,y,z, --box x0,y0,x1,y1,z or --mask MASK,z");
         }
         VolumePropagator.Settings settings = new VolumePropagator.Settings(Projection.parse(projection), iouThreshold,
                 boxExtension);
@@ -120,8 +136,21 @@ public final class PropagateCommand implements Callable<Integer> {
             throw new IllegalArgumentException(image.getFileName() + " is a 2D image: propagation needs a stack "
                     + "(use 'segment' for a single image)");
         }
+        Map<Integer, Map<Integer, boolean[]>> givenMasks = new TreeMap<>();
+        for (Map.Entry<Integer, Map<Integer, Path>> e : masks.entrySet()) {
+            for (Map.Entry<Integer, Path> m : e.getValue().entrySet()) {
+                if (prompts.get(e.getKey()).containsKey(m.getKey())) {
+                    throw new IllegalArgumentException("object " + e.getKey() + " has both prompts and a mask on slice "
+                            + m.getKey() + ": give one or the other");
+                }
+                givenMasks.computeIfAbsent(e.getKey(), k -> new TreeMap<>()).put(m.getKey(),
+                        SegmentCommand.readTruth(m.getValue(), imp.getWidth(), imp.getHeight()));
+            }
+        }
         for (Map.Entry<Integer, Map<Integer, Prompt.Builder>> e : prompts.entrySet()) {
-            for (int z : e.getValue().keySet()) {
+            java.util.Set<Integer> slices = new java.util.TreeSet<>(e.getValue().keySet());
+            slices.addAll(givenMasks.getOrDefault(e.getKey(), Map.of()).keySet());
+            for (int z : slices) {
                 if (z > planes.depth()) {
                     throw new IllegalArgumentException("object " + e.getKey() + " has a prompt on slice " + z + ", but "
                             + image.getFileName() + " has " + planes.depth() + " slices");
@@ -143,6 +172,7 @@ public final class PropagateCommand implements Callable<Integer> {
                     int object = e.getKey();
                     List<SlicePrompt> slicePrompts = new ArrayList<>();
                     e.getValue().forEach((z, b) -> slicePrompts.add(new SlicePrompt(z - 1, b.build())));
+                    givenMasks.getOrDefault(object, Map.of()).forEach((z, m) -> slicePrompts.add(SlicePrompt.ofMask(z - 1, m)));
                     VolumePropagator.Result r;
                     try {
                         r = new VolumePropagator(settings).propagate(segmenter, slicePrompts, progress);

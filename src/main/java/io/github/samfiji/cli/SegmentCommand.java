@@ -130,7 +130,7 @@ public final class SegmentCommand implements Callable<Integer> {
     static boolean[] readTruth(Path file, int width, int height) throws IOException {
         ImagePlus t = ImageFiles.open(file);
         if (t.getWidth() != width || t.getHeight() != height) {
-            throw new IllegalArgumentException("--truth " + file.getFileName() + " is " + t.getWidth() + " x "
+            throw new IllegalArgumentException("mask " + file.getFileName() + " is " + t.getWidth() + " x "
                     + t.getHeight() + " but the image is " + width + " x " + height);
         }
         ij.process.ImageProcessor ip = t.getProcessor();

@@ -67,13 +67,17 @@ public final class ImagePrompts {
         return out;
     }
 
-    /** One object's prompts over a stack: its ROIs combined per plane. */
-    public record VolumeObject(int number, List<ObjectPrompt> planes) {
+    /**
+     * One object's input over a stack: per plane either prompts (its ROIs combined) or, for a plane whose only ROI
+     * is a non-rectangular area (a drawn or corrected outline), that outline as a finished mask.
+     */
+    public record VolumeObject(int number, List<ObjectPrompt> planes, Map<Integer, boolean[]> masks) {
     }
 
     /**
      * For propagation: every ROI of the manager is one object, except ROIs with the same group number (&gt; 0),
-     * which form one object whatever their slices (e.g. boxes on its first and last slices).
+     * which form one object whatever their slices (e.g. boxes on its first and last slices). A plane holding one
+     * polygon, freehand, traced or composite ROI of the object gives its mask as it is.
      */
     public static List<VolumeObject> objectsFromManager(RoiManager manager, ImagePlus image) {
         Roi[] rois = manager == null ? new Roi[0] : manager.getRoisAsArray();
@@ -91,12 +95,18 @@ public final class ImagePrompts {
         List<VolumeObject> out = new ArrayList<>();
         for (Map<Integer, List<Roi>> planes : objects.values()) {
             List<ObjectPrompt> prompts = new ArrayList<>();
+            Map<Integer, boolean[]> masks = new LinkedHashMap<>();
             planes.forEach((index, list) -> {
-                Prompt.Builder b = Prompt.builder();
-                list.forEach(r -> add(b, r));
-                prompts.add(new ObjectPrompt(b.build(), index, list.get(0).getName()));
+                Roi only = list.size() == 1 ? list.get(0) : null;
+                if (only != null && only.isArea() && only.getType() != Roi.RECTANGLE) {
+                    masks.put(index, MaskRois.toMask(only, image.getWidth(), image.getHeight()));
+                } else {
+                    Prompt.Builder b = Prompt.builder();
+                    list.forEach(r -> add(b, r));
+                    prompts.add(new ObjectPrompt(b.build(), index, list.get(0).getName()));
+                }
             });
-            out.add(new VolumeObject(out.size() + 1, prompts));
+            out.add(new VolumeObject(out.size() + 1, prompts, masks));
         }
         return out;
     }

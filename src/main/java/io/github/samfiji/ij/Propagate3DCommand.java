@@ -22,6 +22,8 @@ import org.scijava.plugin.Plugin;
 /**
  * Propagate in 3D: objects prompted in the ROI Manager on one or a few slices (a rectangle or points; ROIs with
  * the same group number are one object, e.g. boxes on its first and last slices) are segmented through the stack.
+ * An outline drawn (or corrected) on a slice is taken as that slice's mask as it is, so a wrong slice is fixed by
+ * drawing it right and running again.
  * Results: one ROI per object and slice in the ROI Manager (grouped by object, positioned on their slice), a 16-bit
  * label stack with the image's calibration, and a table of each object's extent and volume.
  */
@@ -94,12 +96,10 @@ public class Propagate3DCommand implements Command {
                 ImagePrompts.VolumeObject o = objects.get(i);
                 List<SlicePrompt> prompts = new ArrayList<>();
                 for (ImagePrompts.ObjectPrompt p : o.planes()) {
-                    int z = planes.planeOf(p.stackIndex());
-                    if (z < 0) {
-                        throw new IllegalArgumentException("object " + o.number() + ": a prompt lies on stack position "
-                                + p.stackIndex() + ", which is not a slice of the current channel and frame");
-                    }
-                    prompts.add(new SlicePrompt(z, p.prompt()));
+                    prompts.add(new SlicePrompt(plane(planes, o, p.stackIndex()), p.prompt()));
+                }
+                for (var m : o.masks().entrySet()) {
+                    prompts.add(SlicePrompt.ofMask(plane(planes, o, m.getKey()), m.getValue()));
                 }
                 Progress part = Progress.scaled(progress, i / (double) objects.size(), 1.0 / objects.size());
                 VolumePropagator.Result r;
@@ -132,6 +132,15 @@ public class Propagate3DCommand implements Command {
             labels = RoiOutput.labelImage(image, segmented);
         }
         volumes(objects).show(TABLE);
+    }
+
+    private static int plane(StackSlices planes, ImagePrompts.VolumeObject o, int stackIndex) {
+        int z = planes.planeOf(stackIndex);
+        if (z < 0) {
+            throw new IllegalArgumentException("object " + o.number() + ": a prompt lies on stack position " + stackIndex
+                    + ", which is not a slice of the current channel and frame");
+        }
+        return z;
     }
 
     private ResultsTable volumes(List<ImagePrompts.VolumeObject> objects) {

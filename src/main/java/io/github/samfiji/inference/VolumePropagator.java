@@ -58,8 +58,18 @@ public final class VolumePropagator {
         }
     }
 
-    /** The user's prompt for one object on one slice (0-based). */
-    public record SlicePrompt(int slice, Prompt prompt) {
+    /**
+     * The user's input for one object on one slice (0-based): a prompt to segment that slice from, or a finished mask
+     * (drawn or corrected by hand) that is taken as it is and carried to the neighbouring slices.
+     */
+    public record SlicePrompt(int slice, Prompt prompt, boolean[] mask) {
+        public SlicePrompt(int slice, Prompt prompt) {
+            this(slice, prompt, null);
+        }
+
+        public static SlicePrompt ofMask(int slice, boolean[] mask) {
+            return new SlicePrompt(slice, null, mask);
+        }
     }
 
     /** The mask on one slice, the decoder's IoU estimate, and the low-resolution logits that made it. */
@@ -165,11 +175,25 @@ public final class VolumePropagator {
         SortedMap<Integer, SliceMask> out = new TreeMap<>();
         for (SlicePrompt p : sorted) {
             progress.checkCancelled();
-            boolean single = p.prompt().box() == null && p.prompt().points().size() == 1 && p.prompt().maskInput() == null;
-            SliceMask start = stack.segment(p.slice(), p.prompt(), single, perSlice);
-            if (MaskGeometry.area(start.mask()) == 0) {
-                throw new IllegalArgumentException("the prompt on slice " + (p.slice() + 1)
-                        + " gives an empty mask: move or add prompts there so the object is found before propagating");
+            SliceMask start;
+            if (p.mask() != null) {
+                if (p.mask().length != stack.width() * stack.height()) {
+                    throw new IllegalArgumentException("the mask on slice " + (p.slice() + 1) + " has "
+                            + p.mask().length + " pixels, not the image's " + stack.width() + " x " + stack.height());
+                }
+                if (MaskGeometry.area(p.mask()) == 0) {
+                    throw new IllegalArgumentException("the mask given on slice " + (p.slice() + 1) + " is empty");
+                }
+                // A given mask has no logits: the next slice is prompted by its box (and points) alone.
+                start = new SliceMask(p.mask(), Float.NaN, null);
+            } else {
+                Prompt prompt = p.prompt();
+                boolean single = prompt.box() == null && prompt.points().size() == 1 && prompt.maskInput() == null;
+                start = stack.segment(p.slice(), prompt, single, perSlice);
+                if (MaskGeometry.area(start.mask()) == 0) {
+                    throw new IllegalArgumentException("the prompt on slice " + (p.slice() + 1) + " gives an empty mask: "
+                            + "move or add prompts there so the object is found before propagating");
+                }
             }
             out.put(p.slice(), start);
             done[0]++;

@@ -156,6 +156,29 @@ class AutoAndPropagateCommandTest {
     }
 
     @Test
+    void aMaskFileIsTheResultOnItsSlice() throws Exception {
+        Path file = stack(5);
+        byte[] px = new byte[64 * 64];
+        for (int y = 20; y < 40; y++) {
+            for (int x = 15; x < 45; x++) {
+                px[y * 64 + x] = (byte) 255;
+            }
+        }
+        IJ.saveAsTiff(new ImagePlus("m", new ByteProcessor(64, 64, px)), temp.resolve("m.tif").toString());
+        assertEquals(0, run("propagate", "--checkpoint", MODEL, "--image", file.toString(), "--mask",
+                temp.resolve("m.tif") + ",2", "--iou-threshold", "0", "--projection", "box", "--out",
+                temp.resolve("mk").toString()), errors[0]);
+        ImagePlus labels = IJ.openImage(temp.resolve("mk.labels.tif").toString());
+        short[] slice2 = (short[]) labels.getStack().getPixels(2);
+        for (int i = 0; i < px.length; i++) {
+            assertEquals(px[i] != 0, slice2[i] == 1, "pixel " + i);
+        }
+        assertTrue(run("propagate", "--checkpoint", MODEL, "--image", file.toString(), "--mask",
+                temp.resolve("m.tif") + ",2", "--box", "1,1,9,9,2", "--out", temp.resolve("both").toString()) != 0);
+        assertTrue(errors[0].contains("both prompts and a mask on slice 2"), errors[0]);
+    }
+
+    @Test
     void propagateRejectsBadInputAndLeavesNoFiles() {
         Path file = stack(4);
         String[][] cases = {

@@ -154,6 +154,29 @@ class AutoSegmentAndPropagateMacroTest {
     }
 
     @Test
+    void anOutlineDrawnOnASliceIsKeptAsThatSlicesMask() throws Exception {
+        CommandDialog.lastError = null;
+        Path stack = discStack();
+        String result = run("open('" + stack + "'); roiManager('reset');\n"
+                + "setSlice(4); makePolygon(20, 20, 44, 22, 40, 44, 22, 40); Roi.setPosition(4); roiManager('add');\n"
+                + "run('Propagate in 3D', 'model=[" + MODEL + "] projection=box iou=0 box=0.05 add');\n"
+                + "n = roiManager('count'); if (n > 0) roiManager('save', '" + temp.resolve("outline.zip") + "');\n"
+                + "return '' + n;");
+        assertEquals(null, CommandDialog.lastError);
+        Roi[] rois = saved(temp.resolve("outline.zip"));
+        boolean[] drawn = MaskRois.toMask(rois[0], 64, 64);
+        Roi onSlice4 = null;
+        for (int i = 1; i < rois.length; i++) {
+            if (rois[i].getPosition() == 4) {
+                onSlice4 = rois[i];
+            }
+        }
+        assertTrue(onSlice4 != null, "slice 4 is in the result: " + result);
+        assertArrayEquals(drawn, MaskRois.toMask(onSlice4, 64, 64), "the drawn outline is the result on its slice");
+        WindowManager.closeAllWindows();
+    }
+
+    @Test
     void propagationRefusesA2dImageAndAPromptlessManager() {
         CommandDialog.lastError = null;
         String flat = run("open('" + SAMPLE + "'); roiManager('reset'); makeRectangle(10, 10, 20, 20); roiManager('add');\n"

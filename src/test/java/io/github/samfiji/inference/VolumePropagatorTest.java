@@ -220,6 +220,35 @@ class VolumePropagatorTest {
     }
 
     @Test
+    void aGivenMaskIsKeptAsItIsAndCarriedBothWays() {
+        boolean[][] truth = ellipsoid(40, 24, 20, 20, 12, 10, 8.5);
+        for (Projection projection : Projection.values()) {
+            Oracle oracle = new Oracle(truth);
+            VolumePropagator.Result r = new VolumePropagator(new Settings(projection, 0, 0.05)).propagate(oracle,
+                    List.of(SlicePrompt.ofMask(20, truth[20])), Progress.NONE);
+            assertEquals(nonEmpty(truth), new ArrayList<>(r.slices().keySet()), projection.id());
+            assertTrue(!oracle.calls.contains(20), "the given slice is not segmented again");
+            assertTrue(r.slices().get(20).mask() == truth[20]);
+        }
+        // A corrected slice between a prompt and the stack end: the object is carried from both.
+        boolean[] corrected = truth[26].clone();
+        corrected[20 * W + 24] = true;
+        Oracle oracle = new Oracle(truth);
+        VolumePropagator.Result r = new VolumePropagator(new Settings(Projection.BOX, 0, 0.05)).propagate(oracle,
+                List.of(new SlicePrompt(14, boxOn(truth[14])), SlicePrompt.ofMask(26, corrected)), Progress.NONE);
+        assertArrayEquals(corrected, r.slices().get(26).mask());
+        assertEquals(nonEmpty(truth), new ArrayList<>(r.slices().keySet()));
+        IllegalArgumentException empty = assertThrows(IllegalArgumentException.class, () -> new VolumePropagator(
+                Settings.DEFAULTS).propagate(new Oracle(truth), List.of(SlicePrompt.ofMask(3, new boolean[W * H])),
+                Progress.NONE));
+        assertTrue(empty.getMessage().contains("mask given on slice 4 is empty"), empty.getMessage());
+        IllegalArgumentException size = assertThrows(IllegalArgumentException.class, () -> new VolumePropagator(
+                Settings.DEFAULTS).propagate(new Oracle(truth), List.of(SlicePrompt.ofMask(3, new boolean[5])),
+                Progress.NONE));
+        assertTrue(size.getMessage().contains("5 pixels"), size.getMessage());
+    }
+
+    @Test
     void projectionsDeriveTheExpectedPrompts() {
         boolean[] disc = ellipsoid(1, 24, 20, 0, 10, 10, 1)[0];
         SliceMask previous = new SliceMask(disc, 1f, new float[256 * 256]);
