@@ -4,8 +4,9 @@
 //             [stability=0.95] [nms=0.7] [min_area=0] [tile=0] [overlap=256]"
 // Headless: java -Dplugins.dir=<ImageJ or Fiji folder> -jar ij.jar -batch auto_folder.ijm "input=... model=... output=..."
 // Output per image NAME.ext: OUTPUT/NAME_labels.tif (16-bit, 0 = background), OUTPUT/NAME_objects.zip (RoiSet, one
-// ROI per object), and OUTPUT/summary.csv (image,objects,seconds). An error stops the run with a non-zero exit
-// status and a message naming the problem.
+// ROI per object), and OUTPUT/summary.csv (image,objects,seconds,error). Wrong arguments stop the run; an image that
+// cannot be read or segmented is reported ("NAME failed: reason") and the others are processed; the run then ends
+// with a non-zero exit status.
 
 args = getArgument();
 input = value(args, "input", "");
@@ -28,8 +29,12 @@ input = slash(input);
 output = slash(output);
 setBatchMode(true);
 
-summary = "image,objects,seconds\n";
+summary = "image,objects,seconds,error\n";
 done = 0;
+failed = 0;
+failedNames = "";
+// From here on a failing image is reported ("NAME failed: reason") and skipped instead of ending the batch.
+call("io.github.samfiji.ij.BatchErrors.collect", "true");
 list = getFileList(input);
 for (i = 0; i < list.length; i++) {
     name = list[i];
@@ -38,18 +43,36 @@ for (i = 0; i < list.length; i++) {
     stem = File.getNameWithoutExtension(name);
     start = getTime();
     roiManager("reset");
-    open(input + name);
-    run("Auto-segment", options);
+    problem = call("io.github.samfiji.ij.BatchErrors.open", input + name);
+    if (problem == "") {
+        run("Auto-segment", options);
+        problem = call("io.github.samfiji.ij.BatchErrors.take");
+    }
+    if (problem != "") {
+        print(name + " failed: " + problem);
+        failed++;
+        failedNames = failedNames + " " + name;
+        close("*");
+        summary = summary + name + ",,," + csvText(problem) + "\n";
+        continue;
+    }
     objects = roiManager("count");
     labels = getTitle();
     if (endsWith(labels, "-labels")) saveAs("Tiff", output + stem + "_labels.tif");
     if (objects > 0) roiManager("save", output + stem + "_objects.zip");
     close("*");
     done++;
-    summary = summary + name + "," + objects + "," + d2s((getTime() - start) / 1000, 2) + "\n";
+    summary = summary + name + "," + objects + "," + d2s((getTime() - start) / 1000, 2) + ",\n";
 }
+call("io.github.samfiji.ij.BatchErrors.collect", "false");
 File.saveString(summary, output + "summary.csv");
-print("auto-segmented " + done + " image(s); summary in " + output + "summary.csv");
+print("auto-segmented " + done + " image(s), " + failed + " failed; summary in " + output + "summary.csv");
+if (failed > 0) fail("" + failed + " image(s) failed:" + failedNames);
+
+// A message as one CSV cell.
+function csvText(text) {
+    return "\"" + replace(replace(text, "\"", "'"), "\n", " ") + "\"";
+}
 
 function value(text, key, fallback) {
     parts = split(text, " ");
@@ -65,6 +88,7 @@ function slash(dir) {
 
 // Stops with the message; under "ImageJ -batch" the process exits with status 1 so scripts see the failure.
 function fail(message) {
+    call("io.github.samfiji.ij.BatchErrors.collect", "false");
     call("io.github.samfiji.ij.BatchExit.fail", message);
     exit(message);
 }

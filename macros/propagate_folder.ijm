@@ -8,7 +8,8 @@
 // positions; each ROI is one object, except ROIs sharing a group number (e.g. boxes on an object's first and last
 // slices). Output: OUTPUT/NAME_labels.tif (16-bit stack with the input's calibration, object n = n),
 // OUTPUT/NAME_objects.zip (one ROI per object and slice) and OUTPUT/volumes.csv (per object: slices reached and
-// volume in calibrated units). A stack without prompts is reported and skipped.
+// volume in calibrated units). A stack without prompts is reported and skipped; a stack that cannot be read or
+// propagated is reported ("NAME failed: reason"), the others are processed, and the run ends with exit status 1.
 
 args = getArgument();
 input = value(args, "input", "");
@@ -29,6 +30,10 @@ setBatchMode(true);
 
 volumes = "image,object,first_slice,last_slice,slices,voxels,volume,unit\n";
 stacks = 0;
+failed = 0;
+failedNames = "";
+// From here on a failing stack is reported ("NAME failed: reason") and skipped instead of ending the batch.
+call("io.github.samfiji.ij.BatchErrors.collect", "true");
 list = getFileList(input);
 for (i = 0; i < list.length; i++) {
     name = list[i];
@@ -40,11 +45,22 @@ for (i = 0; i < list.length; i++) {
         continue;
     }
     roiManager("reset");
-    open(input + name);
-    getVoxelSize(pw, ph, pd, unit);
-    roiManager("open", input + stem + ".zip");
-    prompts = roiManager("count");
-    run("Propagate in 3D", options);
+    problem = call("io.github.samfiji.ij.BatchErrors.open", input + name);
+    if (problem == "") problem = call("io.github.samfiji.ij.BatchErrors.checkRois", input + stem + ".zip");
+    if (problem == "") {
+        getVoxelSize(pw, ph, pd, unit);
+        roiManager("open", input + stem + ".zip");
+        prompts = roiManager("count");
+        run("Propagate in 3D", options);
+        problem = call("io.github.samfiji.ij.BatchErrors.take");
+    }
+    if (problem != "") {
+        print(name + " failed: " + problem);
+        failed++;
+        failedNames = failedNames + " " + name;
+        close("*");
+        continue;
+    }
     saveAs("Tiff", output + stem + "_labels.tif"); // the label stack, shown last
     objects = roiManager("count") - prompts;
     if (objects > 0) {
@@ -63,8 +79,10 @@ for (i = 0; i < list.length; i++) {
     close("*");
     stacks++;
 }
+call("io.github.samfiji.ij.BatchErrors.collect", "false");
 File.saveString(volumes, output + "volumes.csv");
-print("propagated through " + stacks + " stack(s); volumes in " + output + "volumes.csv");
+print("propagated through " + stacks + " stack(s), " + failed + " failed; volumes in " + output + "volumes.csv");
+if (failed > 0) fail("" + failed + " stack(s) failed:" + failedNames);
 
 function value(text, key, fallback) {
     parts = split(text, " ");
@@ -80,6 +98,7 @@ function slash(dir) {
 
 // Stops with the message; under "ImageJ -batch" the process exits with status 1 so scripts see the failure.
 function fail(message) {
+    call("io.github.samfiji.ij.BatchErrors.collect", "false");
     call("io.github.samfiji.ij.BatchExit.fail", message);
     exit(message);
 }

@@ -50,6 +50,23 @@ class AutoPropagateFolderMacroTest {
             assertEquals(objects, rois.size());
             assertEquals(objects, (int) labels.getProcessor().getStatistics().max, "labels 1..n");
         }
+
+        // A damaged image among good ones: reported, the others still segmented, exit status 1.
+        Files.write(in.resolve("broken.png"), java.util.Arrays.copyOf(Files.readAllBytes(in.resolve("a.png")), 60));
+        Path out2 = temp.resolve("out2");
+        ImageJBatch.Result partly = new ImageJBatch(Files.createDirectories(temp.resolve("ImageJ3"))).run(
+                "auto_folder.ijm", "input=" + in + " model=" + MODEL + " output=" + out2 + " points=8 iou=0 stability=0");
+        assertEquals(1, partly.exit(), partly.log());
+        assertTrue(partly.log().contains("broken.png failed: cannot read broken.png"), partly.log());
+        assertTrue(partly.log().contains("auto-segmented 2 image(s), 1 failed"), partly.log());
+        List<String> partial = Files.readAllLines(out2.resolve("summary.csv"));
+        assertEquals(List.of("image,objects,seconds,error"), partial.subList(0, 1));
+        assertTrue(partial.stream().anyMatch(l -> l.startsWith("broken.png,,,\"cannot read")), partial.toString());
+        assertEquals(summary.get(1).split(",")[1], partial.stream().filter(l -> l.startsWith("a.png,")).findFirst()
+                .orElseThrow().split(",")[1], "a.png segmented as before");
+        assertTrue(Files.exists(out2.resolve("b_objects.zip")), "the image after the broken one is segmented");
+        Files.delete(in.resolve("broken.png"));
+
         ImageJBatch.Result bad = new ImageJBatch(Files.createDirectories(temp.resolve("ImageJ2"))).run("auto_folder.ijm",
                 "input=" + in + " model=" + MODEL + " output=" + out + " mode=panoptic");
         assertEquals(1, bad.exit(), bad.log());
@@ -102,5 +119,21 @@ class AutoPropagateFolderMacroTest {
         List<Roi> rois = RoiSets.read(out.resolve("vol_objects.zip"));
         assertEquals(Integer.parseInt(row[4]), rois.size(), "one ROI per slice reached");
         assertArrayEquals(new int[] {1}, rois.stream().mapToInt(Roi::getGroup).distinct().toArray());
+
+        // A damaged stack and one with an unreadable prompt file among good ones: both reported, the good one
+        // still propagated, exit status 1.
+        Files.write(in.resolve("broken.tif"), java.util.Arrays.copyOf(Files.readAllBytes(in.resolve("vol.tif")), 100));
+        Files.copy(in.resolve("vol.zip"), in.resolve("broken.zip"));
+        Files.copy(in.resolve("vol.tif"), in.resolve("noprompt.tif"));
+        Files.writeString(in.resolve("noprompt.zip"), "not a RoiSet");
+        Path out2 = temp.resolve("out2");
+        ImageJBatch.Result partly = new ImageJBatch(Files.createDirectories(temp.resolve("ImageJ2"))).run(
+                "propagate_folder.ijm", "input=" + in + " model=" + MODEL + " output=" + out2 + " iou=0");
+        assertEquals(1, partly.exit(), partly.log());
+        assertTrue(partly.log().contains("broken.tif failed: "), partly.log());
+        assertTrue(partly.log().contains("noprompt.tif failed: ") && partly.log().contains("noprompt.zip"),
+                partly.log());
+        assertTrue(partly.log().contains("propagated through 1 stack(s), 2 failed"), partly.log());
+        assertEquals(volumes, Files.readAllLines(out2.resolve("volumes.csv")), "the good stack as before");
     }
 }
