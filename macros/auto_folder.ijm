@@ -4,9 +4,8 @@
 //             [stability=0.95] [nms=0.7] [min_area=0] [tile=0] [overlap=256]"
 // Headless: java -Dplugins.dir=<ImageJ or Fiji folder> -jar ij.jar -batch auto_folder.ijm "input=... model=... output=..."
 // Output per image NAME.ext: OUTPUT/NAME_labels.tif (16-bit, 0 = background), OUTPUT/NAME_objects.zip (RoiSet, one
-// ROI per object), and OUTPUT/summary.csv (image,objects,seconds,error). Wrong arguments stop the run; an image that
-// cannot be read or segmented is reported ("NAME failed: reason") and the others are processed; the run then ends
-// with a non-zero exit status.
+// ROI per object), and OUTPUT/summary.csv (image,objects,seconds,error). An image that cannot be read or segmented
+// is reported (name: reason) and skipped; the others are processed, and the run then ends with a non-zero exit status.
 
 args = getArgument();
 input = value(args, "input", "");
@@ -33,7 +32,7 @@ summary = "image,objects,seconds,error\n";
 done = 0;
 failed = 0;
 failedNames = "";
-// From here on a failing image is reported ("NAME failed: reason") and skipped instead of ending the batch.
+// From here on a failing image is reported and skipped instead of ending the batch.
 call("io.github.samfiji.ij.BatchErrors.collect", "true");
 list = getFileList(input);
 for (i = 0; i < list.length; i++) {
@@ -53,7 +52,7 @@ for (i = 0; i < list.length; i++) {
         failed++;
         failedNames = failedNames + " " + name;
         close("*");
-        summary = summary + name + ",,," + csvText(problem) + "\n";
+        summary = summary + name + ",,," + replace(replace(problem, ",", ";"), "\n", " ") + "\n";
         continue;
     }
     objects = roiManager("count");
@@ -69,11 +68,6 @@ File.saveString(summary, output + "summary.csv");
 print("auto-segmented " + done + " image(s), " + failed + " failed; summary in " + output + "summary.csv");
 if (failed > 0) fail("" + failed + " image(s) failed:" + failedNames);
 
-// A message as one CSV cell.
-function csvText(text) {
-    return "\"" + replace(replace(text, "\"", "'"), "\n", " ") + "\"";
-}
-
 function value(text, key, fallback) {
     parts = split(text, " ");
     for (p = 0; p < parts.length; p++)
@@ -88,7 +82,6 @@ function slash(dir) {
 
 // Stops with the message; under "ImageJ -batch" the process exits with status 1 so scripts see the failure.
 function fail(message) {
-    call("io.github.samfiji.ij.BatchErrors.collect", "false");
     call("io.github.samfiji.ij.BatchExit.fail", message);
     exit(message);
 }

@@ -9,7 +9,7 @@
 // slices). Output: OUTPUT/NAME_labels.tif (16-bit stack with the input's calibration, object n = n),
 // OUTPUT/NAME_objects.zip (one ROI per object and slice) and OUTPUT/volumes.csv (per object: slices reached and
 // volume in calibrated units). A stack without prompts is reported and skipped; a stack that cannot be read or
-// propagated is reported ("NAME failed: reason"), the others are processed, and the run ends with exit status 1.
+// propagated is reported (name: reason) and skipped, the others are processed, and the run ends with exit status 1.
 
 args = getArgument();
 input = value(args, "input", "");
@@ -32,7 +32,6 @@ volumes = "image,object,first_slice,last_slice,slices,voxels,volume,unit\n";
 stacks = 0;
 failed = 0;
 failedNames = "";
-// From here on a failing stack is reported ("NAME failed: reason") and skipped instead of ending the batch.
 call("io.github.samfiji.ij.BatchErrors.collect", "true");
 list = getFileList(input);
 for (i = 0; i < list.length; i++) {
@@ -98,7 +97,6 @@ function slash(dir) {
 
 // Stops with the message; under "ImageJ -batch" the process exits with status 1 so scripts see the failure.
 function fail(message) {
-    call("io.github.samfiji.ij.BatchErrors.collect", "false");
     call("io.github.samfiji.ij.BatchExit.fail", message);
     exit(message);
 }

@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code auto}: every object of an image (SAM's automatic mask generation) or a prompt-free semantic mask. */
@@ -34,11 +35,8 @@ import picocli.CommandLine.Option;
                 + "PREFIX.rois.zip (a RoiSet) and PREFIX.json (per object: label, slice, area, scores)."})
 public final class AutoCommand implements Callable<Integer> {
 
-    @Option(names = "--checkpoint", required = true, description = "model file (.pth or .safetensors)")
-    Path checkpoint;
-
-    @Option(names = "--config", description = "JSON model configuration")
-    Path config;
+    @Mixin
+    ModelOptions model;
 
     @Option(names = "--image", required = true, description = "image or stack file")
     Path image;
@@ -68,11 +66,8 @@ public final class AutoCommand implements Callable<Integer> {
     @Option(names = "--tile-overlap", defaultValue = "256", description = "tile overlap in pixels")
     int tileOverlap;
 
-    @Option(names = "--out", required = true, paramLabel = "PREFIX", description = "output path prefix")
-    Path out;
-
-    @Option(names = "--overwrite", description = "replace existing output files")
-    boolean overwrite;
+    @Mixin
+    OutputOptions output;
 
     AmgSettings settings() {
         return AmgSettings.defaults().pointsPerSide(pointsPerSide).pointsPerBatch(pointsPerBatch)
@@ -91,12 +86,11 @@ public final class AutoCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--mode must be amg or semantic, got '" + mode + "'");
         };
         AmgSettings settings = settings();
-        Path labelsFile = sibling(".labels.tif");
-        Path roisFile = sibling(".rois.zip");
-        Path jsonFile = sibling(".json");
-        if (!overwrite) {
-            OutputFiles.requireAbsent(labelsFile, roisFile, jsonFile);
-        }
+        Path labelsFile = output.file(".labels.tif");
+        Path roisFile = output.file(".rois.zip");
+        Path jsonFile = output.file(".json");
+        output.requireWritable(labelsFile, roisFile, jsonFile);
+        boolean overwrite = output.overwrite;
         ImagePlus imp = ImageFiles.open(image);
         StackSlices planes = StackSlices.of(imp);
         int[] range = sliceRange(slices, planes.depth());
@@ -105,16 +99,14 @@ public final class AutoCommand implements Callable<Integer> {
         JsonArray objects = new JsonArray();
         double encodeMs = 0;
         double decodeMs = 0;
-        try (SamModel model = ModelLoader.load(checkpoint, config)) {
-            SamPredictor predictor = new SamPredictor(model);
+        try (SamModel sam = model.load()) {
+            SamPredictor predictor = new SamPredictor(sam);
             int nextLabel = 1;
             for (int z = range[0]; z <= range[1]; z++) {
                 Rgb8Image slice = planes.slice(z);
                 List<InstanceMask> masks;
                 if (semantic) {
-                    boolean[] m = new PromptFreeSegmenter(predictor, tileSize, tileOverlap).mask(slice, progress);
-                    InstanceMask one = InstanceMask.of(m, slice.width(), Double.NaN, Double.NaN, Double.NaN, Double.NaN);
-                    masks = one == null ? List.of() : List.of(one);
+                    masks = new PromptFreeSegmenter(predictor, tileSize, tileOverlap).regions(slice, progress);
                 } else {
                     AutomaticMaskGenerator.Result r = new AutomaticMaskGenerator(predictor, settings).generate(slice, progress);
                     masks = r.masks();
@@ -136,7 +128,7 @@ public final class AutoCommand implements Callable<Integer> {
         RoiSets.write(roisFile, rois, overwrite);
         JsonObject json = new JsonObject();
         json.addProperty("image", image.toString());
-        json.addProperty("checkpoint", checkpoint.toString());
+        json.addProperty("checkpoint", model.checkpoint.toString());
         json.addProperty("mode", mode);
         json.addProperty("width", imp.getWidth());
         json.addProperty("height", imp.getHeight());
@@ -149,7 +141,7 @@ public final class AutoCommand implements Callable<Integer> {
         OutputFiles.writeString(jsonFile, overwrite, new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
                 .create().toJson(json));
         System.out.printf("%s: %d %s; wrote %s.labels.tif, .rois.zip, .json%n", image.getFileName(), objects.size(),
-                semantic ? "region(s)" : "object(s)", out);
+                semantic ? "region(s)" : "object(s)", output.out);
         return 0;
     }
 
@@ -173,10 +165,6 @@ public final class AutoCommand implements Callable<Integer> {
         box.add(m.y1());
         o.add("box", box);
         return o;
-    }
-
-    private Path sibling(String suffix) {
-        return out.resolveSibling(out.getFileName() + suffix);
     }
 
     /** 0-based inclusive range from "all", "N" or "A-B" (1-based). */

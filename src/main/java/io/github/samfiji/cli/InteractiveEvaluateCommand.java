@@ -3,7 +3,6 @@ package io.github.samfiji.cli;
 import ij.ImagePlus;
 import ij.gui.Plot;
 import ij.io.FileSaver;
-import io.github.samfiji.checkpoint.ModelLoader;
 import io.github.samfiji.evaluation.InteractiveEvaluation;
 import io.github.samfiji.ij.ImageFiles;
 import io.github.samfiji.ij.ImageWrapping;
@@ -27,6 +26,7 @@ import net.imglib2.RandomAccessibleInterval;
 import net.imglib2.type.numeric.RealType;
 import net.imglib2.view.Views;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -34,14 +34,12 @@ import picocli.CommandLine.Option;
  * every object (label) of every 2D image, writing Dice per round and the mean curve (CSV and a PNG plot).
  */
 @Command(name = "evaluate-interactive", mixinStandardHelpOptions = true,
-        description = "Simulated interactive segmentation: Dice after a start point/box and each correction round.")
+        description = {"Simulated interactive segmentation: Dice after a start point/box and each correction round.",
+            "Writes PREFIX.csv (Dice per round per object) and PREFIX.png (the mean curve)."})
 public final class InteractiveEvaluateCommand implements Callable<Integer> {
 
-    @Option(names = "--checkpoint", required = true, description = "model file")
-    Path checkpoint;
-
-    @Option(names = "--config", description = "JSON model configuration")
-    Path config;
+    @Mixin
+    ModelOptions model;
 
     @Option(names = "--images", required = true, description = "an image, or a folder of images")
     Path images;
@@ -58,11 +56,8 @@ public final class InteractiveEvaluateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "tie-break seed (default ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--out", required = true, paramLabel = "PREFIX", description = "writes PREFIX.csv and PREFIX.png")
-    Path out;
-
-    @Option(names = "--overwrite", description = "replace existing output files")
-    boolean overwrite;
+    @Mixin
+    OutputOptions output;
 
     @Override
     public Integer call() throws Exception {
@@ -71,11 +66,10 @@ public final class InteractiveEvaluateCommand implements Callable<Integer> {
             case "box" -> InteractiveEvaluation.Start.BOX;
             default -> throw new IllegalArgumentException("--start must be point or box, not '" + start + "'");
         };
-        Path csv = out.resolveSibling(out.getFileName() + ".csv");
-        Path png = out.resolveSibling(out.getFileName() + ".png");
-        if (!overwrite) {
-            OutputFiles.requireAbsent(csv, png);
-        }
+        Path csv = output.file(".csv");
+        Path png = output.file(".png");
+        output.requireWritable(csv, png);
+        boolean overwrite = output.overwrite;
         List<Path[]> pairs = pairs();
         StringBuilder table = new StringBuilder("image,label");
         for (int r = 0; r <= rounds; r++) {
@@ -84,8 +78,8 @@ public final class InteractiveEvaluateCommand implements Callable<Integer> {
         table.append('\n');
         double[] sum = new double[rounds + 1];
         int objects = 0;
-        try (SamModel model = ModelLoader.load(checkpoint, config)) {
-            SamPredictor predictor = new SamPredictor(model);
+        try (SamModel sam = model.load()) {
+            SamPredictor predictor = new SamPredictor(sam);
             for (Path[] pair : pairs) {
                 ImagePlus image = ImageFiles.open(pair[0]);
                 LabelImageFiles.Loaded labels = LabelImageFiles.open(pair[1]);

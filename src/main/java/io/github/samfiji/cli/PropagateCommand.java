@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code propagate}: objects prompted on one or a few slices, segmented through the whole stack. */
@@ -39,11 +40,8 @@ import picocli.CommandLine.Option;
                 + "slice) and PREFIX.json (per object: slices reached, why it stopped, volume)."})
 public final class PropagateCommand implements Callable<Integer> {
 
-    @Option(names = "--checkpoint", required = true, description = "model file (.pth or .safetensors)")
-    Path checkpoint;
-
-    @Option(names = "--config", description = "JSON model configuration")
-    Path config;
+    @Mixin
+    ModelOptions model;
 
     @Option(names = "--image", required = true, description = "stack file")
     Path image;
@@ -64,11 +62,8 @@ public final class PropagateCommand implements Callable<Integer> {
     @Option(names = "--cache", description = "folder keeping slice embeddings between runs")
     Path cache;
 
-    @Option(names = "--out", required = true, paramLabel = "PREFIX", description = "output path prefix")
-    Path out;
-
-    @Option(names = "--overwrite", description = "replace existing output files")
-    boolean overwrite;
+    @Mixin
+    OutputOptions output;
 
     private int currentObject = 1;
     /** object -> 1-based slice -> prompt being built */
@@ -114,12 +109,11 @@ public final class PropagateCommand implements Callable<Integer> {
         }
         VolumePropagator.Settings settings = new VolumePropagator.Settings(Projection.parse(projection), iouThreshold,
                 boxExtension);
-        Path labelsFile = sibling(".labels.tif");
-        Path roisFile = sibling(".rois.zip");
-        Path jsonFile = sibling(".json");
-        if (!overwrite) {
-            OutputFiles.requireAbsent(labelsFile, roisFile, jsonFile);
-        }
+        Path labelsFile = output.file(".labels.tif");
+        Path roisFile = output.file(".rois.zip");
+        Path jsonFile = output.file(".json");
+        output.requireWritable(labelsFile, roisFile, jsonFile);
+        boolean overwrite = output.overwrite;
         ImagePlus imp = ImageFiles.open(image);
         StackSlices planes = StackSlices.of(imp);
         if (planes.depth() < 2) {
@@ -139,8 +133,8 @@ public final class PropagateCommand implements Callable<Integer> {
         JsonArray objects = new JsonArray();
         Calibration cal = imp.getCalibration();
         double voxelVolume = cal.pixelWidth * cal.pixelHeight * cal.pixelDepth;
-        try (SamModel model = ModelLoader.load(checkpoint, config)) {
-            SamPredictor predictor = new SamPredictor(model);
+        try (SamModel sam = model.load()) {
+            SamPredictor predictor = new SamPredictor(sam);
             try (StackEmbeddings stack = new StackEmbeddings(predictor, planes.asFunction(), planes.depth(), cache,
                     modelKey())) {
                 VolumePropagator.SliceSegmenter segmenter = VolumePropagator.withModel(predictor, stack, imp.getWidth(),
@@ -185,29 +179,27 @@ public final class PropagateCommand implements Callable<Integer> {
         RoiSets.write(roisFile, rois, overwrite);
         JsonObject json = new JsonObject();
         json.addProperty("image", image.toString());
-        json.addProperty("checkpoint", checkpoint.toString());
+        json.addProperty("checkpoint", model.checkpoint.toString());
         json.addProperty("projection", settings.projection().id());
         json.addProperty("iou_threshold", iouThreshold);
         json.addProperty("box_extension", boxExtension);
         json.add("objects", objects);
         OutputFiles.writeString(jsonFile, overwrite, new GsonBuilder().setPrettyPrinting().create().toJson(json));
         System.out.printf("%s: %d object(s) propagated; wrote %s.labels.tif, .rois.zip, .json%n", image.getFileName(),
-                objects.size(), out);
+                objects.size(), output.out);
         return 0;
     }
 
     /** Identifies the model for the embedding cache: its file (path, size, date) and configuration. */
     private String modelKey() throws IOException {
+        Path checkpoint = model.checkpoint;
         StringBuilder key = new StringBuilder(checkpoint.toAbsolutePath().toString()).append('|')
                 .append(Files.size(checkpoint)).append('|').append(Files.getLastModifiedTime(checkpoint).toMillis());
-        Path json = config != null ? config : ModelLoader.sidecarOf(checkpoint);
+        Path json = model.config != null ? model.config : ModelLoader.sidecarOf(checkpoint);
         if (Files.isRegularFile(json)) {
             key.append('|').append(Files.readString(json));
         }
         return key.toString();
     }
 
-    private Path sibling(String suffix) {
-        return out.resolveSibling(out.getFileName() + suffix);
-    }
 }

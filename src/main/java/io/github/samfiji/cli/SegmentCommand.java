@@ -7,9 +7,13 @@ import ij.ImagePlus;
 import ij.ImageStack;
 import ij.process.ByteProcessor;
 import ij.process.FloatProcessor;
-import io.github.samfiji.checkpoint.ModelLoader;
 import io.github.samfiji.ij.ImageFiles;
+import io.github.samfiji.evaluation.LabelMetrics;
+import io.github.samfiji.evaluation.SegmentationMetrics;
 import io.github.samfiji.ij.ImageWrapping;
+import io.github.samfiji.ij.MaskRois;
+import io.github.samfiji.ij.RoiSets;
+import ij.gui.Roi;
 import io.github.samfiji.image.ImageConversion;
 import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.inference.ImageEmbedding;
@@ -24,21 +28,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code segment}: one object from point/box/mask prompts; writes masks, logits, low-res logits and a JSON. */
 @Command(name = "segment", mixinStandardHelpOptions = true,
         description = {"Segment one object of an image from prompts.",
             "Coordinates are pixels of the original image, x right, y down. Writes PREFIX.masks.tif (8-bit, one slice "
-                + "per candidate, 255 = object), PREFIX.logits.tif, PREFIX.lowres.tif (usable as --mask-input) and "
-                + "PREFIX.json."})
+                + "per candidate, 255 = object), PREFIX.logits.tif, PREFIX.lowres.tif (usable as --mask-input), "
+                + "PREFIX.rois.zip (the chosen mask as a RoiSet) and PREFIX.json."})
 public final class SegmentCommand implements Callable<Integer> {
 
-    @Option(names = "--checkpoint", required = true, description = "model file (.pth or .safetensors)")
-    Path checkpoint;
-
-    @Option(names = "--config", description = "JSON model configuration (fields override what the checkpoint shapes imply)")
-    Path config;
+    @Mixin
+    ModelOptions model;
 
     @Option(names = "--image", required = true, description = "image file (TIFF, PNG, JPEG, DICOM, ...)")
     Path image;
@@ -60,21 +62,23 @@ public final class SegmentCommand implements Callable<Integer> {
     @Option(names = "--multimask", description = "return 3 candidate masks instead of 1")
     boolean multimask;
 
-    @Option(names = "--out", required = true, paramLabel = "PREFIX", description = "output path prefix")
-    Path out;
+    @Option(names = "--truth", paramLabel = "MASK",
+            description = "ground-truth mask of the object (non-zero = object): Dice, IoU and HD95 of the result are "
+                    + "reported, and for a box prompt those of the ellipse inscribed in the box, a trivial baseline")
+    Path truth;
 
-    @Option(names = "--overwrite", description = "replace existing output files")
-    boolean overwrite;
+    @Mixin
+    OutputOptions output;
 
     @Override
     public Integer call() throws Exception {
-        Path masksFile = sibling(".masks.tif");
-        Path logitsFile = sibling(".logits.tif");
-        Path lowresFile = sibling(".lowres.tif");
-        Path jsonFile = sibling(".json");
-        if (!overwrite) {
-            OutputFiles.requireAbsent(masksFile, logitsFile, lowresFile, jsonFile);
-        }
+        Path masksFile = output.file(".masks.tif");
+        Path logitsFile = output.file(".logits.tif");
+        Path lowresFile = output.file(".lowres.tif");
+        Path jsonFile = output.file(".json");
+        Path roisFile = output.file(".rois.zip");
+        output.requireWritable(masksFile, logitsFile, lowresFile, jsonFile, roisFile);
+        boolean overwrite = output.overwrite;
         Prompt.Builder prompt = Prompt.builder();
         for (String p : points) {
             double[] v = numbers(p, "--point", 2, 3);
@@ -86,32 +90,109 @@ public final class SegmentCommand implements Callable<Integer> {
         }
         ImagePlus imp = ImageFiles.open(image);
         Rgb8Image rgb = ImageConversion.toRgb8(ImageWrapping.wrapPlane(imp, slice));
+        boolean[] truthMask = truth == null ? null : readTruth(truth, imp.getWidth(), imp.getHeight());
         long start = System.nanoTime();
-        try (SamModel model = ModelLoader.load(checkpoint, config)) {
+        try (SamModel sam = model.load()) {
             double loadMs = (System.nanoTime() - start) / 1e6;
             if (maskInput != null) {
-                prompt.maskInput(readMaskInput(maskInput, model.promptEncoder().maskInputSize()));
+                prompt.maskInput(readMaskInput(maskInput, sam.promptEncoder().maskInputSize()));
             }
             Prompt built = prompt.build();
             if (built.isEmpty()) {
                 throw new IllegalArgumentException("no prompt given: add --point x,y[,label], --box x0,y0,x1,y1 or --mask-input");
             }
-            SamPredictor predictor = new SamPredictor(model);
+            SamPredictor predictor = new SamPredictor(sam);
             try (ImageEmbedding embedding = predictor.encode(rgb)) {
                 Prediction prediction = predictor.predict(embedding, built, multimask);
                 write(prediction, masksFile, logitsFile, lowresFile);
+                boolean[] chosen = prediction.mask(prediction.best());
+                Roi roi = MaskRois.toRoi(chosen, prediction.width(), prediction.height());
+                List<Roi> rois = new ArrayList<>();
+                if (roi != null) {
+                    roi.setName(image.getFileName() + "-1-" + slice);
+                    roi.setProperty("sam.predicted_iou", Float.toString(prediction.iou()[prediction.best()]));
+                    rois.add(roi);
+                }
+                RoiSets.write(roisFile, rois, overwrite);
                 JsonObject json = describe(prediction, loadMs, embedding.encodeMillis());
+                if (truthMask != null) {
+                    json.add("against_truth", compare(chosen, truthMask, built.box(), imp));
+                }
                 OutputFiles.writeString(jsonFile, overwrite, new GsonBuilder().setPrettyPrinting().create().toJson(json));
                 System.out.printf("%s: %d candidate(s), chosen %d (predicted IoU %.3f); wrote %s.*%n", image.getFileName(),
-                        prediction.count(), prediction.best() + 1, prediction.iou()[prediction.best()], out);
+                        prediction.count(), prediction.best() + 1, prediction.iou()[prediction.best()], output.out);
             }
         }
         return 0;
     }
 
-    private Path sibling(String suffix) {
-        return out.resolveSibling(out.getFileName() + suffix);
+    /** A mask file of the image's size: non-zero pixels (of its first slice) are the object. */
+    static boolean[] readTruth(Path file, int width, int height) throws IOException {
+        ImagePlus t = ImageFiles.open(file);
+        if (t.getWidth() != width || t.getHeight() != height) {
+            throw new IllegalArgumentException("--truth " + file.getFileName() + " is " + t.getWidth() + " x "
+                    + t.getHeight() + " but the image is " + width + " x " + height);
+        }
+        ij.process.ImageProcessor ip = t.getProcessor();
+        boolean[] m = new boolean[width * height];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = ip.getf(i) != 0;
+        }
+        return m;
     }
+
+    /** Dice, IoU and HD95 of the mask against the truth, and of the box's inscribed ellipse (the trivial baseline). */
+    private JsonObject compare(boolean[] mask, boolean[] truthMask, Prompt.Box box, ImagePlus imp) {
+        int w = imp.getWidth();
+        int h = imp.getHeight();
+        ij.measure.Calibration cal = imp.getCalibration();
+        SegmentationMetrics metrics = new SegmentationMetrics().withBinary(true).withSpacing(cal.pixelWidth, cal.pixelHeight);
+        JsonObject json = new JsonObject();
+        json.addProperty("truth", truth.toString());
+        LabelMetrics sam = metrics.evaluate(asImage(mask, w, h), asImage(truthMask, w, h)).get(0);
+        addMetrics(json, "sam", sam);
+        System.out.printf("against %s: Dice %.4f, IoU %.4f, HD95 %.2f%n", truth.getFileName(), sam.dice(), sam.iou(),
+                sam.hd95());
+        if (box != null) {
+            boolean[] ellipse = new boolean[w * h];
+            double cx = (box.x0() + box.x1()) / 2;
+            double cy = (box.y0() + box.y1()) / 2;
+            double rx = Math.max(0.5, (box.x1() - box.x0() + 1) / 2);
+            double ry = Math.max(0.5, (box.y1() - box.y0() + 1) / 2);
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    double dx = (x - cx) / rx;
+                    double dy = (y - cy) / ry;
+                    ellipse[y * w + x] = dx * dx + dy * dy <= 1;
+                }
+            }
+            LabelMetrics baseline = metrics.evaluate(asImage(ellipse, w, h), asImage(truthMask, w, h)).get(0);
+            addMetrics(json, "box_ellipse_baseline", baseline);
+            System.out.printf("the ellipse inscribed in the box (baseline): Dice %.4f, IoU %.4f%n", baseline.dice(),
+                    baseline.iou());
+        }
+        return json;
+    }
+
+    private static void addMetrics(JsonObject json, String name, LabelMetrics m) {
+        JsonObject o = new JsonObject();
+        o.addProperty("dice", m.dice());
+        o.addProperty("iou", m.iou());
+        if (!Double.isNaN(m.hd95())) {
+            o.addProperty("hd95", m.hd95());
+        }
+        json.add(name, o);
+    }
+
+    private static net.imglib2.img.array.ArrayImg<net.imglib2.type.numeric.integer.UnsignedByteType, ?> asImage(
+            boolean[] mask, int w, int h) {
+        byte[] b = new byte[mask.length];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = mask[i] ? (byte) 1 : 0;
+        }
+        return net.imglib2.img.array.ArrayImgs.unsignedBytes(b, w, h);
+    }
+
 
     private void write(Prediction p, Path masksFile, Path logitsFile, Path lowresFile) throws IOException {
         int w = p.width();
@@ -132,18 +213,18 @@ public final class SegmentCommand implements Callable<Integer> {
             low.add(p.lowRes()[i]);
             labels.add(label);
         }
-        ImageFiles.saveTiff(new ImagePlus(out.getFileName() + " masks", masks), masksFile, overwrite);
-        ImageFiles.saveTiff(ImageFiles.floatStack("logits", w, h, logits, labels), logitsFile, overwrite);
+        ImageFiles.saveTiff(new ImagePlus(output.out.getFileName() + " masks", masks), masksFile, output.overwrite);
+        ImageFiles.saveTiff(ImageFiles.floatStack("logits", w, h, logits, labels), logitsFile, output.overwrite);
         ImagePlus lowres = ImageFiles.floatStack("low-res logits", p.lowResSize(), p.lowResSize(), low, labels);
         lowres.setProperty("Info", "sam.chosen=" + (p.best() + 1) + "\n");
-        ImageFiles.saveTiff(lowres, lowresFile, overwrite);
+        ImageFiles.saveTiff(lowres, lowresFile, output.overwrite);
     }
 
     private JsonObject describe(Prediction p, double loadMs, double encodeMs) {
         JsonObject json = new JsonObject();
         json.addProperty("image", image.toString());
         json.addProperty("slice", slice);
-        json.addProperty("checkpoint", checkpoint.toString());
+        json.addProperty("checkpoint", model.checkpoint.toString());
         json.addProperty("width", p.width());
         json.addProperty("height", p.height());
         json.addProperty("multimask", multimask);

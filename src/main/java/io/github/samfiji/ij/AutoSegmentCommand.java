@@ -116,9 +116,7 @@ public class AutoSegmentCommand implements Command {
                 Rgb8Image slice = planes.slice(z);
                 List<InstanceMask> masks;
                 if (semantic) {
-                    boolean[] m = new PromptFreeSegmenter(predictor, tileSize, tileOverlap).mask(slice, part);
-                    InstanceMask one = InstanceMask.of(m, slice.width(), Double.NaN, Double.NaN, Double.NaN, Double.NaN);
-                    masks = one == null ? List.of() : List.of(one);
+                    masks = new PromptFreeSegmenter(predictor, tileSize, tileOverlap).regions(slice, part);
                 } else {
                     masks = new AutomaticMaskGenerator(predictor, settings).generate(slice, part).masks();
                 }

@@ -123,4 +123,40 @@ class SegmentCommandTest {
         assertNotEquals(0, code, "exit code for " + fragment);
         assertTrue(text.contains(fragment), "stderr '" + text.trim() + "' should mention '" + fragment + "'");
     }
+
+    @Test
+    void truthGivesDiceBesideTheInscribedEllipseBaselineAndTheRoiSetHoldsTheChosenMask() throws Exception {
+        assertEquals(0, run(segment("first", "--box", "30,29,77,76")));
+        ImagePlus masks = IJ.openImage(temp.resolve("first.masks.tif").toString());
+        java.util.List<ij.gui.Roi> rois = io.github.samfiji.ij.RoiSets.read(temp.resolve("first.rois.zip"));
+        assertEquals(1, rois.size());
+        boolean[] fromRoi = io.github.samfiji.ij.MaskRois.toMask(rois.get(0), 97, 150);
+        byte[] px = (byte[]) masks.getStack().getPixels(1);
+        for (int k = 0; k < px.length; k++) {
+            assertEquals(px[k] != 0, fromRoi[k], "RoiSet equals the mask, pixel " + k);
+        }
+        // The result itself as truth: Dice 1; the baseline is the ellipse inscribed in the box, computed here too.
+        IJ.saveAsTiff(new ImagePlus("truth", masks.getStack().getProcessor(1)), temp.resolve("truth.tif").toString());
+        assertEquals(0, run(segment("second", "--box", "30,29,77,76", "--truth", temp.resolve("truth.tif").toString())));
+        JsonObject against = JsonParser.parseString(Files.readString(temp.resolve("second.json"))).getAsJsonObject()
+                .getAsJsonObject("against_truth");
+        assertEquals(1.0, against.getAsJsonObject("sam").get("dice").getAsDouble(), 1e-12);
+        assertEquals(1.0, against.getAsJsonObject("sam").get("iou").getAsDouble(), 1e-12);
+        boolean[] ellipse = new boolean[97 * 150];
+        boolean[] truth = new boolean[97 * 150];
+        for (int y = 0; y < 150; y++) {
+            for (int x = 0; x < 97; x++) {
+                double dx = (x - 53.5) / 24.0;
+                double dy = (y - 52.5) / 24.0;
+                ellipse[y * 97 + x] = dx * dx + dy * dy <= 1;
+                truth[y * 97 + x] = px[y * 97 + x] != 0;
+            }
+        }
+        assertEquals(io.github.samfiji.inference.MaskGeometry.dice(ellipse, truth),
+                against.getAsJsonObject("box_ellipse_baseline").get("dice").getAsDouble(), 1e-12);
+        // A truth of another size is refused before anything is written.
+        IJ.saveAsTiff(IJ.createImage("small", "8-bit black", 20, 20, 1), temp.resolve("small.tif").toString());
+        assertEquals(1, run(segment("third", "--box", "30,29,77,76", "--truth", temp.resolve("small.tif").toString())));
+        assertTrue(!Files.exists(temp.resolve("third.json")));
+    }
 }
