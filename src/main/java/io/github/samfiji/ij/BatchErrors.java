@@ -3,6 +3,7 @@ package io.github.samfiji.ij;
 import ij.IJ;
 import ij.ImagePlus;
 import ij.macro.Interpreter;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
@@ -48,21 +49,26 @@ public final class BatchErrors {
     }
 
     /**
-     * Opens an image and makes it the current one (in batch mode, without a window); returns "" or why it could not
-     * be read.
+     * Opens an image as the macro's {@code open} would (in Fiji also through Bio-Formats) and makes it the current
+     * one (in batch mode, without a window); returns "" or why it could not be read. ImageJ's own error messages
+     * about the file go to the Log instead of a dialog and do not abort the macro.
      */
     public static String open(String path) {
+        Path file = Path.of(path);
+        if (!Files.isRegularFile(file)) {
+            return "file not found: " + path;
+        }
         IJ.redirectErrorMessages(true);
         try {
-            ImagePlus image = ImageFiles.open(Path.of(path));
+            ImagePlus image = IJ.openImage(path);
+            if (image == null) {
+                return "cannot read " + file.getFileName() + " as an image (unsupported format or damaged file)";
+            }
             image.show();
             return "";
-        } catch (NoSuchFileException e) {
-            return "file not found: " + path;
-        } catch (Exception e) {
-            // ImageJ's opener reports some failures itself (IJ.error); redirect those to the Log, never a dialog.
-            String message = e.getMessage() == null ? e.toString() : e.getMessage();
-            return message;
+        } catch (RuntimeException e) {
+            return "cannot read " + file.getFileName() + " as an image: "
+                    + (e.getMessage() == null ? e.toString() : e.getMessage());
         } finally {
             IJ.redirectErrorMessages(false);
         }

@@ -84,6 +84,9 @@ public class EvaluateSegmentationCommand implements Command {
 
     @Override
     public void run() {
+        if (csv != null && !csv.getPath().isBlank() && csv.exists()) {
+            throw new IllegalArgumentException("the CSV file " + csv + " exists already; choose another name");
+        }
         ImagePlus t = image(truth, "ground truth");
         boolean fromManager = ROI_MANAGER.equals(prediction);
         ImagePlus p = fromManager || NONE.equals(prediction) ? null : image(prediction, "prediction");

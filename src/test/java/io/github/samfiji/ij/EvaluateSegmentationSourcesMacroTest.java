@@ -207,7 +207,9 @@ class EvaluateSegmentationSourcesMacroTest {
     }
 
     @Test
-    void badInputStopsTheMacroWithAClearMessage() {
+    void badInputStopsTheMacroWithAClearMessage() throws java.io.IOException {
+        java.nio.file.Path existing = java.nio.file.Files.createTempFile("metrics", ".csv");
+        existing.toFile().deleteOnExit();
         show("truth", 20, 20, 1, new int[400]);
         show("small", 10, 20, 1, new int[200]);
         new ImagePlus("scores", new FloatProcessor(20, 10)).show();
@@ -218,6 +220,7 @@ class EvaluateSegmentationSourcesMacroTest {
             {"prediction=None ground=truth probability=scores", "differ in size"},
             {"prediction=None ground=truth", "probability map"},
             {"prediction=truth ground=truth", "same image"},
+            {"prediction=truth ground=truth csv=[" + existing + "]", "exists already"},
         };
         for (String[] c : cases) {
             CommandDialog.lastError = null;
