@@ -8,17 +8,9 @@ import ij.gui.Roi;
 import ij.plugin.frame.RoiManager;
 import io.github.samfiji.testing.Fixtures;
 import java.awt.GraphicsEnvironment;
-import java.io.File;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,32 +24,15 @@ class SegmentFolderMacroTest {
     @TempDir
     Path temp;
 
-    /** What an ImageJ -batch run printed and how it ended. */
-    private record Batch(int exit, String log) {
-    }
+    private ImageJBatch imageJ;
 
-    /** Installs sam-fiji into a fresh ImageJ folder once per test and runs a macro with ImageJ -batch. */
-    private Batch batch(String macro, String arguments) throws Exception {
-        Path ijHome = temp.resolve("ImageJ");
-        Path jars = ijHome.resolve("plugins/jars");
-        if (ijJar == null) {
-            ijJar = installClasspath(Files.createDirectories(jars));
-            jar(Path.of("target/classes"), ijHome.resolve("plugins/sam_fiji-test.jar"));
+    /** Runs a macro with ImageJ -batch on sam-fiji installed in a fresh ImageJ folder (one per test). */
+    private ImageJBatch.Result batch(String macro, String arguments) throws Exception {
+        if (imageJ == null) {
+            imageJ = new ImageJBatch(Files.createDirectories(temp.resolve("ImageJ")));
         }
-        Path log = Files.createTempFile(temp, "batch", ".txt");
-        Process p = new ProcessBuilder(System.getProperty("java.home") + "/bin/java", "-Dplugins.dir=" + ijHome,
-                "-jar", ijJar.toString(), "-batch", Path.of("macros", macro).toAbsolutePath().toString(), arguments)
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        boolean finished = p.waitFor(240, TimeUnit.SECONDS);
-        if (!finished) {
-            p.destroyForcibly();
-        }
-        String text = Files.readString(log, StandardCharsets.UTF_8);
-        assertTrue(finished, macro + " did not finish; its output: " + text);
-        return new Batch(p.exitValue(), text);
+        return imageJ.run(macro, arguments);
     }
-
-    private Path ijJar;
 
     @Test
     void segmentsAFolderFromCsvPrompts() throws Exception {
@@ -70,7 +45,7 @@ class SegmentFolderMacroTest {
         Files.writeString(in.resolve("a.csv"), "object,kind,x0,y0,x1,y1,label\n1,box,30,29,77,76,\n");
         Files.writeString(in.resolve("b.csv"), "1,point,53,52,,,1\n1,point,72,120,,,1\n1,point,30,110,,,0\n");
 
-        Batch run = batch("segment_folder.ijm", "input=" + in + " model=" + Path.of("samples/sam_tiny.pth").toAbsolutePath()
+        ImageJBatch.Result run = batch("segment_folder.ijm", "input=" + in + " model=" + Path.of("samples/sam_tiny.pth").toAbsolutePath()
                 + " output=" + out);
         assertEquals(0, run.exit(), run.log());
         String log = run.log();
@@ -100,7 +75,7 @@ class SegmentFolderMacroTest {
             {"model=" + Path.of("samples/sam_tiny.pth").toAbsolutePath(), "lies outside"},
         };
         for (String[] c : cases) {
-            Batch b = batch("segment_folder.ijm", "input=" + in + " " + c[0] + " output=" + temp.resolve("out"));
+            ImageJBatch.Result b = batch("segment_folder.ijm", "input=" + in + " " + c[0] + " output=" + temp.resolve("out"));
             assertEquals(1, b.exit(), "exit status for '" + c[1] + "': " + b.log());
             assertTrue(b.log().contains(c[1]), b.log());
         }
@@ -128,7 +103,7 @@ class SegmentFolderMacroTest {
         Files.copy(Path.of("samples/fixture-image.png"), in.resolve("g.png"));   // good, after the failures
         Files.writeString(in.resolve("g.csv"), box);
 
-        Batch run = batch("segment_folder.ijm", "input=" + in + " model=" + Path.of("samples/sam_tiny.pth").toAbsolutePath()
+        ImageJBatch.Result run = batch("segment_folder.ijm", "input=" + in + " model=" + Path.of("samples/sam_tiny.pth").toAbsolutePath()
                 + " output=" + out);
         String log = run.log();
         assertEquals(1, run.exit(), "a failed image fails the batch: " + log);
@@ -171,7 +146,7 @@ class SegmentFolderMacroTest {
         square(truth.resolve("b.png"), 10, 10);
         square(pred.resolve("lonely.png"), 4, 4);
         Path csv = temp.resolve("out/metrics.csv");
-        Batch b = batch("evaluate_folder.ijm", "predictions=" + pred + " truth=" + truth + " output=" + csv);
+        ImageJBatch.Result b = batch("evaluate_folder.ijm", "predictions=" + pred + " truth=" + truth + " output=" + csv);
         assertEquals(0, b.exit(), b.log());
         String log = b.log();
         assertTrue(log.contains("lonely") && log.contains("no truth"), "unmatched name reported: " + log);
@@ -194,7 +169,7 @@ class SegmentFolderMacroTest {
         square(pred.resolve("c.png"), 10, 10);  // identical: Dice 1
         square(truth.resolve("c.png"), 10, 10);
         Path csv = temp.resolve("out/metrics.csv");
-        Batch b = batch("evaluate_folder.ijm", "predictions=" + pred + " truth=" + truth + " output=" + csv);
+        ImageJBatch.Result b = batch("evaluate_folder.ijm", "predictions=" + pred + " truth=" + truth + " output=" + csv);
         String log = b.log();
         assertEquals(1, b.exit(), "a failed image fails the batch: " + log);
         assertTrue(log.contains("error: 'b': ") && log.contains("b.png"), "the bad image and why: " + log);
@@ -232,37 +207,6 @@ class SegmentFolderMacroTest {
         for (int k = 0; k < area; k++) {
             if (Math.abs(logits[c * area + k]) > 1e-4) {
                 assertEquals(logits[c * area + k] > 0, mask[k], reference + " pixel " + k);
-            }
-        }
-    }
-
-    /** Links every library of the test class path into plugins/jars; returns ImageJ's own jar. */
-    private static Path installClasspath(Path jars) throws IOException {
-        Path ij = null;
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            Path e = Path.of(entry);
-            String name = e.getFileName().toString();
-            if (!name.endsWith(".jar") || name.startsWith("junit") || name.startsWith("surefire")) {
-                continue;
-            }
-            if (name.matches("ij-1\\..*\\.jar")) {
-                ij = e;
-            } else {
-                Files.createSymbolicLink(jars.resolve(name), e.toAbsolutePath());
-            }
-        }
-        assertTrue(ij != null, "ImageJ jar on the class path");
-        return ij;
-    }
-
-    /** Packs the compiled plugin (classes, plugins.config, resources) as a jar with an underscore in its name. */
-    private static void jar(Path classes, Path target) throws IOException {
-        try (OutputStream os = Files.newOutputStream(target); JarOutputStream jar = new JarOutputStream(os);
-             Stream<Path> files = Files.walk(classes)) {
-            for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-                jar.putNextEntry(new JarEntry(classes.relativize(f).toString().replace(File.separatorChar, '/')));
-                Files.copy(f, jar);
-                jar.closeEntry();
             }
         }
     }
