@@ -18,13 +18,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
-import net.imglib2.Cursor;
-import net.imglib2.RandomAccessibleInterval;
-import net.imglib2.type.numeric.RealType;
-import net.imglib2.view.Views;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -89,11 +84,12 @@ public final class InteractiveEvaluateCommand implements Callable<Integer> {
                 if (labels.pixels().dimension(0) != image.getWidth() || labels.pixels().dimension(1) != image.getHeight()) {
                     throw new IllegalArgumentException(pair[0].getFileName() + " and its truth differ in size");
                 }
-                int[] values = labelValues(labels.pixels());
+                java.util.SortedMap<Integer, boolean[]> truthObjects = InteractiveEvaluation.objects(labels.pixels());
                 try (ImageEmbedding e = predictor.encode(ImageConversion.toRgb8(ImageWrapping.wrapPlane(image, 1)))) {
-                    for (int label : values) {
-                        InteractiveEvaluation.Curve curve = InteractiveEvaluation.run(predictor, e,
-                                mask(labels.pixels(), label), how, rounds, seed);
+                    for (var object : truthObjects.entrySet()) {
+                        int label = object.getKey();
+                        InteractiveEvaluation.Curve curve = InteractiveEvaluation.run(predictor, e, object.getValue(),
+                                how, rounds, seed);
                         table.append(pair[0].getFileName()).append(',').append(label);
                         for (int r = 0; r <= rounds; r++) {
                             table.append(String.format(Locale.ROOT, ",%.6f", curve.dice()[r]));
@@ -103,7 +99,7 @@ public final class InteractiveEvaluateCommand implements Callable<Integer> {
                         objects++;
                     }
                 }
-                System.err.printf("%s: %d object(s)%n", pair[0].getFileName(), values.length);
+                System.err.printf("%s: %d object(s)%n", pair[0].getFileName(), truthObjects.size());
             }
         }
         if (objects == 0) {
@@ -157,26 +153,5 @@ public final class InteractiveEvaluateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("no image in " + images + " has a truth file of the same name in " + truth);
         }
         return out;
-    }
-
-    private static int[] labelValues(RandomAccessibleInterval<? extends RealType<?>> labels) {
-        TreeSet<Integer> values = new TreeSet<>();
-        Cursor<? extends RealType<?>> c = Views.flatIterable(labels).cursor();
-        while (c.hasNext()) {
-            double v = c.next().getRealDouble();
-            if (v != 0) {
-                values.add((int) v);
-            }
-        }
-        return values.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    private static boolean[] mask(RandomAccessibleInterval<? extends RealType<?>> labels, int label) {
-        boolean[] m = new boolean[(int) (labels.dimension(0) * labels.dimension(1))];
-        Cursor<? extends RealType<?>> c = Views.flatIterable(labels).cursor();
-        for (int i = 0; c.hasNext(); i++) {
-            m[i] = c.next().getRealDouble() == label;
-        }
-        return m;
     }
 }

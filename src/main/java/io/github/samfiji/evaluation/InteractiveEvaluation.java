@@ -90,6 +90,29 @@ public final class InteractiveEvaluation {
         return new Curve(dice, List.copyOf(points));
     }
 
+    /**
+     * The objects of a 2D label image (or mask): each non-zero value in increasing order with its pixels, row-major.
+     * Values must be non-negative integers.
+     */
+    public static java.util.SortedMap<Integer, boolean[]> objects(
+            net.imglib2.RandomAccessibleInterval<? extends net.imglib2.type.numeric.RealType<?>> labels) {
+        int w = (int) labels.dimension(0);
+        int h = (int) labels.dimension(1);
+        java.util.SortedMap<Integer, boolean[]> out = new java.util.TreeMap<>();
+        net.imglib2.Cursor<? extends net.imglib2.type.numeric.RealType<?>> c =
+                net.imglib2.view.Views.flatIterable(labels).cursor();
+        for (int i = 0; c.hasNext(); i++) {
+            double v = c.next().getRealDouble();
+            if (v != 0) {
+                if (v != Math.rint(v) || v < 0) {
+                    throw new EvaluationException("the ground truth must hold non-negative integer labels; it holds " + v);
+                }
+                out.computeIfAbsent((int) v, k -> new boolean[w * h])[i] = true;
+            }
+        }
+        return out;
+    }
+
     private static Prompt.Box boundingBox(boolean[] mask, int w) {
         int[] b = MaskGeometry.bounds(mask, w);
         return new Prompt.Box(b[0], b[1], b[2], b[3]);

@@ -16,8 +16,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.TreeSet;
-import net.imglib2.Cursor;
 import net.imglib2.RandomAccessibleInterval;
 import net.imglib2.type.numeric.RealType;
 import net.imglib2.view.Views;
@@ -112,17 +110,23 @@ public class InteractiveEvaluationCommand implements Command {
             for (int z = 1; z <= depth; z++) {
                 RandomAccessibleInterval<? extends RealType<?>> plane = truthDepth == 1 ? labels.pixels()
                         : Views.hyperSlice(labels.pixels(), 2, labels.pixels().min(2) + z - 1);
-                int[] values = labelValues(plane);
-                if (values.length == 0) {
+                java.util.SortedMap<Integer, boolean[]> truthObjects;
+                try {
+                    truthObjects = InteractiveEvaluation.objects(plane);
+                } catch (io.github.samfiji.evaluation.EvaluationException e) {
+                    throw new IllegalArgumentException(e.getMessage(), e);
+                }
+                if (truthObjects.isEmpty()) {
                     continue;
                 }
                 progress.checkCancelled();
                 int stackIndex = img.getStackIndex(img.getChannel(), z, img.getFrame());
                 ImageEmbedding embedding = cache.get(img, stackIndex, progress);
-                for (int label : values) {
+                for (var object : truthObjects.entrySet()) {
+                    int label = object.getKey();
                     progress.checkCancelled();
                     InteractiveEvaluation.Curve curve = InteractiveEvaluation.run(cache.predictor(), embedding,
-                            mask(plane, label), how, rounds, seed);
+                            object.getValue(), how, rounds, seed);
                     out.add(new ObjectCurve(z, label, curve.dice()));
                 }
                 progress.update((double) z / depth, "slice " + z + " of " + depth);
@@ -229,31 +233,6 @@ public class InteractiveEvaluationCommand implements Command {
         chart.setColor(new Color(20, 60, 180));
         chart.add("circle", x, mean);
         return chart;
-    }
-
-    private static int[] labelValues(RandomAccessibleInterval<? extends RealType<?>> labels) {
-        TreeSet<Integer> values = new TreeSet<>();
-        Cursor<? extends RealType<?>> c = Views.flatIterable(labels).cursor();
-        while (c.hasNext()) {
-            double v = c.next().getRealDouble();
-            if (v != 0) {
-                if (v != Math.rint(v) || v < 0) {
-                    throw new IllegalArgumentException("the ground truth must hold non-negative integer labels; it"
-                            + " holds " + v);
-                }
-                values.add((int) v);
-            }
-        }
-        return values.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    private static boolean[] mask(RandomAccessibleInterval<? extends RealType<?>> labels, int label) {
-        boolean[] m = new boolean[(int) (labels.dimension(0) * labels.dimension(1))];
-        Cursor<? extends RealType<?>> c = Views.flatIterable(labels).cursor();
-        for (int i = 0; c.hasNext(); i++) {
-            m[i] = c.next().getRealDouble() == label;
-        }
-        return m;
     }
 
     private static ImagePlus open(String title, String role) {
