@@ -67,6 +67,10 @@ public final class SegmentCommand implements Callable<Integer> {
                     + "reported, and for a box prompt those of the ellipse inscribed in the box, a trivial baseline")
     Path truth;
 
+    @Option(names = "--box-from-truth", description = "prompt with the tight box around the --truth object (for "
+            + "evaluating box-prompted segmentation on annotated images)")
+    boolean boxFromTruth;
+
     @Mixin
     OutputOptions output;
 
@@ -91,6 +95,16 @@ public final class SegmentCommand implements Callable<Integer> {
         ImagePlus imp = ImageFiles.open(image);
         Rgb8Image rgb = ImageConversion.toRgb8(ImageWrapping.wrapPlane(imp, slice));
         boolean[] truthMask = truth == null ? null : readTruth(truth, imp.getWidth(), imp.getHeight());
+        if (boxFromTruth) {
+            if (truthMask == null || box != null) {
+                throw new IllegalArgumentException("--box-from-truth needs --truth and no --box");
+            }
+            int[] b = io.github.samfiji.inference.MaskGeometry.bounds(truthMask, imp.getWidth());
+            if (b == null) {
+                throw new IllegalArgumentException("--truth " + truth.getFileName() + " has no object to take a box from");
+            }
+            prompt.box(b[0], b[1], b[2], b[3]);
+        }
         long start = System.nanoTime();
         try (SamModel sam = model.load()) {
             double loadMs = (System.nanoTime() - start) / 1e6;
