@@ -48,7 +48,9 @@ public final class AutoCommand implements Callable<Integer> {
     String slices;
 
     @Option(names = "--points-per-side", defaultValue = "32") int pointsPerSide;
-    @Option(names = "--points-per-batch", defaultValue = "64") int pointsPerBatch;
+    @Option(names = "--points-per-batch", defaultValue = "0",
+            description = "points decoded together; 0 = automatic (64 on a GPU, 1 on the CPU, where batching is slower)")
+    int pointsPerBatch;
     @Option(names = "--pred-iou-thresh", defaultValue = "0.88") double predIouThresh;
     @Option(names = "--stability-score-thresh", defaultValue = "0.95") double stabilityScoreThresh;
     @Option(names = "--stability-score-offset", defaultValue = "1.0") double stabilityScoreOffset;

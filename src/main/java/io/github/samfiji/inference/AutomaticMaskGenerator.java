@@ -53,6 +53,7 @@ public final class AutomaticMaskGenerator {
         double encodeMs = 0;
         double decodeMs = 0;
         int decoded = 0;
+        int perBatch = settings.pointsPerBatch(predictor.model().manager().getDevice().isGpu());
         for (int c = 0; c < crops.size(); c++) {
             Crop crop = crops.get(c);
             double base = c / (double) crops.size();
@@ -65,13 +66,13 @@ public final class AutomaticMaskGenerator {
                 double[] points = pointGrid(crop, pointsFor(crop.layer()));
                 List<InstanceMask> inCrop = new ArrayList<>();
                 int n = points.length / 2;
-                for (int start = 0; start < n; start += settings.pointsPerBatch) {
+                for (int start = 0; start < n; start += perBatch) {
                     progress.checkCancelled();
                     progress.update(base + span / 2 + span / 2 * start / n,
                             String.format("segment everything: points %d-%d of %d%s", start + 1,
-                                    Math.min(n, start + settings.pointsPerBatch), n,
+                                    Math.min(n, start + perBatch), n,
                                     crops.size() > 1 ? " (part " + (c + 1) + " of " + crops.size() + ")" : ""));
-                    int end = Math.min(n, start + settings.pointsPerBatch);
+                    int end = Math.min(n, start + perBatch);
                     double[] batch = java.util.Arrays.copyOfRange(points, 2 * start, 2 * end);
                     inCrop.addAll(processBatch(embedding, batch, crop, w, h));
                     decoded += end - start;

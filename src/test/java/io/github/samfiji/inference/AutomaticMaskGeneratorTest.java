@@ -154,6 +154,14 @@ class AutomaticMaskGeneratorTest {
             assertEquals(area, x.area());
             assertTrue(x.stabilityScore() >= 0 && x.stabilityScore() <= 1);
         }
+        // Decoding one point at a time (the CPU default) finds the same objects as batches of 20.
+        AutomaticMaskGenerator.Result single = new AutomaticMaskGenerator(predictor, AmgSettings.defaults().pointsPerSide(8)
+                .pointsPerBatch(1).predIouThresh(0).stabilityScoreThresh(0)).generate(image, Progress.NONE);
+        assertEquals(a.masks().size(), single.masks().size());
+        for (int i = 0; i < a.masks().size(); i++) {
+            assertArrayEquals(a.masks().get(i).toFull(200, 150), single.masks().get(i).toFull(200, 150), "object " + i);
+            assertEquals(a.masks().get(i).predictedIou(), single.masks().get(i).predictedIou(), 1e-5);
+        }
         // No two kept masks overlap beyond the NMS threshold.
         for (int i = 0; i < a.masks().size(); i++) {
             for (int j = i + 1; j < a.masks().size(); j++) {
