@@ -30,6 +30,20 @@ public final class Ops {
                 new Shape(padding, padding), new Shape(1, 1), groups).singletonOrThrow();
     }
 
+    /**
+     * x · value with the scalar held in libtorch-owned memory. DJL's {@code mul(Number)} wraps the scalar around a
+     * Java buffer and closes it at once; autograd saves that scalar for the backward pass, which then reads freed
+     * memory once the garbage collector has run (corrupted gradients, seen as sporadic NaN in training).
+     */
+    public static NDArray mulScalar(NDArray x, float value) {
+        return x.mul(x.getManager().full(new Shape(), value));
+    }
+
+    /** x / value, safe for backward passes (see {@link #mulScalar}). */
+    public static NDArray divScalar(NDArray x, float value) {
+        return x.div(x.getManager().full(new Shape(), value));
+    }
+
     public static NDArray gelu(NDArray x) {
         return Activation.gelu(x);
     }

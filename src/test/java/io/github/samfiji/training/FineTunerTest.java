@@ -1,0 +1,120 @@
+package io.github.samfiji.training;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import io.github.samfiji.model.Param;
+import io.github.samfiji.model.SamModel;
+import io.github.samfiji.model.TorchRuntime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class FineTunerTest {
+
+    /** Loss of the automatic objective for fixed inputs, with grad mode as the caller set it. */
+    private static float loss(SamModel model, float[] input, float[] target, NDManager m) {
+        int s = model.config().imageSize();
+        NDArray x = m.create(input, new Shape(1, 3, s, s));
+        NDArray t = m.create(target, new Shape(1, 1, s / 4, s / 4));
+        return Losses.diceCrossEntropy(FineTuner.automaticLogits(model, x, m), t).getFloat();
+    }
+
+    @Test
+    void backwardThroughScopedEncoderMatchesFiniteDifferences() {
+        try (SamModel model = TinyModels.randomModel(3); NDManager m = model.manager().newSubManager()) {
+            TrainingSample sample = TinyModels.discs(1, 64, 64, 1).get(0);
+            float[][] io = SampleTensors.prepare(SampleTensors.resize(sample, 64), 64, model.config(), null, null);
+            String[] names = {"image_encoder.blocks.0.attn.qkv.weight", "image_encoder.patch_embed.proj.weight",
+                "mask_decoder.output_hypernetworks_mlps.0.layers.2.weight", "mask_decoder.transformer.layers.1.mlp.lin1.weight"};
+            List<Param> params = new ArrayList<>();
+            for (String n : names) {
+                Param p = model.namedParams().get(n);
+                p.value().setRequiresGradient(true);
+                params.add(p);
+            }
+            float[][] analytic = new float[names.length][];
+            try (NDScope scope = new NDScope(); GradientCollector c = TorchRuntime.engine().newGradientCollector()) {
+                int s = 64;
+                NDArray x = m.create(io[0], new Shape(1, 3, s, s));
+                NDArray t = m.create(io[1], new Shape(1, 1, s / 4, s / 4));
+                NDArray loss = Losses.diceCrossEntropy(FineTuner.automaticLogits(model, x, m), t);
+                c.backward(loss);
+                for (int i = 0; i < names.length; i++) {
+                    analytic[i] = params.get(i).value().getGradient().toFloatArray();
+                }
+            }
+            // Central differences in float32: step 1e-2 on a few entries with the largest gradients.
+            for (int i = 0; i < names.length; i++) {
+                Param p = params.get(i);
+                int best = 0;
+                for (int k = 0; k < analytic[i].length; k++) {
+                    if (Math.abs(analytic[i][k]) > Math.abs(analytic[i][best])) {
+                        best = k;
+                    }
+                }
+                assertTrue(Math.abs(analytic[i][best]) > 1e-5, names[i] + " has no gradient");
+                float[] w = p.value().toFloatArray();
+                float h = 1e-2f;
+                float orig = w[best];
+                w[best] = orig + h;
+                p.value().set(w);
+                float up;
+                float down;
+                try (NDScope scope = new NDScope()) {
+                    up = loss(model, io[0], io[1], m);
+                }
+                w[best] = orig - h;
+                p.value().set(w);
+                try (NDScope scope = new NDScope()) {
+                    down = loss(model, io[0], io[1], m);
+                }
+                w[best] = orig;
+                p.value().set(w);
+                double numeric = (up - down) / (2.0 * h);
+                assertEquals(analytic[i][best], numeric, 0.05 * Math.abs(analytic[i][best]) + 1e-4, names[i]);
+            }
+        }
+    }
+
+    @Test
+    void decoderTrainingLowersTheLossAndKeepsFrozenWeights() {
+        try (SamModel model = TinyModels.randomModel(5)) {
+            float[] encoderBefore = model.namedParams().get("image_encoder.blocks.1.attn.qkv.weight").value().toFloatArray();
+            float[] promptBefore = model.namedParams().get("prompt_encoder.no_mask_embed.weight").value().toFloatArray();
+            float[] decoderBefore = model.namedParams().get("mask_decoder.mask_tokens.weight").value().toFloatArray();
+            List<TrainingSample> data = TinyModels.discs(8, 64, 64, 2);
+            FineTuneOptions options = FineTuneOptions.defaults().withLearningRate(3e-3, 5).withBatch(4, 1)
+                    .withAugment(false).withEpochs(1);
+            List<float[][]> batch = new ArrayList<>();
+            for (TrainingSample s : data) {
+                batch.add(SampleTensors.prepare(SampleTensors.resize(s, 64), 64, model.config(), null, null));
+            }
+            try (FineTuner tuner = new FineTuner(model, Strategy.vanilla(Strategy.Parts.DECODER), options)) {
+                LearningRate lr = new LearningRate(3e-3, 5, false, 60);
+                List<List<float[][]>> steps = List.of(batch.subList(0, 4), batch.subList(4, 8));
+                double first = tuner.step(List.of(steps.get(0)), lr) + tuner.step(List.of(steps.get(1)), lr);
+                double last = 0;
+                for (int i = 0; i < 40; i++) {
+                    last = tuner.step(List.of(steps.get(i % 2)), lr) + tuner.step(List.of(steps.get((i + 1) % 2)), lr);
+                }
+                assertTrue(last < 0.7 * first, "loss should fall: first " + first / 2 + ", last " + last / 2);
+            }
+            assertArrayEquals(encoderBefore, model.namedParams().get("image_encoder.blocks.1.attn.qkv.weight").value().toFloatArray());
+            assertArrayEquals(promptBefore, model.namedParams().get("prompt_encoder.no_mask_embed.weight").value().toFloatArray());
+            assertFalse(java.util.Arrays.equals(decoderBefore,
+                    model.namedParams().get("mask_decoder.mask_tokens.weight").value().toFloatArray()));
+        }
+    }
+}
