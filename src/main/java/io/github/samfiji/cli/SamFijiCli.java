@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sam-fiji", mixinStandardHelpOptions = true, version = "sam-fiji 0.1.0",
         description = "Segment Anything (SAM, MobileSAM, MedSAM) in Java, headless.",
         subcommands = {SegmentCommand.class, EvaluateCommand.class, CompareCommand.class, InteractiveEvaluateCommand.class,
+            FinetuneCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class})
 public final class SamFijiCli {

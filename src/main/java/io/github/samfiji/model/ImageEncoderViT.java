@@ -270,7 +270,7 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
             NDArray table = relPos;
             int have = (int) relPos.getShape().get(0);
             if (have != needed) {
-                NDArray matrix = m.create(Ops.linearResizeMatrix(have, needed), new Shape(needed, have));
+                NDArray matrix = Ops.owned(m.create(Ops.linearResizeMatrix(have, needed), new Shape(needed, have)));
                 table = matrix.matMul(relPos);
             }
             long[] idx = new long[size * size];
@@ -279,7 +279,7 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
                     idx[i * size + j] = i - j + size - 1L;
                 }
             }
-            NDArray index = m.create(idx);
+            NDArray index = Ops.owned(m.create(idx));
             return table.get(new NDIndex("{}", index)).reshape(size, size, -1);
         }
     }

@@ -44,6 +44,15 @@ public final class Ops {
         return x.div(x.getManager().full(new Shape(), value));
     }
 
+    /**
+     * A copy of {@code x} in libtorch-owned memory. Arrays made from Java data borrow a Java buffer that is released
+     * when the array is closed; one that autograd saves for the backward pass (an index, a resize matrix) must not
+     * borrow, or the backward pass reads freed memory after a scope closed it.
+     */
+    public static NDArray owned(NDArray x) {
+        return x.duplicate();
+    }
+
     public static NDArray gelu(NDArray x) {
         return Activation.gelu(x);
     }
