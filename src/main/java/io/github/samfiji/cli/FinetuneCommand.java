@@ -110,6 +110,9 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "seed of split, budget, initialization, order and augmentation (default ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--time-limit", description = "stop training after this many minutes (keeps the best model, then evaluates)")
+    Double timeLimit;
+
     @Option(names = "--export-merged", description = "also write MODEL.merged.safetensors: LoRA folded into a plain SAM state_dict")
     boolean exportMerged;
 
@@ -150,7 +153,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         try (SamModel model = loadModel()) {
             System.out.printf("model: %s at %d px input; %d image(s)/slice(s); threads: %s%n", setup.source(),
                     model.config().imageSize(), samples.size(), System.getProperty("ai.djl.pytorch.num_threads", "default"));
-            FineTuneRun.Summary summary = FineTuneRun.run(model, samples, setup, new ConsoleListener(epochs),
+            FineTuneRun.Summary summary = FineTuneRun.run(model, samples, setup, new ConsoleListener(epochs, timeLimit),
                     System.out::println);
             TrainingCurves.write(summary.result().history(), curves, overwrite);
             System.out.printf("test Dice (%d images): model %s; Otsu %s; all foreground %s%n", summary.testImages(),
@@ -212,9 +215,21 @@ public final class FinetuneCommand implements Callable<Integer> {
     /** One console line per iteration (overwritten) and per epoch. */
     static final class ConsoleListener implements FineTuner.Listener {
         private final int epochs;
+        private final long deadline;
 
-        ConsoleListener(int epochs) {
+        ConsoleListener(int epochs, Double minutes) {
             this.epochs = epochs;
+            this.deadline = minutes == null ? Long.MAX_VALUE : System.nanoTime() + (long) (minutes * 60e9);
+        }
+
+        @Override
+        public boolean isCancelled() {
+            if (System.nanoTime() > deadline) {
+                System.out.println();
+                System.out.println("time limit reached: stopping with the best model so far");
+                return true;
+            }
+            return false;
         }
 
         @Override

@@ -72,15 +72,15 @@ public record DataSplit(List<TrainingSample> train, List<TrainingSample> validat
 
     /**
      * The annotated subset for an annotation budget: the training groups in one seeded order, of which the first
-     * ceil(fraction · n) are kept. The order depends only on the seed, so smaller budgets are subsets of larger
-     * ones (nested).
+     * floor(fraction · n) are kept (a budget that rounds to no image is an error). The order depends only on the
+     * seed, so smaller budgets are subsets of larger ones (nested).
      */
     public static List<TrainingSample> budget(List<TrainingSample> train, double fraction, long seed) {
         if (!(fraction > 0 && fraction <= 1)) {
             throw new IllegalArgumentException("annotation budget must be in (0, 1], got " + fraction);
         }
         List<String> groups = seededOrder(train, seed);
-        int keep = (int) Math.ceil(fraction * groups.size() - 1e-9);
+        int keep = (int) Math.floor(fraction * groups.size() + 1e-9);
         return keepGroups(train, groups.subList(0, keep), "budget " + fraction);
     }
 

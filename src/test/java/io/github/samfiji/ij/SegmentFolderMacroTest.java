@@ -160,7 +160,7 @@ class SegmentFolderMacroTest {
     }
 
     /** Links every library of the test class path into plugins/jars; returns ImageJ's own jar. */
-    private static Path installClasspath(Path jars) throws IOException {
+    static Path installClasspath(Path jars) throws IOException {
         Path ij = null;
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
             Path e = Path.of(entry);
@@ -179,7 +179,7 @@ class SegmentFolderMacroTest {
     }
 
     /** Packs the compiled plugin (classes, plugins.config, resources) as a jar with an underscore in its name. */
-    private static void jar(Path classes, Path target) throws IOException {
+    static void jar(Path classes, Path target) throws IOException {
         try (OutputStream os = Files.newOutputStream(target); JarOutputStream jar = new JarOutputStream(os);
              Stream<Path> files = Files.walk(classes)) {
             for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
