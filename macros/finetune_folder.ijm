@@ -35,9 +35,10 @@ for (i = 0; i < options.length; i++) {
     v = value(args, options[i], "");
     if (v != "") command = command + "\t--" + options[i] + "\t" + v;
 }
-size = value(args, "input_size", "");
-if (size != "") command = command + "\t--input-size\t" + size;
-if (value(args, "overwrite", "false") == "true") command = command + "\t--overwrite";
+inputSize = value(args, "input_size", "");
+if (inputSize != "") command = command + "\t--input-size\t" + inputSize;
+overwrite = value(args, "overwrite", "false");
+if (overwrite == "true") command = command + "\t--overwrite";
 code = call("io.github.samfiji.cli.SamFijiCli.macro", command);
 if (code != "0") fail("fine-tuning failed (see the messages above)");
 print("fine-tuned model written to " + out);

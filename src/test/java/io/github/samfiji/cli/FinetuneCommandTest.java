@@ -34,39 +34,9 @@ class FinetuneCommandTest {
     @TempDir
     Path temp;
 
-    /** A tiny ViT SAM at 64 px (the same shape as the training tests' model). */
-    static SamConfig tinyConfig() {
-        return new SamConfig(new SamConfig.VitConfig(64, 16, 3, 32, 2, 2, 2.0, 32, true, true, true, 2, new int[] {1}),
-                new SamConfig.DecoderConfig(32, 8, 3, 2, 64, 2, 2, 3, 32));
-    }
-
-    /** Writes count grey PNG images with a bright disc and their masks (255 = disc) into images/ and masks/. */
-    static void writeDiscs(Path images, Path masks, int count, int w, int h, long seed) throws IOException {
-        Files.createDirectories(images);
-        Files.createDirectories(masks);
-        Random random = new Random(seed);
-        for (int n = 0; n < count; n++) {
-            double r = Math.min(w, h) * (0.15 + 0.15 * random.nextDouble());
-            double cx = r + random.nextDouble() * (w - 2 * r);
-            double cy = r + random.nextDouble() * (h - 2 * r);
-            BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
-            BufferedImage mask = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
-            for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    boolean inside = (x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r;
-                    int v = (int) Math.max(0, Math.min(255, (inside ? 170 : 70) + random.nextGaussian() * 20));
-                    image.getRaster().setSample(x, y, 0, v);
-                    mask.getRaster().setSample(x, y, 0, inside ? 255 : 0);
-                }
-            }
-            ImageIO.write(image, "png", images.resolve(String.format("img%02d.png", n)).toFile());
-            ImageIO.write(mask, "png", masks.resolve(String.format("img%02d.png", n)).toFile());
-        }
-    }
-
     private Path config() throws IOException {
         Path c = temp.resolve("tiny.json");
-        Files.writeString(c, ConfigJson.toJson(tinyConfig()));
+        Files.writeString(c, ConfigJson.toJson(FinetuneCommandTestData.tinyConfig()));
         return c;
     }
 
@@ -82,7 +52,7 @@ class FinetuneCommandTest {
     void trainsSavesAndTheModelLoadsEverywhere() throws Exception {
         Path images = temp.resolve("images");
         Path masks = temp.resolve("masks");
-        writeDiscs(images, masks, 10, 80, 64, 1);
+        FinetuneCommandTestData.writeDiscs(images, masks, 10, 80, 64, 1);
         Path out = temp.resolve("model.safetensors");
         assertEquals(0, SamFijiCli.run(args(images, masks, config(), out, "--method", "lora", "--parts",
                 "encoder-decoder", "--export-merged")));
@@ -121,7 +91,7 @@ class FinetuneCommandTest {
     void badInputFailsBeforeTrainingWithAClearMessage() throws Exception {
         Path images = temp.resolve("images");
         Path masks = temp.resolve("masks");
-        writeDiscs(images, masks, 10, 80, 64, 2);
+        FinetuneCommandTestData.writeDiscs(images, masks, 10, 80, 64, 2);
         Path c = config();
         Path out = temp.resolve("m.safetensors");
 
@@ -130,7 +100,7 @@ class FinetuneCommandTest {
         expectError(args(images, masks, c, out, "--budget", "0"), "budget must be in (0, 1]");
 
         Path otherMasks = temp.resolve("small-masks");
-        writeDiscs(temp.resolve("ignored"), otherMasks, 10, 40, 30, 2);
+        FinetuneCommandTestData.writeDiscs(temp.resolve("ignored"), otherMasks, 10, 40, 30, 2);
         expectError(args(images, otherMasks, c, out), "differ in size");
 
         Path emptyMasks = Files.createDirectories(temp.resolve("empty-masks"));
