@@ -117,4 +117,32 @@ class FineTunerTest {
                     model.namedParams().get("mask_decoder.mask_tokens.weight").value().toFloatArray()));
         }
     }
+
+    /** Every training step frees what it created: the native arrays alive do not grow over many iterations. */
+    @Test
+    void memoryStaysBoundedOverManySteps() {
+        try (SamModel model = TinyModels.randomModel(8)) {
+            List<float[][]> batch = new ArrayList<>();
+            for (TrainingSample s : TinyModels.discs(4, 64, 64, 3)) {
+                batch.add(SampleTensors.prepare(SampleTensors.resize(s, 64), 64, model.config(), null, null));
+            }
+            Strategy lora = new Strategy(Strategy.Parts.ENCODER_DECODER, Strategy.Method.LORA, 4, 1f, null);
+            try (FineTuner tuner = new FineTuner(model, lora, FineTuneOptions.defaults())) {
+                LearningRate lr = new LearningRate(1e-3, 0, false, 100);
+                for (int i = 0; i < 3; i++) {
+                    tuner.step(List.of(batch), lr);
+                }
+                int before = liveArrays(model.manager());
+                for (int i = 0; i < 30; i++) {
+                    tuner.step(List.of(batch), lr);
+                }
+                assertEquals(before, liveArrays(model.manager()), "native arrays alive after 30 more steps");
+            }
+        }
+    }
+
+    private static int liveArrays(NDManager manager) {
+        // Counts the arrays of the manager and of all its sub-managers.
+        return manager.getManagedArrays().size();
+    }
 }
