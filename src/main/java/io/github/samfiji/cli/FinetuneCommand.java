@@ -62,7 +62,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--adapter-blocks", split = ",", description = "encoder blocks with adapters (default first two and last two)")
     int[] adapterBlocks;
 
-    @Option(names = "--objective", defaultValue = "auto", description = "auto (prompt-free); interactive is not available yet")
+    @Option(names = "--objective", defaultValue = "auto", description = "auto (prompt-free, Dice + cross-entropy) or interactive (box/point prompts with correction rounds, Dice + IoU MSE)")
     String objective;
 
     @Option(names = "--budget", defaultValue = "1.0", description = "annotated fraction of the training split, nested by seed (default ${DEFAULT-VALUE})")
@@ -124,9 +124,7 @@ public final class FinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!objective.equals("auto")) {
-            throw new IllegalArgumentException("--objective " + objective + " is not available yet; use --objective auto");
-        }
+        FineTuner.Objective goal = FineTuner.Objective.parse(objective);
         if ((checkpoint == null) == !fromScratch) {
             throw new IllegalArgumentException("give either --checkpoint FILE or --from-scratch with --preset NAME or --config JSON");
         }
@@ -144,7 +142,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         FineTuneRun.Setup setup = new FineTuneRun.Setup(strategy, options, budget, fewShot, lines(trainList),
                 lines(valList), out, overwrite, exportMerged,
                 checkpoint != null ? checkpoint.toString() : "random initialization (" + (preset != null ? preset : config) + ")",
-                images + " + " + masks);
+                images + " + " + masks, goal);
         if (!overwrite) {
             OutputFiles.requireAbsent(curves);
         }

@@ -43,6 +43,10 @@ public class FineTuneCommand implements Command {
     @Parameter(label = "Model file", style = "open", description = "SAM/MobileSAM/MedSAM checkpoint or sam-fiji model")
     File model;
 
+    @Parameter(label = "Objective", choices = {"auto", "interactive"},
+            description = "auto: prompt-free segmenter; interactive: box/point prompts with correction rounds")
+    String objective = "auto";
+
     @Parameter(label = "Parts", choices = {"decoder", "encoder-decoder"})
     String parts = "decoder";
 
@@ -95,7 +99,8 @@ public class FineTuneCommand implements Command {
                 true, seed);
         String source = FROM_FILE.equals(start) ? String.valueOf(model) : start;
         FineTuneRun.Setup setup = new FineTuneRun.Setup(strategy, options, budget, 0, null, null, output.toPath(),
-                overwrite, false, source, images + " + " + masks);
+                overwrite, false, source, images + " + " + masks,
+                FineTuner.Objective.parse(objective));
         IJProgress progress = new IJProgress("Fine-tune SAM");
         try {
             List<TrainingSample> samples = TrainingData.fromFolders(images.toPath(), masks.toPath());

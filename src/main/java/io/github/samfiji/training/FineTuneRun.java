@@ -27,7 +27,14 @@ public final class FineTuneRun {
      */
     public record Setup(Strategy strategy, FineTuneOptions options, double budget, int fewShot, List<String> trainList,
                         List<String> valList, Path out, boolean overwrite, boolean exportMerged, String source,
-                        String data) {
+                        String data, FineTuner.Objective objective) {
+
+        /** The automatic (prompt-free) objective. */
+        public Setup(Strategy strategy, FineTuneOptions options, double budget, int fewShot, List<String> trainList,
+                     List<String> valList, Path out, boolean overwrite, boolean exportMerged, String source, String data) {
+            this(strategy, options, budget, fewShot, trainList, valList, out, overwrite, exportMerged, source, data,
+                    FineTuner.Objective.AUTOMATIC);
+        }
     }
 
     /** What came out. Dice arrays are per test image/slice, in the test split's order. */
@@ -85,7 +92,7 @@ public final class FineTuneRun {
         Peft peft = setup.strategy().peft();
         FineTuner.Result result;
         long trainable;
-        try (FineTuner tuner = new FineTuner(model, setup.strategy(), setup.options())) {
+        try (FineTuner tuner = new FineTuner(model, setup.strategy(), setup.options(), setup.objective())) {
             trainable = tuner.trainableCount();
             long totalWithAdded = model.parameterCount();
             log.accept(String.format("strategy %s: %,d trainable of %,d parameters (base model %,d)",
@@ -126,7 +133,7 @@ public final class FineTuneRun {
         log.accept(String.format("training %s after %d epoch(s), %d iteration(s), %.0f s; best validation Dice %.4f at epoch %d",
                 result.cancelled() ? "cancelled" : result.stoppedEarly() ? "stopped early" : "finished",
                 result.history().size(), result.iterations(), result.seconds(), result.bestDice(), result.bestEpoch()));
-        double[] testDice = FineTuner.dice(model, split.test());
+        double[] testDice = FineTuner.evaluate(model, split.test(), setup.objective());
         boolean bright = Baselines.otsuBrightObjects(split.train());
         double[] otsu = new double[split.test().size()];
         double[] allFg = new double[split.test().size()];
@@ -150,7 +157,10 @@ public final class FineTuneRun {
                                double[][] test) {
         JsonObject o = new JsonObject();
         Strategy s = setup.strategy();
-        o.addProperty("objective", "automatic (no prompt; Dice + cross-entropy)");
+        o.addProperty("objective", setup.objective() == FineTuner.Objective.INTERACTIVE
+                ? "interactive (box or point, " + InteractiveObjective.CORRECTIONS + " correction rounds; Dice + IoU MSE; "
+                        + "test Dice from a tight box)"
+                : "automatic (no prompt; Dice + cross-entropy)");
         o.addProperty("parts", s.parts().label());
         o.addProperty("method", s.method().label());
         if (s.method() == Strategy.Method.LORA) {

@@ -65,9 +65,33 @@ public final class FineTuner implements AutoCloseable {
     private final List<NDArray> accumulated = new ArrayList<>();
     private final AdamW optimizer;
     private long iteration;
+    private final Objective objective;
+    private final Random promptRandom;
 
-    /** Attaches the strategy's LoRA/adapters to {@code model} and marks its trainable tensors. */
+    /** What the model learns to do. */
+    public enum Objective {
+        /** No prompt at all: an automatic segmenter (Dice + cross-entropy). */
+        AUTOMATIC,
+        /** Box or point prompts with correction rounds (Dice + IoU regression); see {@link InteractiveObjective}. */
+        INTERACTIVE;
+
+        public static Objective parse(String s) {
+            return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+                case "auto", "automatic" -> AUTOMATIC;
+                case "interactive" -> INTERACTIVE;
+                default -> throw new IllegalArgumentException("unknown --objective '" + s + "' (auto or interactive)");
+            };
+        }
+    }
+
+    /** Attaches the strategy's LoRA/adapters to {@code model} and marks its trainable tensors (automatic objective). */
     public FineTuner(SamModel model, Strategy strategy, FineTuneOptions options) {
+        this(model, strategy, options, Objective.AUTOMATIC);
+    }
+
+    public FineTuner(SamModel model, Strategy strategy, FineTuneOptions options, Objective objective) {
+        this.objective = objective;
+        this.promptRandom = new Random(options.seed() * 31 + 7);
         this.model = model;
         this.strategy = strategy;
         this.options = options;
@@ -133,7 +157,16 @@ public final class FineTuner implements AutoCloseable {
             NDArray target = m.create(targets, new Shape(batch.size(), 1, low, low));
             double lossValue;
             try (GradientCollector collector = engine.newGradientCollector()) {
-                NDArray loss = Losses.diceCrossEntropy(automaticLogits(model, x, m), target);
+                NDArray loss;
+                if (objective == Objective.INTERACTIVE) {
+                    float[][] lowTargets = new float[batch.size()][];
+                    for (int i = 0; i < batch.size(); i++) {
+                        lowTargets[i] = batch.get(i)[1];
+                    }
+                    loss = InteractiveObjective.loss(model, model.imageEncoder().forward(x), lowTargets, m, promptRandom);
+                } else {
+                    loss = Losses.diceCrossEntropy(automaticLogits(model, x, m), target);
+                }
                 lossValue = loss.getFloat();
                 collector.backward(Ops.divScalar(loss, options.accumulation()));
             }
@@ -233,7 +266,7 @@ public final class FineTuner implements AutoCloseable {
             double valDice = Double.NaN;
             boolean validate = epoch % options.validateEvery() == 0 || epoch == options.epochs();
             if (validate) {
-                valDice = validation.isEmpty() ? -lossSum / lossCount : mean(dice(model, validation));
+                valDice = validation.isEmpty() ? -lossSum / lossCount : mean(evaluate(model, validation, objective));
             }
             EpochRecord record = new EpochRecord(epoch, iteration, lossSum / lossCount, valDice,
                     (System.nanoTime() - epochStart) / 1e9);
@@ -296,6 +329,42 @@ public final class FineTuner implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** Dice per sample for the objective: prompt-free, or from a tight box around the mask (empty masks left out). */
+    public static double[] evaluate(SamModel model, List<TrainingSample> samples, Objective objective) {
+        return objective == Objective.INTERACTIVE ? diceWithBox(model, samples) : dice(model, samples);
+    }
+
+    /** Dice of the single-mask prediction from the tight bounding box of each non-empty mask. */
+    public static double[] diceWithBox(SamModel model, List<TrainingSample> samples) {
+        SamPredictor predictor = new SamPredictor(model);
+        List<Double> out = new ArrayList<>();
+        for (TrainingSample s : samples) {
+            int x0 = Integer.MAX_VALUE;
+            int y0 = Integer.MAX_VALUE;
+            int x1 = -1;
+            int y1 = -1;
+            for (int i = 0; i < s.mask().length; i++) {
+                if (s.mask()[i] != 0) {
+                    int x = i % s.width();
+                    int y = i / s.width();
+                    x0 = Math.min(x0, x);
+                    y0 = Math.min(y0, y);
+                    x1 = Math.max(x1, x);
+                    y1 = Math.max(y1, y);
+                }
+            }
+            if (x1 < 0) {
+                continue;
+            }
+            try (ImageEmbedding e = predictor.encode(s.image())) {
+                Prediction p = predictor.predict(e, io.github.samfiji.inference.Prompt.builder().box(x0, y0, x1, y1).build(),
+                        false);
+                out.add(dice(p.mask(0), s.mask()));
+            }
+        }
+        return out.stream().mapToDouble(Double::doubleValue).toArray();
     }
 
     public static double dice(boolean[] predicted, byte[] truth) {

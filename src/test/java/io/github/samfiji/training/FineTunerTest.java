@@ -133,10 +133,10 @@ class FineTunerTest {
                     tuner.step(List.of(batch), lr);
                 }
                 int before = liveArrays(model.manager());
-                for (int i = 0; i < 30; i++) {
+                for (int i = 0; i < 20; i++) {
                     tuner.step(List.of(batch), lr);
                 }
-                assertEquals(before, liveArrays(model.manager()), "native arrays alive after 30 more steps");
+                assertEquals(before, liveArrays(model.manager()), "native arrays alive after 20 more steps");
             }
         }
     }
@@ -144,5 +144,65 @@ class FineTunerTest {
     private static int liveArrays(NDManager manager) {
         // Counts the arrays of the manager and of all its sub-managers.
         return manager.getManagedArrays().size();
+    }
+
+    /** The interactive objective: prompts from the masks, corrections from the errors; its loss falls too. */
+    @Test
+    void interactiveTrainingLowersTheLoss() {
+        try (SamModel model = TinyModels.randomModel(12)) {
+            List<float[][]> batch = new ArrayList<>();
+            for (TrainingSample s : TinyModels.discs(4, 64, 64, 5)) {
+                batch.add(SampleTensors.prepare(SampleTensors.resize(s, 64), 64, model.config(), null, null));
+            }
+            FineTuneOptions options = FineTuneOptions.defaults().withLearningRate(3e-3, 0);
+            try (FineTuner tuner = new FineTuner(model, Strategy.vanilla(Strategy.Parts.DECODER), options,
+                    FineTuner.Objective.INTERACTIVE)) {
+                LearningRate lr = new LearningRate(3e-3, 0, false, 100);
+                double first = 0;
+                for (int i = 0; i < 3; i++) {
+                    first += tuner.step(List.of(batch), lr) / 3;
+                }
+                for (int i = 0; i < 20; i++) {
+                    tuner.step(List.of(batch), lr);
+                }
+                double last = 0;
+                for (int i = 0; i < 3; i++) {
+                    last += tuner.step(List.of(batch), lr) / 3;
+                }
+                assertTrue(last < 0.75 * first, "interactive loss should fall: first " + first + ", last " + last);
+            }
+        }
+    }
+
+    @Test
+    void correctionPointsLieInTheErrorRegions() {
+        int low = 8;
+        boolean[] object = new boolean[low * low];
+        boolean[] predicted = new boolean[low * low];
+        for (int y = 2; y < 6; y++) {
+            for (int x = 2; x < 6; x++) {
+                object[y * low + x] = true;
+            }
+        }
+        for (int y = 2; y < 6; y++) {
+            for (int x = 4; x < 8; x++) {
+                predicted[y * low + x] = true;
+            }
+        }
+        List<float[]> points = new ArrayList<>();
+        InteractiveObjective.addCorrections(points, predicted, object, low, 4f, new Random(1));
+        assertEquals(2, points.size());
+        float[] positive = points.get(0);
+        float[] negative = points.get(1);
+        assertEquals(1f, positive[2]);
+        assertEquals(0f, negative[2]);
+        int px = (int) (positive[0] / 4);
+        int py = (int) (positive[1] / 4);
+        assertTrue(object[py * low + px] && !predicted[py * low + px], "object point in the missed region");
+        int nx = (int) (negative[0] / 4);
+        int ny = (int) (negative[1] / 4);
+        assertTrue(predicted[ny * low + nx] && !object[ny * low + nx], "background point in the wrong region");
+        float[] box = InteractiveObjective.noisyBox(object, low, 4f, new Random(2));
+        assertTrue(box[0] >= 0 && box[2] > box[0] && box[3] > box[1] && Math.abs(box[0] - 8) <= 20);
     }
 }
