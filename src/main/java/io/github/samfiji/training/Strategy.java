@@ -77,10 +77,27 @@ public record Strategy(Parts parts, Method method, int rank, float loraScale, in
     /** Attaches LoRA/adapters (if any) to {@code model} and returns its trainable tensors by name. */
     public Map<String, Param> prepare(SamModel model, long seed) {
         Peft peft = peft();
-        if (peft != null) {
+        String present = attachedMethod(model);
+        if (present != null) {
+            // A model fine-tuned before (its JSON attached the tensors on loading): training continues on them.
+            if (peft == null || !peft.method().equals(present)) {
+                throw new IllegalArgumentException("this model already carries " + present + " tensors from an earlier "
+                        + "fine-tuning; continue it with --method " + present);
+            }
+        } else if (peft != null) {
             peft.attach(model, seed);
         }
         return trainable(model);
+    }
+
+    /** "lora" or "adapter" when the model already has such tensors, else null. */
+    static String attachedMethod(SamModel model) {
+        for (String name : model.namedParams().keySet()) {
+            if (Peft.isAdded(name)) {
+                return name.contains(".adapter") ? Peft.ADAPTER : Peft.LORA;
+            }
+        }
+        return null;
     }
 
     /** The tensors this strategy trains, in state_dict order (buffers never). */

@@ -81,6 +81,19 @@ class FinetuneCommandTest {
         Files.copy(images.resolve("img00.png"), temp.resolve("one.png"));
         assertEquals(0, SamFijiCli.run("segment", "--checkpoint", out.toString(), "--image",
                 temp.resolve("one.png").toString(), "--point", "40,30", "--out", temp.resolve("seg").toString()));
+        // Training continues from the fine-tuned model (its LoRA tensors come back with it).
+        Path continued = temp.resolve("continued.safetensors");
+        String[] more = {"finetune", "--images", images.toString(), "--masks", masks.toString(), "--checkpoint",
+            out.toString(), "--out", continued.toString(), "--epochs", "1", "--method", "lora", "--parts",
+            "encoder-decoder", "--seed", "3"};
+        assertEquals(0, SamFijiCli.run(more));
+        try (SamModel model = ModelLoader.load(continued, null)) {
+            assertTrue(model.namedParams().containsKey("image_encoder.blocks.0.attn.qkv.lora_q.A"));
+        }
+        String[] wrongMethod = more.clone();
+        wrongMethod[wrongMethod.length - 5] = "adapter";
+        wrongMethod[8] = temp.resolve("other.safetensors").toString();
+        expectError(wrongMethod, "continue it with --method lora");
         // Never overwrites without being asked.
         long size = Files.size(out);
         expectError(args(images, masks, config(), out), "exists already");
