@@ -1,6 +1,8 @@
 package io.github.samfiji.cli;
 
 import io.github.samfiji.checkpoint.ModelLoader;
+import io.github.samfiji.evaluation.NameMatching;
+import io.github.samfiji.evaluation.SummaryStatistics;
 import io.github.samfiji.ij.TrainingData;
 import io.github.samfiji.io.OutputFiles;
 import io.github.samfiji.model.ConfigJson;
@@ -41,7 +43,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--config", description = "JSON model configuration (with --checkpoint: overrides; with --from-scratch: the architecture)")
     Path config;
 
-    @Option(names = "--preset", description = "architecture for --from-scratch: " + "vit_b, vit_l, vit_h, vit_t")
+    @Option(names = "--preset", description = "architecture for --from-scratch: vit_b, vit_l, vit_h or vit_t")
     String preset;
 
     @Option(names = "--from-scratch", description = "start from random weights (with --preset or --config)")
@@ -190,9 +192,8 @@ public final class FinetuneCommand implements Callable<Integer> {
         if (v.length == 0) {
             return "n/a";
         }
-        io.github.samfiji.evaluation.SummaryStatistics.Summary s = io.github.samfiji.evaluation.SummaryStatistics.of(v,
-                io.github.samfiji.evaluation.SummaryStatistics.DEFAULT_RESAMPLES,
-                io.github.samfiji.evaluation.SummaryStatistics.DEFAULT_SEED);
+        SummaryStatistics.Summary s = SummaryStatistics.of(v, SummaryStatistics.DEFAULT_RESAMPLES,
+                SummaryStatistics.DEFAULT_SEED);
         return String.format("%.4f [95%% CI %.4f, %.4f]", s.mean(), s.ciLow(), s.ciHigh());
     }
 
@@ -201,7 +202,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             return null;
         }
         return Files.readAllLines(file).stream().map(String::trim).filter(l -> !l.isEmpty())
-                .map(l -> io.github.samfiji.evaluation.NameMatching.stem(l)).toList();
+                .map(NameMatching::stem).toList();
     }
 
     private static String stem(Path p) {

@@ -2,15 +2,18 @@ package io.github.samfiji.training;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import io.github.samfiji.inference.ImageEmbedding;
 import io.github.samfiji.inference.Prediction;
+import io.github.samfiji.inference.Prompt;
 import io.github.samfiji.inference.SamPredictor;
 import io.github.samfiji.model.Ops;
 import io.github.samfiji.model.Param;
@@ -20,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 
@@ -76,7 +80,7 @@ public final class FineTuner implements AutoCloseable {
         INTERACTIVE;
 
         public static Objective parse(String s) {
-            return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+            return switch (s.toLowerCase(Locale.ROOT)) {
                 case "auto", "automatic" -> AUTOMATIC;
                 case "interactive" -> INTERACTIVE;
                 default -> throw new IllegalArgumentException("unknown --objective '" + s + "' (auto or interactive)");
@@ -132,10 +136,10 @@ public final class FineTuner implements AutoCloseable {
         long batch = inputs.getShape().get(0);
         NDList masks = new NDList();
         for (long b = 0; b < batch; b++) {
-            NDArray one = embeddings.get(new ai.djl.ndarray.index.NDIndex("{}:{}", b, b + 1));
+            NDArray one = embeddings.get(new NDIndex("{}:{}", b, b + 1));
             masks.add(model.maskDecoder().forward(one, pe, prompts.get(0), prompts.get(1), false, null).get(0));
         }
-        return masks.size() == 1 ? masks.get(0) : ai.djl.ndarray.NDArrays.concat(masks, 0);
+        return masks.size() == 1 ? masks.get(0) : NDArrays.concat(masks, 0);
     }
 
     /**
@@ -359,8 +363,7 @@ public final class FineTuner implements AutoCloseable {
                 continue;
             }
             try (ImageEmbedding e = predictor.encode(s.image())) {
-                Prediction p = predictor.predict(e, io.github.samfiji.inference.Prompt.builder().box(x0, y0, x1, y1).build(),
-                        false);
+                Prediction p = predictor.predict(e, Prompt.builder().box(x0, y0, x1, y1).build(), false);
                 out.add(dice(p.mask(0), s.mask()));
             }
         }
