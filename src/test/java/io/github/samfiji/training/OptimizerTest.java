@@ -29,7 +29,7 @@ class OptimizerTest {
             w0[0] = 1f;
             w0[1] = -2f;
             w0[2] = 0.5f;
-            model.setTensor(p.name().isEmpty() ? "" : "mask_decoder.iou_token.weight", p.shape(), w0);
+            model.setTensor("mask_decoder.iou_token.weight", p.shape(), w0);
             float[] g1 = new float[n];
             g1[0] = 0.2f;
             g1[1] = 0.4f;
