@@ -1,8 +1,11 @@
 package io.github.samfiji.checkpoint;
 
 import ai.djl.ndarray.types.Shape;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import io.github.samfiji.model.ConfigJson;
 import io.github.samfiji.model.Param;
+import io.github.samfiji.model.Peft;
 import io.github.samfiji.model.SamConfig;
 import io.github.samfiji.model.SamModel;
 import java.io.IOException;
@@ -38,8 +41,23 @@ public final class ModelLoader {
         if (configJson != null && !Files.isRegularFile(configJson)) {
             throw new NoSuchFileException(configJson.toString(), null, "model configuration not found");
         }
-        SamConfig config = resolveConfig(state, Files.isRegularFile(json) ? Files.readString(json) : null, checkpoint);
-        return build(config, state, checkpoint.getFileName().toString());
+        String jsonText = Files.isRegularFile(json) ? Files.readString(json) : null;
+        SamConfig config = resolveConfig(state, jsonText, checkpoint);
+        return build(config, peftOf(jsonText, checkpoint), state, checkpoint.getFileName().toString());
+    }
+
+    /** The LoRA/adapter description of a fine-tuned model ({@code "peft"} in its JSON), or null. */
+    static Peft peftOf(String json, Path source) throws CheckpointException {
+        if (json == null) {
+            return null;
+        }
+        try {
+            JsonObject root = JsonParser.parseString(json).getAsJsonObject();
+            return root.has("peft") && root.get("peft").isJsonObject() ? Peft.fromJson(root.getAsJsonObject("peft")) : null;
+        } catch (RuntimeException e) {
+            throw new CheckpointException("configuration for " + source.getFileName() + ": bad \"peft\" section: "
+                    + e.getMessage(), e);
+        }
     }
 
     /** The architecture: inferred from shapes, with any fields of the JSON (if given) taking precedence. */
@@ -57,8 +75,16 @@ public final class ModelLoader {
 
     /** Builds the model for {@code config} and fills it from {@code state}, refusing any mismatch. */
     public static SamModel build(SamConfig config, StateDict state, String what) throws CheckpointException {
+        return build(config, null, state, what);
+    }
+
+    /** As {@link #build(SamConfig, StateDict, String)}, with LoRA or adapters attached first when {@code peft} is set. */
+    public static SamModel build(SamConfig config, Peft peft, StateDict state, String what) throws CheckpointException {
         SamModel model = new SamModel(config);
         try {
+            if (peft != null) {
+                peft.attach(model, 0);
+            }
             Map<String, long[]> expected = new LinkedHashMap<>();
             model.namedParams().forEach((k, p) -> expected.put(k, p.shape().getShape()));
             LoadReport report = new LoadReport(expected, state);

@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "sam-fiji", mixinStandardHelpOptions = true, version = "sam-fiji 0.1.0",
         description = "Segment Anything (SAM, MobileSAM, MedSAM) in Java, headless.",
         subcommands = {SegmentCommand.class, AutoCommand.class, PropagateCommand.class, EvaluateCommand.class,
-            CompareCommand.class, InteractiveEvaluateCommand.class, BenchCommand.class, ModelsCommand.class,
+            CompareCommand.class, InteractiveEvaluateCommand.class, FinetuneCommand.class, BenchCommand.class,
+            ModelsCommand.class,
             CommandLine.HelpCommand.class})
 public final class SamFijiCli {
 

@@ -79,7 +79,7 @@ public final class SamPredictor {
      * Normalized (pixel - mean) / std in float32 exactly as the reference, as CHW planes, padded with zeros to
      * the square encoder input at the bottom and right.
      */
-    static float[] preprocess(Rgb8Image resized, int size, SamConfig config) {
+    public static float[] preprocess(Rgb8Image resized, int size, SamConfig config) {
         float[] out = new float[3 * size * size];
         byte[] rgb = resized.toBytes();
         int w = resized.width();

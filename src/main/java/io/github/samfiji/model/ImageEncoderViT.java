@@ -24,6 +24,8 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
     private static final float EPS = 1e-6f;
     /** Attention scores above this many floats per chunk are computed a few heads at a time to bound memory. */
     private static final long MAX_SCORES_PER_CHUNK = 64L * 1024 * 1024;
+    /** Weight of the adapter beside the MLP, as in finetune-SAM. */
+    static final float ADAPTER_MLP_SCALE = 0.5f;
 
     private final VitConfig config;
     private final Param posEmbed;
@@ -44,6 +46,14 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
             blocks.add(list.add(new Block(c, window, attnSize)));
         }
         neck = child("neck", new Neck(c.embedDim(), c.outChans()));
+    }
+
+    List<Block> blocks() {
+        return List.copyOf(blocks);
+    }
+
+    public VitConfig config() {
+        return config;
     }
 
     @Override
@@ -90,6 +100,8 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
         private final Linear lin1;
         private final Linear lin2;
         private final int window;
+        private Adapter attnAdapter;
+        private Adapter mlpAdapter;
 
         Block(VitConfig c, int window, int attnSize) {
             this.window = window;
@@ -116,9 +128,31 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
             } else {
                 y = attn.forward(y);
             }
+            if (attnAdapter != null) {
+                y = y.add(attnAdapter.forward(y));
+            }
             x = x.add(y);
-            NDArray m = lin2.forward(Ops.gelu(lin1.forward(norm2.forward(x))));
+            NDArray xn = norm2.forward(x);
+            NDArray m = lin2.forward(Ops.gelu(lin1.forward(xn)));
+            if (mlpAdapter != null) {
+                m = m.add(Ops.mulScalar(mlpAdapter.forward(xn), ADAPTER_MLP_SCALE));
+            }
             return x.add(m);
+        }
+
+        /** The fused q/k/v projection (LoRA attaches to its q and v rows). */
+        Linear qkv() {
+            return attn.qkv;
+        }
+
+        /** Adds a residual adapter after the attention and a parallel one beside the MLP (finetune-SAM's layout). */
+        void addAdapters() {
+            if (attnAdapter != null) {
+                throw new IllegalStateException("block has adapters already");
+            }
+            long width = norm1.weight.shape().get(0);
+            attnAdapter = child("adapter_attn", new Adapter(width, Adapter.hiddenFor(width)));
+            mlpAdapter = child("adapter_mlp", new Adapter(width, Adapter.hiddenFor(width)));
         }
     }
 
@@ -201,7 +235,7 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
         }
 
         private NDArray attend(NDArray q, NDArray k, NDArray v, NDArray relH, NDArray relW, long h, long w) {
-            NDArray scores = q.mul(scale).matMul(k.transpose(0, 2, 1));
+            NDArray scores = Ops.mulScalar(q, scale).matMul(k.transpose(0, 2, 1));
             if (relH != null) {
                 scores = addDecomposedRelPos(scores, q, relH, relW, h, w);
             }
@@ -236,7 +270,7 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
             NDArray table = relPos;
             int have = (int) relPos.getShape().get(0);
             if (have != needed) {
-                NDArray matrix = m.create(Ops.linearResizeMatrix(have, needed), new Shape(needed, have));
+                NDArray matrix = Ops.owned(m.create(Ops.linearResizeMatrix(have, needed), new Shape(needed, have)));
                 table = matrix.matMul(relPos);
             }
             long[] idx = new long[size * size];
@@ -245,7 +279,7 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
                     idx[i * size + j] = i - j + size - 1L;
                 }
             }
-            NDArray index = m.create(idx);
+            NDArray index = Ops.owned(m.create(idx));
             return table.get(new NDIndex("{}", index)).reshape(size, size, -1);
         }
     }

@@ -23,8 +23,61 @@ public final class Layers {
             this(in, out, true);
         }
 
+        /** LoRA updates of row ranges of the output (one range for a plain projection, q and v for a fused qkv). */
+        private final java.util.List<LowRank> lowRanks = new java.util.ArrayList<>();
+        private final java.util.List<long[]> lowRankRows = new java.util.ArrayList<>();
+
         public NDArray forward(NDArray x) {
-            return ai.djl.nn.core.Linear.linear(x, weight.value(), bias == null ? null : bias.value()).singletonOrThrow();
+            NDArray y = ai.djl.nn.core.Linear.linear(x, weight.value(), bias == null ? null : bias.value()).singletonOrThrow();
+            if (lowRanks.isEmpty()) {
+                return y;
+            }
+            long out = out();
+            java.util.List<NDArray> parts = new java.util.ArrayList<>();
+            long at = 0;
+            for (int i = 0; i < lowRanks.size(); i++) {
+                long[] rows = lowRankRows.get(i);
+                if (rows[0] > at) {
+                    parts.add(zerosLike(y, rows[0] - at));
+                }
+                parts.add(lowRanks.get(i).delta(x));
+                at = rows[1];
+            }
+            if (at < out) {
+                parts.add(zerosLike(y, out - at));
+            }
+            NDArray delta = parts.size() == 1 ? parts.get(0)
+                    : ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(parts), -1);
+            return y.add(delta);
+        }
+
+        private static NDArray zerosLike(NDArray y, long width) {
+            long[] dims = y.getShape().getShape().clone();
+            dims[dims.length - 1] = width;
+            return y.getManager().zeros(new ai.djl.ndarray.types.Shape(dims));
+        }
+
+        /**
+         * Adds a LoRA update to output rows [from, to) under the child name {@code name}; ranges must be added in
+         * increasing order and must not overlap.
+         */
+        public LowRank addLowRank(String name, long from, long to, int rank, float scale) {
+            if (from < 0 || to > out() || from >= to
+                    || (!lowRankRows.isEmpty() && lowRankRows.get(lowRankRows.size() - 1)[1] > from)) {
+                throw new IllegalArgumentException("bad LoRA row range [" + from + ", " + to + ") of " + out());
+            }
+            LowRank lr = child(name, new LowRank(in(), to - from, rank, scale));
+            lowRanks.add(lr);
+            lowRankRows.add(new long[] {from, to});
+            return lr;
+        }
+
+        public java.util.List<LowRank> lowRanks() {
+            return java.util.List.copyOf(lowRanks);
+        }
+
+        public java.util.List<long[]> lowRankRows() {
+            return java.util.List.copyOf(lowRankRows);
         }
 
         public long in() {

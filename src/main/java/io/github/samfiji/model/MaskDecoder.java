@@ -49,6 +49,10 @@ public final class MaskDecoder extends Module {
         iouHead = child("iou_prediction_head", new Mlp(dim, c.iouHeadHiddenDim(), numMaskTokens, c.iouHeadDepth()));
     }
 
+    TwoWayTransformer transformer() {
+        return transformer;
+    }
+
     public int numMaskTokens() {
         return numMaskTokens;
     }

@@ -49,6 +49,11 @@ public abstract class Module {
         children.forEach((n, c) -> c.collect(prefix + n + ".", out));
     }
 
+    /** The direct children by name, read-only. */
+    final Map<String, Module> childrenView() {
+        return java.util.Collections.unmodifiableMap(children);
+    }
+
     /** Number of learnable scalars (buffers excluded), as PyTorch's {@code numel()} over parameters(). */
     public final long parameterCount() {
         return namedParams().values().stream().filter(p -> !p.isBuffer()).mapToLong(p -> p.shape().size()).sum();

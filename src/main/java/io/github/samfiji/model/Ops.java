@@ -30,6 +30,29 @@ public final class Ops {
                 new Shape(padding, padding), new Shape(1, 1), groups).singletonOrThrow();
     }
 
+    /**
+     * x · value with the scalar held in libtorch-owned memory. DJL's {@code mul(Number)} wraps the scalar around a
+     * Java buffer and closes it at once; autograd saves that scalar for the backward pass, which then reads freed
+     * memory once the garbage collector has run (corrupted gradients, seen as sporadic NaN in training).
+     */
+    public static NDArray mulScalar(NDArray x, float value) {
+        return x.mul(x.getManager().full(new Shape(), value));
+    }
+
+    /** x / value, safe for backward passes (see {@link #mulScalar}). */
+    public static NDArray divScalar(NDArray x, float value) {
+        return x.div(x.getManager().full(new Shape(), value));
+    }
+
+    /**
+     * A copy of {@code x} in libtorch-owned memory. Arrays made from Java data borrow a Java buffer that is released
+     * when the array is closed; one that autograd saves for the backward pass (an index, a resize matrix) must not
+     * borrow, or the backward pass reads freed memory after a scope closed it.
+     */
+    public static NDArray owned(NDArray x) {
+        return x.duplicate();
+    }
+
     public static NDArray gelu(NDArray x) {
         return Activation.gelu(x);
     }

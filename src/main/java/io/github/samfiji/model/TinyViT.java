@@ -314,7 +314,7 @@ public final class TinyViT extends Module implements ImageEncoder {
             NDArray v = qkvs.get(2).transpose(0, 2, 1, 3);
             NDArray index = x.getManager().create(biasIndex(window));
             NDArray bias = biases.value().get(new NDIndex(":, {}", index)).reshape(heads, n, n);
-            NDArray attn = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(bias).softmax(-1);
+            NDArray attn = Ops.mulScalar(q.matMul(k.transpose(0, 1, 3, 2)), scale).add(bias).softmax(-1);
             return proj.forward(attn.matMul(v).transpose(0, 2, 1, 3).reshape(b, n, dim));
         }
     }

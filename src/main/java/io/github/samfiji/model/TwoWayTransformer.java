@@ -8,6 +8,7 @@ import io.github.samfiji.model.Layers.Linear;
 import io.github.samfiji.model.Layers.Named;
 import io.github.samfiji.model.Layers.Sequence;
 import io.github.samfiji.model.SamConfig.DecoderConfig;
+import java.util.List;
 
 /**
  * The decoder's transformer: prompt tokens and image features attend to each other in both directions, with the
@@ -67,6 +68,8 @@ public final class TwoWayTransformer extends Module {
         private final LayerNorm norm4;
         private final Attention imageToToken;
         private final boolean skipFirstLayerPe;
+        private Adapter adapter;
+        private Adapter mlpAdapter;
 
         TwoWayBlock(DecoderConfig c, boolean skipFirstLayerPe) {
             int dim = c.promptEmbedDim();
@@ -94,13 +97,47 @@ public final class TwoWayTransformer extends Module {
             queries = norm1.forward(queries);
             NDArray q = queries.add(queryPe);
             NDArray k = keys.add(keyPe);
-            queries = norm2.forward(queries.add(tokenToImage.forward(q, k, keys)));
-            queries = norm3.forward(queries.add(lin2.forward(Ops.relu(lin1.forward(queries)))));
+            queries = queries.add(tokenToImage.forward(q, k, keys));
+            if (adapter != null) {
+                queries = queries.add(adapter.forward(queries));
+            }
+            queries = norm2.forward(queries);
+            NDArray mlp = lin2.forward(Ops.relu(lin1.forward(queries)));
+            if (mlpAdapter != null) {
+                mlp = mlp.add(Ops.mulScalar(mlpAdapter.forward(queries), ImageEncoderViT.ADAPTER_MLP_SCALE));
+            }
+            queries = norm3.forward(queries.add(mlp));
             q = queries.add(queryPe);
             k = keys.add(keyPe);
-            keys = norm4.forward(keys.add(imageToToken.forward(k, q, queries)));
+            keys = keys.add(imageToToken.forward(k, q, queries));
+            if (adapter != null) {
+                // The same adapter serves tokens and image features, as in finetune-SAM.
+                keys = keys.add(adapter.forward(keys));
+            }
+            keys = norm4.forward(keys);
             return new NDList(queries, keys);
         }
+
+        List<Attention> attentions() {
+            return List.of(selfAttn, tokenToImage, imageToToken);
+        }
+
+        void addAdapters() {
+            if (adapter != null) {
+                throw new IllegalStateException("decoder block has adapters already");
+            }
+            long width = norm1.weight.shape().get(0);
+            adapter = child("adapter", new Adapter(width, Adapter.hiddenFor(width)));
+            mlpAdapter = child("adapter_mlp", new Adapter(width, Adapter.hiddenFor(width)));
+        }
+    }
+
+    List<TwoWayBlock> layers() {
+        return List.of(layers);
+    }
+
+    Attention finalAttention() {
+        return finalAttention;
     }
 
     /** Attention with separate q/k/v projections to a possibly smaller internal width. */
@@ -123,12 +160,20 @@ public final class TwoWayTransformer extends Module {
             outProj = child("out_proj", new Linear(internal, dim));
         }
 
+        Linear qProj() {
+            return qProj;
+        }
+
+        Linear vProj() {
+            return vProj;
+        }
+
         NDArray forward(NDArray q, NDArray k, NDArray v) {
             NDArray qh = separate(qProj.forward(q));
             NDArray kh = separate(kProj.forward(k));
             NDArray vh = separate(vProj.forward(v));
             long perHead = qh.getShape().get(3);
-            NDArray attn = qh.matMul(kh.transpose(0, 1, 3, 2)).div((float) Math.sqrt(perHead)).softmax(-1);
+            NDArray attn = Ops.divScalar(qh.matMul(kh.transpose(0, 1, 3, 2)), (float) Math.sqrt(perHead)).softmax(-1);
             NDArray out = attn.matMul(vh);
             Shape s = out.getShape();
             return outProj.forward(out.transpose(0, 2, 1, 3).reshape(s.get(0), s.get(2), s.get(1) * s.get(3)));

@@ -1,0 +1,254 @@
+package io.github.samfiji.training;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import io.github.samfiji.evaluation.SummaryStatistics;
+import io.github.samfiji.model.Peft;
+import io.github.samfiji.model.SamModel;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * A whole fine-tuning job, shared by the command line and Fiji: checks the inputs, splits the data by image/volume,
+ * applies the annotation budget, trains with early stopping (writing the best model as it improves), evaluates the
+ * result on the test split next to two baselines (Otsu threshold, all foreground) and writes the final files.
+ */
+public final class FineTuneRun {
+
+    /**
+     * @param budget     fraction of the training split that is annotated (1 = all)
+     * @param fewShot    if > 0, use this many training images instead of a budget
+     * @param trainList  user-given training group names (null: seeded 7:1:2 split)
+     * @param valList    user-given validation group names (with trainList)
+     * @param source     what the model started from (checkpoint file, preset), for the record
+     */
+    public record Setup(Strategy strategy, FineTuneOptions options, double budget, int fewShot, List<String> trainList,
+                        List<String> valList, Path out, boolean overwrite, boolean exportMerged, String source,
+                        String data, FineTuner.Objective objective) {
+
+        /** The automatic (prompt-free) objective. */
+        public Setup(Strategy strategy, FineTuneOptions options, double budget, int fewShot, List<String> trainList,
+                     List<String> valList, Path out, boolean overwrite, boolean exportMerged, String source, String data) {
+            this(strategy, options, budget, fewShot, trainList, valList, out, overwrite, exportMerged, source, data,
+                    FineTuner.Objective.AUTOMATIC);
+        }
+    }
+
+    /** What came out. Dice arrays are per test image/slice, in the test split's order. */
+    public record Summary(FineTuner.Result result, long trainable, long total, int trainImages, int validationImages,
+                          int testImages, double[] testDice, double[] otsuDice, double[] allForegroundDice,
+                          Path model, Path merged) {
+    }
+
+    private FineTuneRun() {
+    }
+
+    /** Everything that can be checked before training; throws with a message naming the problem. */
+    public static DataSplit plan(List<TrainingSample> samples, Setup setup) throws IOException {
+        ModelFiles.checkWritable(setup.out(), setup.overwrite());
+        if (setup.exportMerged()) {
+            if (setup.strategy().method() == Strategy.Method.ADAPTER) {
+                throw new IllegalArgumentException("adapters cannot be merged into a plain SAM model (they are "
+                        + "nonlinear); leave out the merged export");
+            }
+            ModelFiles.checkWritable(mergedPath(setup.out()), setup.overwrite());
+        }
+        if (samples.isEmpty()) {
+            throw new IllegalArgumentException("no training data");
+        }
+        if (DataSplit.withForeground(samples).isEmpty()) {
+            throw new IllegalArgumentException("none of the " + samples.size() + " masks has any foreground pixel: "
+                    + "nothing to learn (are the masks 0 everywhere?)");
+        }
+        DataSplit split = setup.trainList() != null ? DataSplit.byLists(samples, setup.trainList(), setup.valList())
+                : DataSplit.bySeed(samples, setup.options().seed());
+        List<TrainingSample> train = setup.fewShot() > 0
+                ? DataSplit.fewShot(split.train(), setup.fewShot(), setup.options().seed())
+                : DataSplit.budget(split.train(), setup.budget(), setup.options().seed());
+        if (DataSplit.withForeground(train).isEmpty()) {
+            throw new IllegalArgumentException("the " + train.size() + " training image(s) left after the split and "
+                    + "budget have no foreground in their masks: nothing to learn");
+        }
+        return new DataSplit(train, split.validation(), split.test());
+    }
+
+    public static Path mergedPath(Path out) {
+        String name = out.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return out.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + ".merged.safetensors");
+    }
+
+    public static Summary run(SamModel model, List<TrainingSample> samples, Setup setup, FineTuner.Listener listener,
+                              Consumer<String> log) throws IOException {
+        DataSplit split = plan(samples, setup);
+        long total = model.parameterCount();
+        int leftOut = split.train().size() - DataSplit.withForeground(split.train()).size();
+        log.accept(String.format("data: %d training, %d validation, %d test image(s)/slice(s)%s", split.train().size(),
+                split.validation().size(), split.test().size(),
+                leftOut > 0 ? " (" + leftOut + " training slice(s) with empty masks left out)" : ""));
+        Peft peft = setup.strategy().peft();
+        FineTuner.Result result;
+        long trainable;
+        try (FineTuner tuner = new FineTuner(model, setup.strategy(), setup.options(), setup.objective())) {
+            trainable = tuner.trainableCount();
+            long totalWithAdded = model.parameterCount();
+            log.accept(String.format("strategy %s: %,d trainable of %,d parameters (base model %,d)",
+                    setup.strategy().label(), trainable, totalWithAdded, total));
+            JsonObject[] latest = new JsonObject[1];
+            FineTuner.Listener saving = new FineTuner.Listener() {
+                @Override
+                public void onIteration(long iteration, int epoch, double loss, double lr, double secondsLeft) {
+                    listener.onIteration(iteration, epoch, loss, lr, secondsLeft);
+                }
+
+                @Override
+                public void onEpoch(FineTuner.EpochRecord record, double secondsLeft) {
+                    listener.onEpoch(record, secondsLeft);
+                }
+
+                @Override
+                public void onNewBest(FineTuner.EpochRecord record) {
+                    latest[0] = describe(setup, model, split, trainable, null, null);
+                    latest[0].addProperty("best_epoch", record.epoch());
+                    latest[0].addProperty("best_validation_dice", record.validationDice());
+                    try {
+                        // Our own file from earlier in this run may be replaced; the check above protected others.
+                        ModelFiles.save(model, peft, latest[0], setup.out(), true);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException("could not write the best model so far", e);
+                    }
+                    listener.onNewBest(record);
+                }
+
+                @Override
+                public boolean isCancelled() {
+                    return listener.isCancelled();
+                }
+            };
+            result = tuner.fit(split.train(), split.validation(), saving);
+        }
+        log.accept(String.format("training %s after %d epoch(s), %d iteration(s), %.0f s; best validation Dice %.4f at epoch %d",
+                result.cancelled() ? "cancelled" : result.stoppedEarly() ? "stopped early" : "finished",
+                result.history().size(), result.iterations(), result.seconds(), result.bestDice(), result.bestEpoch()));
+        double[] testDice = FineTuner.evaluate(model, split.test(), setup.objective());
+        boolean bright = Baselines.otsuBrightObjects(split.train());
+        double[] otsu = new double[split.test().size()];
+        double[] allFg = new double[split.test().size()];
+        for (int i = 0; i < otsu.length; i++) {
+            TrainingSample s = split.test().get(i);
+            otsu[i] = FineTuner.dice(Baselines.otsu(s, bright), s.mask());
+            allFg[i] = FineTuner.dice(Baselines.allForeground(s), s.mask());
+        }
+        JsonObject finetune = describe(setup, model, split, trainable, result, new double[][] {testDice, otsu, allFg});
+        ModelFiles.save(model, peft, finetune, setup.out(), true);
+        Path merged = null;
+        if (setup.exportMerged() && peft != null) {
+            merged = mergedPath(setup.out());
+            ModelFiles.saveMerged(model, finetune, merged, setup.overwrite());
+        }
+        return new Summary(result, trainable, total, split.train().size(), split.validation().size(),
+                split.test().size(), testDice, otsu, allFg, setup.out(), merged);
+    }
+
+    static JsonObject describe(Setup setup, SamModel model, DataSplit split, long trainable, FineTuner.Result result,
+                               double[][] test) {
+        JsonObject o = new JsonObject();
+        Strategy s = setup.strategy();
+        o.addProperty("objective", setup.objective() == FineTuner.Objective.INTERACTIVE
+                ? "interactive (box or point, " + InteractiveObjective.CORRECTIONS + " correction rounds; Dice + IoU MSE; "
+                        + "test Dice from a tight box)"
+                : "automatic (no prompt; Dice + cross-entropy)");
+        o.addProperty("parts", s.parts().label());
+        o.addProperty("method", s.method().label());
+        if (s.method() == Strategy.Method.LORA) {
+            o.addProperty("rank", s.rank());
+            o.addProperty("lora_scale", s.loraScale());
+        }
+        o.addProperty("source", setup.source());
+        o.addProperty("input_size", model.config().imageSize());
+        o.addProperty("trainable_parameters", trainable);
+        o.addProperty("total_parameters", model.parameterCount());
+        FineTuneOptions op = setup.options();
+        JsonObject h = new JsonObject();
+        h.addProperty("learning_rate", op.learningRate());
+        h.addProperty("weight_decay", op.weightDecay());
+        h.addProperty("warmup_iterations", op.warmup());
+        h.addProperty("schedule", op.decay() ? "poly 0.9" : "constant");
+        h.addProperty("batch_size", op.batchSize());
+        h.addProperty("accumulation", op.accumulation());
+        h.addProperty("max_epochs", op.epochs());
+        h.addProperty("patience", op.patience());
+        h.addProperty("augmentation", op.augment());
+        h.addProperty("seed", op.seed());
+        o.add("hyperparameters", h);
+        JsonObject d = new JsonObject();
+        d.addProperty("data", setup.data());
+        d.addProperty("budget", setup.fewShot() > 0 ? null : setup.budget());
+        if (setup.fewShot() > 0) {
+            d.addProperty("few_shot", setup.fewShot());
+        }
+        d.add("train", groups(split.train()));
+        d.add("validation", groups(split.validation()));
+        d.add("test", groups(split.test()));
+        o.add("data", d);
+        if (result != null) {
+            JsonObject r = new JsonObject();
+            r.addProperty("epochs", result.history().size());
+            r.addProperty("iterations", result.iterations());
+            r.addProperty("seconds", Math.round(result.seconds()));
+            r.addProperty("best_epoch", result.bestEpoch());
+            r.addProperty("best_validation_dice", result.bestDice());
+            r.addProperty("stopped_early", result.stoppedEarly());
+            r.addProperty("cancelled", result.cancelled());
+            JsonArray curve = new JsonArray();
+            for (FineTuner.EpochRecord e : result.history()) {
+                JsonObject c = new JsonObject();
+                c.addProperty("epoch", e.epoch());
+                c.addProperty("train_loss", e.trainLoss());
+                if (!Double.isNaN(e.validationDice())) {
+                    c.addProperty("validation_dice", e.validationDice());
+                }
+                curve.add(c);
+            }
+            r.add("history", curve);
+            o.add("training", r);
+        }
+        if (test != null) {
+            JsonObject t = new JsonObject();
+            t.add("model", stats(test[0]));
+            t.add("otsu_baseline", stats(test[1]));
+            t.add("all_foreground_baseline", stats(test[2]));
+            o.add("test_dice", t);
+        }
+        return o;
+    }
+
+    private static JsonArray groups(List<TrainingSample> samples) {
+        List<String> names = new ArrayList<>();
+        for (TrainingSample s : samples) {
+            if (!names.contains(s.group())) {
+                names.add(s.group());
+            }
+        }
+        JsonArray a = new JsonArray();
+        names.forEach(a::add);
+        return a;
+    }
+
+    static JsonObject stats(double[] values) {
+        JsonObject o = new JsonObject();
+        o.addProperty("n", values.length);
+        if (values.length > 0) {
+            SummaryStatistics.Summary s = SummaryStatistics.of(values, SummaryStatistics.DEFAULT_RESAMPLES,
+                    SummaryStatistics.DEFAULT_SEED);
+            o.addProperty("mean", s.mean());
+            o.addProperty("ci95_low", s.ciLow());
+            o.addProperty("ci95_high", s.ciHigh());
+            o.addProperty("median", s.median());
+        }
+        return o;
+    }
+}

@@ -1,0 +1,401 @@
+package io.github.samfiji.training;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import io.github.samfiji.inference.ImageEmbedding;
+import io.github.samfiji.inference.Prediction;
+import io.github.samfiji.inference.Prompt;
+import io.github.samfiji.inference.SamPredictor;
+import io.github.samfiji.model.Ops;
+import io.github.samfiji.model.Param;
+import io.github.samfiji.model.SamModel;
+import io.github.samfiji.model.TorchRuntime;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Fine-tunes a SAM model for automatic (prompt-free) segmentation: the decoder gets no points, box or mask (the
+ * prompt encoder's no-mask embedding), and its single-mask output is trained with Dice + cross-entropy against the
+ * mask at the decoder's resolution. AdamW updates only the strategy's trainable tensors.
+ */
+public final class FineTuner implements AutoCloseable {
+
+    /** Receives progress and may stop the run; the best weights so far are kept either way. */
+    public interface Listener {
+        default void onIteration(long iteration, int epoch, double loss, double lr, double secondsLeft) {
+        }
+
+        default void onEpoch(EpochRecord record, double secondsLeft) {
+        }
+
+        /** Called with the model holding the new best weights (e.g. to write them to disk). */
+        default void onNewBest(EpochRecord record) {
+        }
+
+        default boolean isCancelled() {
+            return false;
+        }
+    }
+
+    /** One epoch's summary; validation Dice is NaN on epochs without validation. */
+    public record EpochRecord(int epoch, long iterations, double trainLoss, double validationDice, double seconds) {
+    }
+
+    /** How a run ended. */
+    public record Result(List<EpochRecord> history, double bestDice, int bestEpoch, boolean stoppedEarly,
+                         boolean cancelled, long iterations, double seconds) {
+    }
+
+    private final SamModel model;
+    private final Strategy strategy;
+    private final FineTuneOptions options;
+    private final Map<String, Param> trainable;
+    private final List<Param> params;
+    private final NDManager manager;
+    private final List<NDArray> accumulated = new ArrayList<>();
+    private final AdamW optimizer;
+    private long iteration;
+    private final Objective objective;
+    private final Random promptRandom;
+
+    /** What the model learns to do. */
+    public enum Objective {
+        /** No prompt at all: an automatic segmenter (Dice + cross-entropy). */
+        AUTOMATIC,
+        /** Box or point prompts with correction rounds (Dice + IoU regression); see {@link InteractiveObjective}. */
+        INTERACTIVE;
+
+        public static Objective parse(String s) {
+            return switch (s.toLowerCase(Locale.ROOT)) {
+                case "auto", "automatic" -> AUTOMATIC;
+                case "interactive" -> INTERACTIVE;
+                default -> throw new IllegalArgumentException("unknown --objective '" + s + "' (auto or interactive)");
+            };
+        }
+    }
+
+    /** Attaches the strategy's LoRA/adapters to {@code model} and marks its trainable tensors (automatic objective). */
+    public FineTuner(SamModel model, Strategy strategy, FineTuneOptions options) {
+        this(model, strategy, options, Objective.AUTOMATIC);
+    }
+
+    public FineTuner(SamModel model, Strategy strategy, FineTuneOptions options, Objective objective) {
+        this.objective = objective;
+        this.promptRandom = new Random(options.seed() * 31 + 7);
+        this.model = model;
+        this.strategy = strategy;
+        this.options = options;
+        this.trainable = strategy.prepare(model, options.seed());
+        if (trainable.isEmpty()) {
+            throw new IllegalArgumentException("strategy " + strategy.label() + " leaves nothing to train in this model");
+        }
+        this.params = List.copyOf(trainable.values());
+        this.manager = model.manager().newSubManager();
+        for (Param p : params) {
+            p.value().setRequiresGradient(true);
+            accumulated.add(manager.zeros(p.shape()));
+        }
+        this.optimizer = new AdamW(params, options.weightDecay(), manager);
+    }
+
+    public Map<String, Param> trainable() {
+        return Collections.unmodifiableMap(trainable);
+    }
+
+    public long trainableCount() {
+        return params.stream().mapToLong(p -> p.shape().size()).sum();
+    }
+
+    public long iteration() {
+        return iteration;
+    }
+
+    public AdamW optimizer() {
+        return optimizer;
+    }
+
+    /** Mask logits (B, 1, S/4, S/4) for a batch of preprocessed inputs (B, 3, S, S), without prompts. */
+    public static NDArray automaticLogits(SamModel model, NDArray inputs, NDManager m) {
+        NDArray embeddings = model.imageEncoder().forward(inputs);
+        NDArray pe = model.promptEncoder().densePositionalEncoding(m);
+        NDList prompts = model.promptEncoder().forward(null, null, null, null, m);
+        long batch = inputs.getShape().get(0);
+        NDList masks = new NDList();
+        for (long b = 0; b < batch; b++) {
+            NDArray one = embeddings.get(new NDIndex("{}:{}", b, b + 1));
+            masks.add(model.maskDecoder().forward(one, pe, prompts.get(0), prompts.get(1), false, null).get(0));
+        }
+        return masks.size() == 1 ? masks.get(0) : NDArrays.concat(masks, 0);
+    }
+
+    /**
+     * Forward and backward of one micro-batch; adds its gradients (divided by the accumulation count) to the
+     * accumulators. Returns the loss.
+     */
+    public double accumulate(List<float[][]> batch) {
+        int s = model.config().imageSize();
+        int low = s / 4;
+        Engine engine = TorchRuntime.engine();
+        try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
+            float[] inputs = new float[batch.size() * 3 * s * s];
+            float[] targets = new float[batch.size() * low * low];
+            for (int i = 0; i < batch.size(); i++) {
+                System.arraycopy(batch.get(i)[0], 0, inputs, i * 3 * s * s, 3 * s * s);
+                System.arraycopy(batch.get(i)[1], 0, targets, i * low * low, low * low);
+            }
+            NDArray x = m.create(inputs, new Shape(batch.size(), 3, s, s));
+            NDArray target = m.create(targets, new Shape(batch.size(), 1, low, low));
+            double lossValue;
+            try (GradientCollector collector = engine.newGradientCollector()) {
+                NDArray loss;
+                if (objective == Objective.INTERACTIVE) {
+                    float[][] lowTargets = new float[batch.size()][];
+                    for (int i = 0; i < batch.size(); i++) {
+                        lowTargets[i] = batch.get(i)[1];
+                    }
+                    loss = InteractiveObjective.loss(model, model.imageEncoder().forward(x), lowTargets, m, promptRandom);
+                } else {
+                    loss = Losses.diceCrossEntropy(automaticLogits(model, x, m), target);
+                }
+                lossValue = loss.getFloat();
+                collector.backward(Ops.divScalar(loss, options.accumulation()));
+            }
+            for (int i = 0; i < params.size(); i++) {
+                NDArray value = params.get(i).value();
+                NDArray grad = value.getGradient();
+                accumulated.get(i).addi(grad);
+                JniUtils.zeroGrad((PtNDArray) value);
+            }
+            return lossValue;
+        }
+    }
+
+    /** One optimizer step over the accumulated gradients, which are then cleared. */
+    void applyStep(double lr) {
+        optimizer.step(accumulated, lr);
+        for (NDArray a : accumulated) {
+            a.subi(a);
+        }
+        iteration++;
+    }
+
+    /** One full optimizer step (all micro-batches of {@code microBatches}), at the schedule's rate. */
+    public double step(List<List<float[][]>> microBatches, LearningRate schedule) {
+        double loss = 0;
+        for (List<float[][]> mb : microBatches) {
+            loss += accumulate(mb);
+        }
+        applyStep(schedule.at(iteration));
+        return loss / microBatches.size();
+    }
+
+    /** Trains on {@code train}, validating on {@code validation}; ends with the best weights in the model. */
+    public Result fit(List<TrainingSample> train, List<TrainingSample> validation, Listener listener) {
+        List<TrainingSample> usable = DataSplit.withForeground(train);
+        if (usable.isEmpty()) {
+            throw new IllegalArgumentException("no training image has any foreground in its mask: nothing to learn");
+        }
+        int size = model.config().imageSize();
+        List<SampleTensors.Resized> resized = new ArrayList<>();
+        for (TrainingSample s : usable) {
+            resized.add(SampleTensors.resize(s, size));
+        }
+        int perStep = options.batchSize() * options.accumulation();
+        int stepsPerEpoch = Math.max(1, (int) Math.ceil(resized.size() / (double) perStep));
+        LearningRate schedule = new LearningRate(options.learningRate(), options.warmup(), options.decay(),
+                (long) stepsPerEpoch * options.epochs());
+        Random random = new Random(options.seed());
+        Augmentation augmentation = options.augment() ? new Augmentation(true) : null;
+        List<EpochRecord> history = new ArrayList<>();
+        Map<String, float[]> best = snapshot();
+        double bestDice = Double.NEGATIVE_INFINITY;
+        int bestEpoch = 0;
+        int sinceBest = 0;
+        boolean cancelled = false;
+        boolean stoppedEarly = false;
+        long start = System.nanoTime();
+        long totalSteps = (long) stepsPerEpoch * options.epochs();
+        long startIteration = iteration;
+        epochs:
+        for (int epoch = 1; epoch <= options.epochs(); epoch++) {
+            long epochStart = System.nanoTime();
+            List<Integer> order = new ArrayList<>();
+            for (int i = 0; i < resized.size(); i++) {
+                order.add(i);
+            }
+            Collections.shuffle(order, random);
+            double lossSum = 0;
+            int lossCount = 0;
+            for (int stepIndex = 0; stepIndex < stepsPerEpoch; stepIndex++) {
+                if (listener.isCancelled()) {
+                    cancelled = true;
+                    break epochs;
+                }
+                List<List<float[][]>> micro = new ArrayList<>();
+                for (int a = 0; a < options.accumulation(); a++) {
+                    List<float[][]> batch = new ArrayList<>();
+                    for (int b = 0; b < options.batchSize(); b++) {
+                        int k = stepIndex * perStep + a * options.batchSize() + b;
+                        if (k < order.size()) {
+                            batch.add(SampleTensors.prepare(resized.get(order.get(k)), size, model.config(),
+                                    augmentation, random));
+                        }
+                    }
+                    if (!batch.isEmpty()) {
+                        micro.add(batch);
+                    }
+                }
+                double loss = step(micro, schedule);
+                lossSum += loss;
+                lossCount++;
+                double elapsed = (System.nanoTime() - start) / 1e9;
+                long done = iteration - startIteration;
+                double left = elapsed / done * (totalSteps - done);
+                listener.onIteration(iteration, epoch, loss, schedule.at(iteration - 1), left);
+            }
+            double valDice = Double.NaN;
+            boolean validate = epoch % options.validateEvery() == 0 || epoch == options.epochs();
+            if (validate) {
+                valDice = validation.isEmpty() ? -lossSum / lossCount : mean(evaluate(model, validation, objective));
+            }
+            EpochRecord record = new EpochRecord(epoch, iteration, lossSum / lossCount, valDice,
+                    (System.nanoTime() - epochStart) / 1e9);
+            history.add(record);
+            if (validate) {
+                if (valDice > bestDice) {
+                    bestDice = valDice;
+                    bestEpoch = epoch;
+                    sinceBest = 0;
+                    best = snapshot();
+                    listener.onNewBest(record);
+                } else {
+                    sinceBest += options.validateEvery();
+                }
+            }
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            listener.onEpoch(record, elapsed / epoch * (options.epochs() - epoch));
+            if (options.patience() > 0 && sinceBest >= options.patience()) {
+                stoppedEarly = true;
+                break;
+            }
+        }
+        restore(best);
+        return new Result(List.copyOf(history), bestDice, bestEpoch, stoppedEarly, cancelled, iteration,
+                (System.nanoTime() - start) / 1e9);
+    }
+
+    private static double mean(double[] v) {
+        double s = 0;
+        for (double d : v) {
+            s += d;
+        }
+        return v.length == 0 ? Double.NaN : s / v.length;
+    }
+
+    /** Copies of the trainable tensors' values. */
+    public Map<String, float[]> snapshot() {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        trainable.forEach((n, p) -> out.put(n, p.value().toFloatArray()));
+        return out;
+    }
+
+    /** Puts saved values back into the trainable tensors (in place, so gradients stay attached). */
+    public void restore(Map<String, float[]> values) {
+        trainable.forEach((n, p) -> p.value().set(values.get(n)));
+    }
+
+    /**
+     * Dice of the model's prompt-free prediction against each sample's mask, at the original image size and through
+     * the same path as inference ({@link SamPredictor#predictWithoutPrompt}). Both empty counts as 1.
+     */
+    public static double[] dice(SamModel model, List<TrainingSample> samples) {
+        SamPredictor predictor = new SamPredictor(model);
+        double[] out = new double[samples.size()];
+        for (int i = 0; i < samples.size(); i++) {
+            TrainingSample s = samples.get(i);
+            try (ImageEmbedding e = predictor.encode(s.image())) {
+                Prediction p = predictor.predictWithoutPrompt(e, false);
+                out[i] = dice(p.mask(0), s.mask());
+            }
+        }
+        return out;
+    }
+
+    /** Dice per sample for the objective: prompt-free, or from a tight box around the mask (empty masks left out). */
+    public static double[] evaluate(SamModel model, List<TrainingSample> samples, Objective objective) {
+        return objective == Objective.INTERACTIVE ? diceWithBox(model, samples) : dice(model, samples);
+    }
+
+    /** Dice of the single-mask prediction from the tight bounding box of each non-empty mask. */
+    public static double[] diceWithBox(SamModel model, List<TrainingSample> samples) {
+        SamPredictor predictor = new SamPredictor(model);
+        List<Double> out = new ArrayList<>();
+        for (TrainingSample s : samples) {
+            int x0 = Integer.MAX_VALUE;
+            int y0 = Integer.MAX_VALUE;
+            int x1 = -1;
+            int y1 = -1;
+            for (int i = 0; i < s.mask().length; i++) {
+                if (s.mask()[i] != 0) {
+                    int x = i % s.width();
+                    int y = i / s.width();
+                    x0 = Math.min(x0, x);
+                    y0 = Math.min(y0, y);
+                    x1 = Math.max(x1, x);
+                    y1 = Math.max(y1, y);
+                }
+            }
+            if (x1 < 0) {
+                continue;
+            }
+            try (ImageEmbedding e = predictor.encode(s.image())) {
+                Prediction p = predictor.predict(e, Prompt.builder().box(x0, y0, x1, y1).build(), false);
+                out.add(dice(p.mask(0), s.mask()));
+            }
+        }
+        return out.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    public static double dice(boolean[] predicted, byte[] truth) {
+        long both = 0;
+        long a = 0;
+        long b = 0;
+        for (int i = 0; i < truth.length; i++) {
+            boolean t = truth[i] != 0;
+            if (predicted[i]) {
+                a++;
+            }
+            if (t) {
+                b++;
+            }
+            if (predicted[i] && t) {
+                both++;
+            }
+        }
+        return a + b == 0 ? 1.0 : 2.0 * both / (a + b);
+    }
+
+    /** Stops training: gradients detached from the weights, optimizer state freed. */
+    @Override
+    public void close() {
+        for (Param p : params) {
+            p.value().setRequiresGradient(false);
+        }
+        optimizer.close();
+        manager.close();
+    }
+}

@@ -1,0 +1,42 @@
+package io.github.samfiji.ij;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import ij.macro.Interpreter;
+import io.github.samfiji.cli.FinetuneCommandTestData;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Fine-tune SAM called by its menu name from a real ImageJ 1 macro, with recorded-style options. */
+class FineTuneMacroTest {
+
+    @BeforeAll
+    static void registerMenuCommands() {
+        ImageJMenus.requireDisplayAndRegisterCommands();
+    }
+
+    @TempDir
+    Path temp;
+
+    @Test
+    void menuCommandTrainsFromAMacro() throws Exception {
+        Path images = temp.resolve("images");
+        Path masks = temp.resolve("masks");
+        FinetuneCommandTestData.writeDiscs(images, masks, 10, 80, 64, 8);
+        Path out = temp.resolve("macro.safetensors");
+        new Interpreter().run("setBatchMode(true);\nrun('Fine-tune SAM', 'images=[" + images + "] masks=[" + masks
+                + "] start=[vit_b (random)] objective=auto parts=decoder method=adapter lora=4 annotation=1 epochs=1 "
+                + "patience=20 learning=0.0001 batch=4 input=32 seed=5 output=[" + out + "]');", null);
+        assertTrue(Files.isRegularFile(out), "model written");
+        JsonObject json = JsonParser.parseString(Files.readString(temp.resolve("macro.json"))).getAsJsonObject();
+        assertEquals("adapter", json.getAsJsonObject("peft").get("method").getAsString());
+        assertEquals(32, json.getAsJsonObject("finetune").get("input_size").getAsInt());
+        assertEquals(5, json.getAsJsonObject("finetune").getAsJsonObject("hyperparameters").get("seed").getAsInt());
+    }
+}

@@ -1,0 +1,58 @@
+package io.github.samfiji.training;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.samfiji.ij.TrainingData;
+import io.github.samfiji.model.ConfigJson;
+import io.github.samfiji.model.SamConfig;
+import io.github.samfiji.model.SamModel;
+import io.github.samfiji.testing.Fixtures;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real data: a small SAM (samples/sam_tiny.json: ViT 64 wide, 4 blocks, 256 px input) trained from scratch on the
+ * BUSI breast-ultrasound lesions, automatic mode, 7:1:2 split by image. The held-out test Dice must clearly beat
+ * both baselines on the same images (Otsu threshold with the polarity chosen on the training images, and all
+ * foreground). Measured: model 0.608, Otsu 0.227, all foreground 0.178; 16 minutes on the 2 shared cores.
+ */
+@Tag("slow")
+class BusiFineTuneTest {
+
+    @Test
+    void fromScratchBeatsOtsuAndAllForegroundOnHeldOutImages() throws Exception {
+        Path busi = Fixtures.data("busi");
+        List<TrainingSample> samples = TrainingData.fromFolders(busi.resolve("images"), busi.resolve("masks"));
+        SamConfig config = ConfigJson.parse(Files.readString(Path.of("samples/sam_tiny.json")));
+        DataSplit split = DataSplit.bySeed(samples, 42);
+        FineTuneOptions options = new FineTuneOptions(1e-3, 0.1, 50, false, 4, 1, 40, 0, 5, true, 42);
+        try (SamModel model = new SamModel(config)) {
+            model.initializeRandom(42);
+            try (FineTuner tuner = new FineTuner(model, Strategy.vanilla(Strategy.Parts.ENCODER_DECODER), options)) {
+                tuner.fit(split.train(), split.validation(), new FineTuner.Listener() { });
+            }
+            double model0 = mean(FineTuner.dice(model, split.test()));
+            boolean bright = Baselines.otsuBrightObjects(split.train());
+            double otsu = 0;
+            double all = 0;
+            for (TrainingSample s : split.test()) {
+                otsu += FineTuner.dice(Baselines.otsu(s, bright), s.mask()) / split.test().size();
+                all += FineTuner.dice(Baselines.allForeground(s), s.mask()) / split.test().size();
+            }
+            String report = String.format("test Dice: model %.3f, Otsu %.3f, all foreground %.3f", model0, otsu, all);
+            System.out.println(report);
+            assertTrue(model0 > Math.max(otsu, all) + 0.2, report);
+        }
+    }
+
+    private static double mean(double[] v) {
+        double s = 0;
+        for (double d : v) {
+            s += d;
+        }
+        return s / v.length;
+    }
+}

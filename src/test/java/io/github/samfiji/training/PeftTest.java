@@ -1,0 +1,193 @@
+package io.github.samfiji.training;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import io.github.samfiji.checkpoint.ModelLoader;
+import io.github.samfiji.checkpoint.StateDict;
+import io.github.samfiji.checkpoint.TensorData;
+import io.github.samfiji.model.Param;
+import io.github.samfiji.model.Peft;
+import io.github.samfiji.model.SamModel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PeftTest {
+
+    @TempDir
+    Path dir;
+
+    private static final List<TrainingSample> DATA = TinyModels.discs(4, 64, 64, 9);
+
+    private static float[] inputs(SamModel model) {
+        float[] all = new float[DATA.size() * 3 * 64 * 64];
+        for (int i = 0; i < DATA.size(); i++) {
+            float[][] io = SampleTensors.prepare(SampleTensors.resize(DATA.get(i), 64), 64, model.config(), null, null);
+            System.arraycopy(io[0], 0, all, i * 3 * 64 * 64, 3 * 64 * 64);
+        }
+        return all;
+    }
+
+    static float[] logits(SamModel model) {
+        try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
+            NDArray x = m.create(inputs(model), new Shape(DATA.size(), 3, 64, 64));
+            return FineTuner.automaticLogits(model, x, m).toFloatArray();
+        }
+    }
+
+    private static List<List<float[][]>> oneBatch(SamModel model) {
+        List<float[][]> batch = new ArrayList<>();
+        for (TrainingSample s : DATA) {
+            batch.add(SampleTensors.prepare(SampleTensors.resize(s, 64), 64, model.config(), null, null));
+        }
+        return List.of(batch);
+    }
+
+    private static Map<String, float[]> values(SamModel model) {
+        Map<String, float[]> out = new HashMap<>();
+        model.namedParams().forEach((n, p) -> out.put(n, p.value().toType(ai.djl.ndarray.types.DataType.FLOAT32, false)
+                .toFloatArray()));
+        return out;
+    }
+
+    @Test
+    void zeroInitializedLoraAndAdaptersLeaveTheOutputExactlyUnchanged() {
+        for (Peft peft : List.of(Peft.lora(true, 4, 2f), Peft.adapter(true, null))) {
+            try (SamModel model = TinyModels.randomModel(11)) {
+                float[] before = logits(model);
+                peft.attach(model, 5);
+                assertTrue(model.namedParams().keySet().stream().anyMatch(Peft::isAdded), "nothing attached");
+                assertArrayEquals(before, logits(model), peft.method() + " must start as the identity");
+            }
+        }
+    }
+
+    @Test
+    void loraKeysAreExtraAndBaseKeysStaySams() {
+        try (SamModel base = TinyModels.randomModel(1); SamModel model = TinyModels.randomModel(1)) {
+            Peft.lora(true, 4, 1f).attach(model, 1);
+            Set<String> baseKeys = base.namedParams().keySet();
+            for (String k : model.namedParams().keySet()) {
+                assertEquals(!baseKeys.contains(k), Peft.isAdded(k), k);
+            }
+            assertTrue(model.namedParams().containsKey("image_encoder.blocks.0.attn.qkv.lora_q.A"));
+            assertTrue(model.namedParams().containsKey("image_encoder.blocks.1.attn.qkv.lora_v.B"));
+            assertTrue(model.namedParams().containsKey("mask_decoder.transformer.layers.0.self_attn.q_proj.lora.B"));
+            assertTrue(model.namedParams().containsKey("mask_decoder.transformer.final_attn_token_to_image.v_proj.lora.A"));
+            assertFalse(model.namedParams().containsKey("mask_decoder.transformer.layers.0.self_attn.k_proj.lora.A"));
+        }
+    }
+
+    @Test
+    void trainingChangesOnlyTheIntendedTensorsAndMergedExportMatches() throws Exception {
+        Strategy strategy = new Strategy(Strategy.Parts.ENCODER_DECODER, Strategy.Method.LORA, 4, 1f, null);
+        try (SamModel model = TinyModels.randomModel(21)) {
+            FineTuneOptions options = FineTuneOptions.defaults().withLearningRate(1e-2, 0);
+            Map<String, float[]> before;
+            Set<String> trainable;
+            try (FineTuner tuner = new FineTuner(model, strategy, options)) {
+                before = values(model);
+                trainable = tuner.trainable().keySet();
+                LearningRate lr = new LearningRate(1e-2, 0, false, 10);
+                for (int i = 0; i < 3; i++) {
+                    tuner.step(oneBatch(model), lr);
+                }
+            }
+            Map<String, float[]> after = values(model);
+            for (String name : before.keySet()) {
+                boolean changed = !java.util.Arrays.equals(before.get(name), after.get(name));
+                if (!trainable.contains(name)) {
+                    assertFalse(changed, "frozen tensor changed: " + name);
+                }
+            }
+            for (String name : trainable) {
+                if (name.endsWith(".B")) {
+                    assertFalse(java.util.Arrays.equals(before.get(name), after.get(name)), "LoRA B did not learn: " + name);
+                }
+            }
+            assertTrue(trainable.contains("mask_decoder.output_hypernetworks_mlps.0.layers.0.weight"));
+            assertFalse(trainable.contains("mask_decoder.transformer.layers.0.self_attn.q_proj.weight"));
+            assertFalse(trainable.contains("image_encoder.blocks.0.attn.qkv.weight"));
+            assertFalse(trainable.stream().anyMatch(n -> n.startsWith("prompt_encoder.")));
+
+            float[] unmerged = logits(model);
+            StateDict plain = new StateDict();
+            try (NDScope scope = new NDScope()) {
+                for (Map.Entry<String, NDArray> e : Peft.mergedState(model).entrySet()) {
+                    plain.put(e.getKey(), TensorData.ofFloats(e.getValue().getShape().getShape(), e.getValue().toFloatArray()));
+                }
+            }
+            try (SamModel merged = ModelLoader.build(model.config(), plain, "merged")) {
+                float[] m = logits(merged);
+                for (int i = 0; i < m.length; i++) {
+                    assertEquals(unmerged[i], m[i], 1e-5, "logit " + i);
+                }
+            }
+
+            // The saved model (with its JSON) loads back with LoRA attached and gives identical outputs; the merged
+            // export loads as a plain SAM.
+            Path file = dir.resolve("lora.safetensors");
+            ModelFiles.save(model, strategy.peft(), null, file, false);
+            try (SamModel loaded = ModelLoader.load(file, null)) {
+                assertArrayEquals(unmerged, logits(loaded));
+            }
+            Path mergedFile = dir.resolve("lora.merged.safetensors");
+            ModelFiles.saveMerged(model, null, mergedFile, false);
+            try (SamModel loaded = ModelLoader.load(mergedFile, null)) {
+                assertFalse(loaded.namedParams().keySet().stream().anyMatch(Peft::isAdded));
+                float[] m = logits(loaded);
+                for (int i = 0; i < m.length; i++) {
+                    assertEquals(unmerged[i], m[i], 1e-5);
+                }
+            }
+            assertThrows(java.nio.file.FileAlreadyExistsException.class,
+                    () -> ModelFiles.save(model, strategy.peft(), null, file, false));
+        }
+    }
+
+    @Test
+    void adapterTrainingKeepsBaseWeightsAndRoundTrips() throws Exception {
+        Strategy strategy = new Strategy(Strategy.Parts.ENCODER_DECODER, Strategy.Method.ADAPTER, 0, 0f, new int[] {0});
+        try (SamModel model = TinyModels.randomModel(22)) {
+            Map<String, float[]> before;
+            Set<String> trainable;
+            try (FineTuner tuner = new FineTuner(model, strategy, FineTuneOptions.defaults())) {
+                before = values(model);
+                trainable = tuner.trainable().keySet();
+                for (int i = 0; i < 2; i++) {
+                    tuner.step(oneBatch(model), new LearningRate(1e-2, 0, false, 10));
+                }
+            }
+            assertTrue(trainable.contains("image_encoder.blocks.0.adapter_attn.down.weight"));
+            assertFalse(model.namedParams().containsKey("image_encoder.blocks.1.adapter_attn.down.weight"));
+            Map<String, float[]> after = values(model);
+            for (String name : before.keySet()) {
+                if (!trainable.contains(name)) {
+                    assertArrayEquals(before.get(name), after.get(name), name);
+                }
+            }
+            assertFalse(java.util.Arrays.equals(before.get("mask_decoder.transformer.layers.0.adapter.up.weight"),
+                    after.get("mask_decoder.transformer.layers.0.adapter.up.weight")));
+            float[] out = logits(model);
+            Path file = dir.resolve("adapter.safetensors");
+            ModelFiles.save(model, strategy.peft(), null, file, false);
+            try (SamModel loaded = ModelLoader.load(file, null)) {
+                assertArrayEquals(out, logits(loaded));
+            }
+            assertThrows(IllegalArgumentException.class, () -> Peft.mergedState(model));
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package io.github.samfiji.training;
+
+import io.github.samfiji.image.Rgb8Image;
+import io.github.samfiji.model.SamConfig;
+import io.github.samfiji.model.SamConfig.DecoderConfig;
+import io.github.samfiji.model.SamConfig.VitConfig;
+import io.github.samfiji.model.SamModel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/** Very small SAM models and synthetic images for fast training tests. */
+final class TinyModels {
+
+    private TinyModels() {
+    }
+
+    /** A ViT SAM at 64 px input: 4 x 4 token grid, two blocks (windowed and global), decoder width 32. */
+    static SamConfig config() {
+        return new SamConfig(new VitConfig(64, 16, 3, 32, 2, 2, 2.0, 32, true, true, true, 2, new int[] {1}),
+                new DecoderConfig(32, 8, 3, 2, 64, 2, 2, 3, 32));
+    }
+
+    static SamModel randomModel(long seed) {
+        SamModel model = new SamModel(config());
+        model.initializeRandom(seed);
+        return model;
+    }
+
+    /** Grey images with one bright disc (the object) on a noisy darker background, at random places. */
+    static List<TrainingSample> discs(int count, int width, int height, long seed) {
+        Random random = new Random(seed);
+        List<TrainingSample> out = new ArrayList<>();
+        for (int n = 0; n < count; n++) {
+            double r = Math.min(width, height) * (0.15 + 0.15 * random.nextDouble());
+            double cx = r + random.nextDouble() * (width - 2 * r);
+            double cy = r + random.nextDouble() * (height - 2 * r);
+            byte[] grey = new byte[width * height];
+            byte[] mask = new byte[width * height];
+            for (int y = 0; y < height; y++) {
+                for (int x = 0; x < width; x++) {
+                    boolean inside = (x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r;
+                    double v = (inside ? 170 : 70) + random.nextGaussian() * 20;
+                    grey[y * width + x] = (byte) Math.max(0, Math.min(255, (int) v));
+                    mask[y * width + x] = (byte) (inside ? 1 : 0);
+                }
+            }
+            out.add(new TrainingSample("disc" + n, "disc" + n, Rgb8Image.fromGrey(width, height, grey), mask));
+        }
+        return out;
+    }
+}
