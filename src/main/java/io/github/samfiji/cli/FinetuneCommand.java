@@ -165,6 +165,12 @@ public final class FinetuneCommand implements Callable<Integer> {
     }
 
     private SamModel loadModel() throws IOException {
+        return loadModel(checkpoint, config, preset, inputSize, seed);
+    }
+
+    /** The model to start from: a checkpoint, or random weights of a preset or JSON architecture; optionally resized. */
+    static SamModel loadModel(Path checkpoint, Path config, String preset, Integer inputSize, long seed)
+            throws IOException {
         SamModel model;
         if (checkpoint != null) {
             model = ModelLoader.load(checkpoint, config);

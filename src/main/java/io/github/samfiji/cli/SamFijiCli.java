@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The headless entry point: {@code bin/sam-fiji <subcommand> ...}. */
 @Command(name = "sam-fiji", mixinStandardHelpOptions = true, version = "sam-fiji 0.1.0",
         description = "Segment Anything (SAM, MobileSAM, MedSAM) in Java, headless.",
-        subcommands = {SegmentCommand.class, AutoCommand.class, PropagateCommand.class, EvaluateCommand.class,
+        subcommands = {SegmentCommand.class, AutoCommand.class, PropagateCommand.class, EvaluateCommand.class, StudyCommand.class,
             CompareCommand.class, InteractiveEvaluateCommand.class, FinetuneCommand.class, BenchCommand.class,
             ModelsCommand.class,
             CommandLine.HelpCommand.class})

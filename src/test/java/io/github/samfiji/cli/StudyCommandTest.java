@@ -1,0 +1,85 @@
+package io.github.samfiji.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.samfiji.model.ConfigJson;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The study runner on a small synthetic set: every cell of strategies x budgets runs, the per-run means equal the
+ * per-image Dice they summarize, the paired tests compare the strategies on the same test images, nested budgets
+ * train on more images as the budget grows, and the plot is written.
+ */
+class StudyCommandTest {
+
+    @TempDir
+    Path temp;
+
+    @Test
+    void runsTheGridAndWritesConsistentTables() throws Exception {
+        Path images = temp.resolve("images");
+        Path masks = temp.resolve("masks");
+        FinetuneCommandTestData.writeDiscs(images, masks, 20, 80, 64, 3);
+        Path config = temp.resolve("tiny.json");
+        Files.writeString(config, ConfigJson.toJson(FinetuneCommandTestData.tinyConfig()));
+        Path out = temp.resolve("study");
+        assertEquals(0, SamFijiCli.run("study", "--images", images.toString(), "--masks", masks.toString(),
+                "--from-scratch", "--config", config.toString(), "--strategies", "decoder:vanilla,encoder-decoder:lora",
+                "--budgets", "0.5,1", "--seeds", "7", "--epochs", "2", "--batch", "4", "--lr", "3e-3", "--warmup", "2",
+                "--out", out.toString()));
+        List<String> runs = Files.readAllLines(out.resolve("runs.csv"));
+        assertEquals(1 + 4, runs.size(), runs.toString());
+        List<String> perImage = Files.readAllLines(out.resolve("per_image.csv"));
+        Set<String> cells = new HashSet<>();
+        for (String row : runs.subList(1, runs.size())) {
+            String[] c = row.split(",");
+            cells.add(c[0] + "|" + c[1]);
+            int testImages = Integer.parseInt(c[4]);
+            double sum = 0;
+            int n = 0;
+            for (String p : perImage.subList(1, perImage.size())) {
+                String[] q = p.split(",");
+                if (q[0].equals(c[0]) && q[1].equals(c[1]) && q[2].equals(c[2])) {
+                    sum += Double.parseDouble(q[4]);
+                    n++;
+                }
+            }
+            assertEquals(testImages, n, "per-image rows of " + row);
+            assertEquals(Double.parseDouble(c[5]), sum / n, 1e-5, "mean of " + row);
+            assertTrue(Double.parseDouble(c[6]) <= Double.parseDouble(c[5]) && Double.parseDouble(c[5])
+                    <= Double.parseDouble(c[7]), "CI around the mean: " + row);
+        }
+        assertEquals(4, cells.size());
+        // Nested budgets: half the training split trains on fewer images than all of it.
+        int half = trainImages(runs, "0.5");
+        int all = trainImages(runs, "1");
+        assertTrue(half < all, half + " vs " + all);
+        List<String> paired = Files.readAllLines(out.resolve("paired.csv"));
+        assertEquals(1 + 2, paired.size(), "one comparison per budget: " + paired);
+        for (String row : paired.subList(1, paired.size())) {
+            String[] c = row.split(",");
+            double p = Double.parseDouble(c[8]);
+            assertEquals(Math.min(1, 2 * p), Double.parseDouble(c[9]), 1e-6, "Bonferroni over 2 comparisons");
+        }
+        assertEquals(720, ImageIO.read(out.resolve("dice_vs_budget.png").toFile()).getWidth());
+        assertTrue(Files.exists(out.resolve("models/encoder-decoder-lora_b1_s7.safetensors".toLowerCase(Locale.ROOT)))
+                || Files.list(out.resolve("models")).count() >= 4, "the runs' models are kept");
+        // A second study into the same folder is refused without --overwrite.
+        assertEquals(1, SamFijiCli.run("study", "--images", images.toString(), "--masks", masks.toString(),
+                "--from-scratch", "--config", config.toString(), "--out", out.toString()));
+    }
+
+    private static int trainImages(List<String> runs, String budget) {
+        return runs.subList(1, runs.size()).stream().map(r -> r.split(",")).filter(c -> c[1].equals(budget))
+                .mapToInt(c -> Integer.parseInt(c[3])).max().orElseThrow();
+    }
+}
