@@ -10,6 +10,9 @@ import io.github.samfiji.model.Layers.Linear;
  */
 public final class Adapter extends Module {
 
+    /** Weight of an adapter placed beside an MLP (parallel), as in finetune-SAM. */
+    static final float MLP_SCALE = 0.5f;
+
     public final Linear down;
     public final Linear up;
 

@@ -24,8 +24,6 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
     private static final float EPS = 1e-6f;
     /** Attention scores above this many floats per chunk are computed a few heads at a time to bound memory. */
     private static final long MAX_SCORES_PER_CHUNK = 64L * 1024 * 1024;
-    /** Weight of the adapter beside the MLP, as in finetune-SAM. */
-    static final float ADAPTER_MLP_SCALE = 0.5f;
 
     private final VitConfig config;
     private final Param posEmbed;
@@ -93,7 +91,7 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
     }
 
     /** Transformer block: pre-norm attention (windowed or global) and MLP, both residual. */
-    static final class Block extends Module {
+    static final class Block extends Module implements AdaptableBlock {
         private final LayerNorm norm1;
         private final Attention attn;
         private final LayerNorm norm2;
@@ -135,18 +133,21 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
             NDArray xn = norm2.forward(x);
             NDArray m = lin2.forward(Ops.gelu(lin1.forward(xn)));
             if (mlpAdapter != null) {
-                m = m.add(Ops.mulScalar(mlpAdapter.forward(xn), ADAPTER_MLP_SCALE));
+                m = m.add(Ops.mulScalar(mlpAdapter.forward(xn), Adapter.MLP_SCALE));
             }
             return x.add(m);
         }
 
-        /** The fused q/k/v projection (LoRA attaches to its q and v rows). */
-        Linear qkv() {
-            return attn.qkv;
+        /** The fused qkv projection is laid out [q | k | v], each embedDim rows. */
+        @Override
+        public List<LowRank> addQueryValueLoRA(int rank, float scale) {
+            long dim = attn.qkv.in();
+            return List.of(attn.qkv.addLowRank("lora_q", 0, dim, rank, scale),
+                    attn.qkv.addLowRank("lora_v", 2 * dim, 3 * dim, rank, scale));
         }
 
-        /** Adds a residual adapter after the attention and a parallel one beside the MLP (finetune-SAM's layout). */
-        void addAdapters() {
+        @Override
+        public void addAdapters() {
             if (attnAdapter != null) {
                 throw new IllegalStateException("block has adapters already");
             }

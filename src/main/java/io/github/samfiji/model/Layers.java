@@ -23,32 +23,58 @@ public final class Layers {
             this(in, out, true);
         }
 
-        /** LoRA updates of row ranges of the output (one range for a plain projection, q and v for a fused qkv). */
+        /**
+         * LoRA updates of the output rows. Each update owns one or more row ranges (one for a plain projection; per
+         * head for TinyViT's fused qkv, whose q and v rows are interleaved by head) and its delta's columns fill
+         * them in order.
+         */
         private final java.util.List<LowRank> lowRanks = new java.util.ArrayList<>();
-        private final java.util.List<long[]> lowRankRows = new java.util.ArrayList<>();
+        private final java.util.List<long[][]> lowRankRows = new java.util.ArrayList<>();
 
         public NDArray forward(NDArray x) {
             NDArray y = ai.djl.nn.core.Linear.linear(x, weight.value(), bias == null ? null : bias.value()).singletonOrThrow();
             if (lowRanks.isEmpty()) {
                 return y;
             }
-            long out = out();
+            // Every range's slice of its update's delta, ordered by row, with zeros between them.
+            java.util.TreeMap<Long, NDArray> pieces = new java.util.TreeMap<>();
+            java.util.Map<Long, Long> ends = new java.util.HashMap<>();
+            for (int i = 0; i < lowRanks.size(); i++) {
+                long[][] ranges = lowRankRows.get(i);
+                NDArray delta = lowRanks.get(i).delta(x);
+                ai.djl.ndarray.NDList slices = ranges.length == 1 ? new ai.djl.ndarray.NDList(delta)
+                        : delta.split(splitPoints(ranges), delta.getShape().dimension() - 1);
+                for (int r = 0; r < ranges.length; r++) {
+                    pieces.put(ranges[r][0], slices.get(r));
+                    ends.put(ranges[r][0], ranges[r][1]);
+                }
+            }
             java.util.List<NDArray> parts = new java.util.ArrayList<>();
             long at = 0;
-            for (int i = 0; i < lowRanks.size(); i++) {
-                long[] rows = lowRankRows.get(i);
-                if (rows[0] > at) {
-                    parts.add(zerosLike(y, rows[0] - at));
+            for (java.util.Map.Entry<Long, NDArray> e : pieces.entrySet()) {
+                if (e.getKey() > at) {
+                    parts.add(zerosLike(y, e.getKey() - at));
                 }
-                parts.add(lowRanks.get(i).delta(x));
-                at = rows[1];
+                parts.add(e.getValue());
+                at = ends.get(e.getKey());
             }
-            if (at < out) {
-                parts.add(zerosLike(y, out - at));
+            if (at < out()) {
+                parts.add(zerosLike(y, out() - at));
             }
             NDArray delta = parts.size() == 1 ? parts.get(0)
                     : ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(parts), -1);
             return y.add(delta);
+        }
+
+        /** Where the concatenated delta of {@code ranges} is cut into one piece per range. */
+        static long[] splitPoints(long[][] ranges) {
+            long[] points = new long[ranges.length - 1];
+            long at = 0;
+            for (int r = 0; r < points.length; r++) {
+                at += ranges[r][1] - ranges[r][0];
+                points[r] = at;
+            }
+            return points;
         }
 
         private static NDArray zerosLike(NDArray y, long width) {
@@ -57,18 +83,30 @@ public final class Layers {
             return y.getManager().zeros(new ai.djl.ndarray.types.Shape(dims));
         }
 
-        /**
-         * Adds a LoRA update to output rows [from, to) under the child name {@code name}; ranges must be added in
-         * increasing order and must not overlap.
-         */
+        /** Adds a LoRA update of output rows [from, to) under the child name {@code name}. */
         public LowRank addLowRank(String name, long from, long to, int rank, float scale) {
-            if (from < 0 || to > out() || from >= to
-                    || (!lowRankRows.isEmpty() && lowRankRows.get(lowRankRows.size() - 1)[1] > from)) {
-                throw new IllegalArgumentException("bad LoRA row range [" + from + ", " + to + ") of " + out());
+            return addLowRank(name, new long[][] {{from, to}}, rank, scale);
+        }
+
+        /**
+         * Adds a LoRA update whose output fills the given row ranges in order (its width is their total length);
+         * ranges must be increasing and must not overlap each other or those of earlier updates.
+         */
+        public LowRank addLowRank(String name, long[][] ranges, int rank, float scale) {
+            long width = 0;
+            long previousEnd = -1;
+            for (long[] r : ranges) {
+                boolean taken = lowRankRows.stream().flatMap(java.util.Arrays::stream)
+                        .anyMatch(o -> o[0] < r[1] && r[0] < o[1]);
+                if (r[0] < 0 || r[1] > out() || r[0] >= r[1] || r[0] < previousEnd || taken) {
+                    throw new IllegalArgumentException("bad LoRA row range [" + r[0] + ", " + r[1] + ") of " + out());
+                }
+                previousEnd = r[1];
+                width += r[1] - r[0];
             }
-            LowRank lr = child(name, new LowRank(in(), to - from, rank, scale));
+            LowRank lr = child(name, new LowRank(in(), width, rank, scale));
             lowRanks.add(lr);
-            lowRankRows.add(new long[] {from, to});
+            lowRankRows.add(java.util.Arrays.stream(ranges).map(long[]::clone).toArray(long[][]::new));
             return lr;
         }
 
@@ -76,7 +114,8 @@ public final class Layers {
             return java.util.List.copyOf(lowRanks);
         }
 
-        public java.util.List<long[]> lowRankRows() {
+        /** The row ranges of each update, in the order of {@link #lowRanks()}. */
+        public java.util.List<long[][]> lowRankRows() {
             return java.util.List.copyOf(lowRankRows);
         }
 

@@ -1,6 +1,7 @@
 package io.github.samfiji.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.github.samfiji.model.Layers.Linear;
@@ -45,7 +46,18 @@ public record Peft(String method, boolean encoder, int rank, float scale, int[] 
         return new Peft(ADAPTER, encoder, 0, 0f, blocks);
     }
 
-    /** Encoder blocks that get adapters for an encoder of {@code depth} blocks. */
+    /** The attention blocks of a ViT or TinyViT encoder (TinyViT's convolutional first stage has none). */
+    private static List<? extends AdaptableBlock> encoderBlocks(ImageEncoder encoder) {
+        if (encoder instanceof ImageEncoderViT vit) {
+            return vit.blocks();
+        }
+        if (encoder instanceof TinyViT tiny) {
+            return tiny.blocks();
+        }
+        throw new IllegalArgumentException("LoRA/adapters are not implemented for " + encoder.getClass().getSimpleName());
+    }
+
+    /** Encoder blocks that get adapters for an encoder of {@code depth} attention blocks. */
     public int[] adapterBlocksFor(int depth) {
         int[] chosen = adapterBlocks.length > 0 ? adapterBlocks
                 : Arrays.stream(new int[] {0, 1, depth - 2, depth - 1}).filter(i -> i >= 0).distinct().toArray();
@@ -63,22 +75,11 @@ public record Peft(String method, boolean encoder, int rank, float scale, int[] 
      * With the zero factors the model computes exactly what it computed before.
      */
     public void attach(SamModel model, long seed) {
-        List<Module> added = new ArrayList<>();
-        boolean vit = model.imageEncoder() instanceof ImageEncoderViT;
-        if (encoder && !vit) {
-            throw new IllegalArgumentException(method + " in the image encoder is implemented for ViT encoders "
-                    + "(vit_b/l/h), not for TinyViT; use --parts decoder or --method vanilla with vit_t");
-        }
+        List<? extends AdaptableBlock> blocks = encoder ? encoderBlocks(model.imageEncoder()) : List.of();
         TwoWayTransformer transformer = model.maskDecoder().transformer();
         if (method.equals(LORA)) {
-            if (encoder) {
-                ImageEncoderViT enc = (ImageEncoderViT) model.imageEncoder();
-                long dim = enc.config().embedDim();
-                for (ImageEncoderViT.Block block : enc.blocks()) {
-                    Linear qkv = block.qkv();
-                    added.add(qkv.addLowRank("lora_q", 0, dim, rank, scale));
-                    added.add(qkv.addLowRank("lora_v", 2 * dim, 3 * dim, rank, scale));
-                }
+            for (AdaptableBlock block : blocks) {
+                block.addQueryValueLoRA(rank, scale);
             }
             List<TwoWayTransformer.Attention> attentions = new ArrayList<>();
             for (TwoWayTransformer.TwoWayBlock block : transformer.layers()) {
@@ -86,16 +87,12 @@ public record Peft(String method, boolean encoder, int rank, float scale, int[] 
             }
             attentions.add(transformer.finalAttention());
             for (TwoWayTransformer.Attention a : attentions) {
-                added.add(a.qProj().addLowRank("lora", 0, a.qProj().out(), rank, scale));
-                added.add(a.vProj().addLowRank("lora", 0, a.vProj().out(), rank, scale));
+                a.qProj().addLowRank("lora", 0, a.qProj().out(), rank, scale);
+                a.vProj().addLowRank("lora", 0, a.vProj().out(), rank, scale);
             }
         } else {
-            if (encoder) {
-                ImageEncoderViT enc = (ImageEncoderViT) model.imageEncoder();
-                List<ImageEncoderViT.Block> blocks = enc.blocks();
-                for (int b : adapterBlocksFor(blocks.size())) {
-                    blocks.get(b).addAdapters();
-                }
+            for (int b : blocks.isEmpty() ? new int[0] : adapterBlocksFor(blocks.size())) {
+                blocks.get(b).addAdapters();
             }
             for (TwoWayTransformer.TwoWayBlock block : transformer.layers()) {
                 block.addAdapters();
@@ -109,8 +106,8 @@ public record Peft(String method, boolean encoder, int rank, float scale, int[] 
         Random random = new Random(seed);
         for (Map.Entry<String, Param> e : model.namedParams().entrySet()) {
             Param p = e.getValue();
-            if (p.hasValue()) {
-                continue;
+            if (p.hasValue() || !isAdded(e.getKey())) {
+                continue; // base tensors of a model being loaded get their values from the file
             }
             String name = e.getKey();
             long[] dims = p.shape().getShape();
@@ -158,11 +155,16 @@ public record Peft(String method, boolean encoder, int rank, float scale, int[] 
         if (module instanceof Linear linear && !linear.lowRanks().isEmpty()) {
             NDArray w = linear.weight.value();
             List<LowRank> updates = linear.lowRanks();
-            List<long[]> rows = linear.lowRankRows();
+            List<long[][]> rows = linear.lowRankRows();
             NDArray sum = w.getManager().zeros(w.getShape());
             for (int i = 0; i < updates.size(); i++) {
-                long[] r = rows.get(i);
-                sum.set(new ai.djl.ndarray.index.NDIndex("{}:{}, :", r[0], r[1]), updates.get(i).denseUpdate());
+                NDArray dense = updates.get(i).denseUpdate();
+                long at = 0;
+                for (long[] r : rows.get(i)) {
+                    long length = r[1] - r[0];
+                    sum.set(new NDIndex("{}:{}, :", r[0], r[1]), dense.get(new NDIndex("{}:{}, :", at, at + length)));
+                    at += length;
+                }
             }
             merged.put(prefix + "weight", w.add(sum));
         }

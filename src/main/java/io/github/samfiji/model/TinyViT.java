@@ -10,6 +10,8 @@ import io.github.samfiji.model.Layers.LayerNorm;
 import io.github.samfiji.model.Layers.Linear;
 import io.github.samfiji.model.Layers.Sequence;
 import io.github.samfiji.model.SamConfig.TinyVitConfig;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * MobileSAM's image encoder: a convolutional stem and MBConv stage, then windowed-attention stages with learned
@@ -46,6 +48,15 @@ public final class TinyViT extends Module implements ImageEncoder {
             child("head", new Linear(dims[dims.length - 1], c.numClasses()));
         }
         neck = child("neck", new Neck(dims[dims.length - 1], c.outChans()));
+    }
+
+    /** The attention blocks of every attention stage, in order (LoRA and adapters attach to these). */
+    List<TinyViTBlock> blocks() {
+        List<TinyViTBlock> out = new ArrayList<>();
+        for (int i = 1; i < stages.length; i++) {
+            out.addAll(List.of(((AttentionStage) stages[i]).blocks));
+        }
+        return out;
     }
 
     @Override
@@ -198,12 +209,14 @@ public final class TinyViT extends Module implements ImageEncoder {
     }
 
     /** Window attention, a depthwise local convolution, then an MLP; residual around attention and MLP. */
-    static final class TinyViTBlock extends Module {
+    static final class TinyViTBlock extends Module implements AdaptableBlock {
         private final WindowAttention attn;
         private final TokenMlp mlp;
         private final Conv2dBN localConv;
         private final int window;
         private final int resolution;
+        private Adapter attnAdapter;
+        private Adapter mlpAdapter;
 
         TinyViTBlock(int dim, int heads, int window, double mlpRatio, int localConvSize, int resolution) {
             this.window = window;
@@ -240,10 +253,42 @@ public final class TinyViT extends Module implements ImageEncoder {
                 }
                 y = y.reshape(b, l, c);
             }
+            if (attnAdapter != null) {
+                y = y.add(attnAdapter.forward(y));
+            }
             x = x.add(y);
             NDArray conv = localConv.forward(x.transpose(0, 2, 1).reshape(b, c, r, r));
             x = conv.reshape(b, c, l).transpose(0, 2, 1);
-            return x.add(mlp.forward(x));
+            NDArray xn = mlp.norm.forward(x);
+            NDArray m = mlp.forwardNormed(xn);
+            if (mlpAdapter != null) {
+                m = m.add(Ops.mulScalar(mlpAdapter.forward(xn), Adapter.MLP_SCALE));
+            }
+            return x.add(m);
+        }
+
+        /** TinyViT's qkv is laid out per head as [q | k | v], so q and v are one row range per head. */
+        @Override
+        public List<LowRank> addQueryValueLoRA(int rank, float scale) {
+            long keyDim = attn.qkv.in() / attn.heads;
+            long[][] q = new long[attn.heads][];
+            long[][] v = new long[attn.heads][];
+            for (int h = 0; h < attn.heads; h++) {
+                long start = h * 3 * keyDim;
+                q[h] = new long[] {start, start + keyDim};
+                v[h] = new long[] {start + 2 * keyDim, start + 3 * keyDim};
+            }
+            return List.of(attn.qkv.addLowRank("lora_q", q, rank, scale), attn.qkv.addLowRank("lora_v", v, rank, scale));
+        }
+
+        @Override
+        public void addAdapters() {
+            if (attnAdapter != null) {
+                throw new IllegalStateException("block has adapters already");
+            }
+            long width = attn.qkv.in();
+            attnAdapter = child("adapter_attn", new Adapter(width, Adapter.hiddenFor(width)));
+            mlpAdapter = child("adapter_mlp", new Adapter(width, Adapter.hiddenFor(width)));
         }
     }
 
@@ -260,7 +305,12 @@ public final class TinyViT extends Module implements ImageEncoder {
         }
 
         NDArray forward(NDArray x) {
-            return fc2.forward(Ops.gelu(fc1.forward(norm.forward(x))));
+            return forwardNormed(norm.forward(x));
+        }
+
+        /** The MLP after its LayerNorm (a parallel adapter shares the normalized input). */
+        NDArray forwardNormed(NDArray xn) {
+            return fc2.forward(Ops.gelu(fc1.forward(xn)));
         }
     }
 

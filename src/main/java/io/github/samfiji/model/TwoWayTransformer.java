@@ -104,7 +104,7 @@ public final class TwoWayTransformer extends Module {
             queries = norm2.forward(queries);
             NDArray mlp = lin2.forward(Ops.relu(lin1.forward(queries)));
             if (mlpAdapter != null) {
-                mlp = mlp.add(Ops.mulScalar(mlpAdapter.forward(queries), ImageEncoderViT.ADAPTER_MLP_SCALE));
+                mlp = mlp.add(Ops.mulScalar(mlpAdapter.forward(queries), Adapter.MLP_SCALE));
             }
             queries = norm3.forward(queries.add(mlp));
             q = queries.add(queryPe);

@@ -6,14 +6,16 @@ import ai.djl.ndarray.types.Shape;
 import io.github.samfiji.model.Ops;
 import io.github.samfiji.model.Param;
 import io.github.samfiji.model.SamConfig;
+import io.github.samfiji.model.SamConfig.TinyVitConfig;
 import io.github.samfiji.model.SamConfig.VitConfig;
 import io.github.samfiji.model.SamModel;
 import java.util.Map;
 
 /**
- * Moves a ViT SAM to a smaller (or larger) input size, to make CPU training practical: the absolute position
+ * Moves a SAM to a smaller (or larger) input size, to make CPU training practical. For a ViT, the absolute position
  * embedding is resized bilinearly to the new token grid and the relative position tables of global-attention
- * blocks linearly to the new length (windowed blocks keep theirs). Everything else is copied. The result is an
+ * blocks linearly to the new length (windowed blocks keep theirs); a TinyViT needs no change, since its attention
+ * biases depend only on the window. Everything else is copied. The result is an
  * ordinary SAM at the new {@code img_size}, which its saved configuration states.
  */
 public final class InputResize {
@@ -25,10 +27,14 @@ public final class InputResize {
         if (inputSize % 16 != 0 || inputSize < 32) {
             throw new IllegalArgumentException("input size must be a multiple of 16 and at least 32 (got " + inputSize + ")");
         }
-        if (!(config.encoder() instanceof VitConfig v)) {
-            throw new IllegalArgumentException("a different input size is implemented for ViT encoders (vit_b/l/h), "
-                    + "not for TinyViT; leave --input-size out for vit_t");
+        if (config.encoder() instanceof TinyVitConfig t) {
+            // TinyViT has no position embeddings; its attention biases belong to the window, not the grid.
+            TinyVitConfig nt = new TinyVitConfig(inputSize, t.inChans(), t.numClasses(), t.embedDims(), t.depths(),
+                    t.numHeads(), t.windowSizes(), t.mlpRatio(), t.mbconvExpandRatio(), t.localConvSize(),
+                    t.outChans());
+            return new SamConfig(nt, config.decoder(), config.pixelMean(), config.pixelStd());
         }
+        VitConfig v = (VitConfig) config.encoder();
         VitConfig nv = new VitConfig(inputSize, v.patchSize(), v.inChans(), v.embedDim(), v.depth(), v.numHeads(),
                 v.mlpRatio(), v.outChans(), v.qkvBias(), v.useAbsPos(), v.useRelPos(), v.windowSize(),
                 v.globalAttnIndexes());

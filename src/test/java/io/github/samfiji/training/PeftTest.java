@@ -190,4 +190,86 @@ class PeftTest {
             assertThrows(IllegalArgumentException.class, () -> Peft.mergedState(model));
         }
     }
+
+    @Test
+    void tinyVitTakesLoraAndAdaptersAsIdentityFirst() {
+        for (Peft peft : List.of(Peft.lora(true, 2, 1f), Peft.adapter(true, null))) {
+            try (SamModel model = TinyModels.randomTinyVit(31)) {
+                float[] before = logits(model);
+                peft.attach(model, 5);
+                assertArrayEquals(before, logits(model), peft.method() + " on TinyViT must start as the identity");
+            }
+        }
+        try (SamModel model = TinyModels.randomTinyVit(31)) {
+            Peft.adapter(true, null).attach(model, 5);
+            // Five attention blocks (stages 1..3 have 1, 2 and 1): the default first two and last two.
+            for (String block : List.of("layers.1.blocks.0", "layers.2.blocks.0", "layers.2.blocks.1", "layers.3.blocks.0")) {
+                assertTrue(model.namedParams().containsKey("image_encoder." + block + ".adapter_mlp.up.weight"), block);
+            }
+            assertFalse(model.namedParams().keySet().stream().anyMatch(k -> k.startsWith("image_encoder.layers.0.")
+                    && Peft.isAdded(k)), "the convolutional stage has no attention to adapt");
+        }
+    }
+
+    @Test
+    void tinyVitLoraUpdatesExactlyTheQueryAndValueRowsOfEachHead() throws Exception {
+        Strategy strategy = new Strategy(Strategy.Parts.ENCODER_DECODER, Strategy.Method.LORA, 2, 1f, null);
+        try (SamModel model = TinyModels.randomTinyVit(32)) {
+            Map<String, float[]> before;
+            Set<String> trainable;
+            try (FineTuner tuner = new FineTuner(model, strategy, FineTuneOptions.defaults())) {
+                before = values(model);
+                trainable = tuner.trainable().keySet();
+                for (int i = 0; i < 3; i++) {
+                    tuner.step(oneBatch(model), new LearningRate(1e-2, 0, false, 10));
+                }
+            }
+            String qkv = "image_encoder.layers.3.blocks.0.attn.qkv.";
+            assertEquals(new Shape(2, 48), model.namedParams().get(qkv + "lora_q.A").shape());
+            assertEquals(new Shape(48, 2), model.namedParams().get(qkv + "lora_v.B").shape());
+            Map<String, float[]> after = values(model);
+            for (String name : before.keySet()) {
+                if (!trainable.contains(name)) {
+                    assertArrayEquals(before.get(name), after.get(name), "frozen tensor changed: " + name);
+                }
+            }
+            assertFalse(java.util.Arrays.equals(before.get(qkv + "lora_v.B"), after.get(qkv + "lora_v.B")));
+
+            // The merged weight differs from the base exactly in the q and v rows of every head, never in k.
+            float[] base = after.get(qkv + "weight");
+            float[] unmerged = logits(model);
+            StateDict plain = new StateDict();
+            try (NDScope scope = new NDScope()) {
+                for (Map.Entry<String, NDArray> e : Peft.mergedState(model).entrySet()) {
+                    NDArray t = e.getValue();
+                    long[] shape = t.getShape().getShape();
+                    // TinyViT's BatchNorms carry an int64 num_batches_tracked.
+                    plain.put(e.getKey(), t.getDataType() == ai.djl.ndarray.types.DataType.INT64
+                            ? TensorData.ofLongs(shape, t.toLongArray()) : TensorData.ofFloats(shape, t.toFloatArray()));
+                }
+            }
+            float[] merged = plain.get(qkv + "weight").toFloats();
+            int dim = 48;
+            int keyDim = 16;
+            for (int row = 0; row < 3 * dim; row++) {
+                int part = (row % (3 * keyDim)) / keyDim; // 0 q, 1 k, 2 v within the head
+                boolean changed = false;
+                for (int col = 0; col < dim; col++) {
+                    changed |= base[row * dim + col] != merged[row * dim + col];
+                }
+                assertEquals(part != 1, changed, "row " + row + " (part " + part + ")");
+            }
+            try (SamModel loaded = ModelLoader.build(model.config(), plain, "merged")) {
+                float[] m = logits(loaded);
+                for (int i = 0; i < m.length; i++) {
+                    assertEquals(unmerged[i], m[i], 1e-5, "logit " + i);
+                }
+            }
+            Path file = dir.resolve("tiny-lora.safetensors");
+            ModelFiles.save(model, strategy.peft(), null, file, false);
+            try (SamModel loaded = ModelLoader.load(file, null)) {
+                assertArrayEquals(unmerged, logits(loaded));
+            }
+        }
+    }
 }

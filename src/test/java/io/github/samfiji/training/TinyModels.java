@@ -3,6 +3,7 @@ package io.github.samfiji.training;
 import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.model.SamConfig;
 import io.github.samfiji.model.SamConfig.DecoderConfig;
+import io.github.samfiji.model.SamConfig.TinyVitConfig;
 import io.github.samfiji.model.SamConfig.VitConfig;
 import io.github.samfiji.model.SamModel;
 import java.util.ArrayList;
@@ -19,6 +20,22 @@ final class TinyModels {
     static SamConfig config() {
         return new SamConfig(new VitConfig(64, 16, 3, 32, 2, 2, 2.0, 32, true, true, true, 2, new int[] {1}),
                 new DecoderConfig(32, 8, 3, 2, 64, 2, 2, 3, 32));
+    }
+
+    /**
+     * A MobileSAM-style TinyViT SAM at 64 px: stage grids 16, 8, 4, 4 with windows 4, 4, 2, 2 (so windowed
+     * attention runs) and 1, 2, 2, 3 heads (so the per-head qkv layout matters).
+     */
+    static SamConfig tinyVitConfig() {
+        return new SamConfig(new TinyVitConfig(64, 3, 0, new int[] {16, 24, 32, 48}, new int[] {1, 1, 2, 1},
+                new int[] {1, 2, 2, 3}, new int[] {4, 4, 2, 2}, 2.0, 2.0, 3, 32),
+                new DecoderConfig(32, 8, 3, 2, 64, 2, 2, 3, 32));
+    }
+
+    static SamModel randomTinyVit(long seed) {
+        SamModel model = new SamModel(tinyVitConfig());
+        model.initializeRandom(seed);
+        return model;
     }
 
     static SamModel randomModel(long seed) {
