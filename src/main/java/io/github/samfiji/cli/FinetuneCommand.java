@@ -34,7 +34,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--images", required = true, description = "folder of images (2D images or stacks)")
     Path images;
 
-    @Option(names = "--masks", required = true, description = "folder of label masks, names matching the images (> 0 = object)")
+    @Option(names = "--masks", required = true, description = "folder of label masks (> 0 = object) or RoiSets (.zip/.roi; only slices with a ROI are used), names matching the images")
     Path masks;
 
     @Option(names = "--checkpoint", description = "model to start from (.pth or .safetensors)")
@@ -106,7 +106,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--no-augment", description = "no histogram equalization, colour jitter or flips")
     boolean noAugment;
 
-    @Option(names = "--input-size", description = "encoder input size (default: the model's; smaller trains faster, ViT only)")
+    @Option(names = "--input-size", description = "encoder input size (default: the model's; smaller trains faster)")
     Integer inputSize;
 
     @Option(names = "--seed", defaultValue = "42", description = "seed of split, budget, initialization, order and augmentation (default ${DEFAULT-VALUE})")

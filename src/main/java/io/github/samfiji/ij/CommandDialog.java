@@ -73,7 +73,12 @@ public final class CommandDialog {
 
     private static List<Field> inputs(Command command) {
         List<Field> out = new ArrayList<>();
-        for (Field f : command.getClass().getDeclaredFields()) {
+        // The command's own fields first, then those it inherits (shared settings below the specific inputs).
+        List<Field> fields = new ArrayList<>();
+        for (Class<?> c = command.getClass(); c != null && c != Object.class; c = c.getSuperclass()) {
+            fields.addAll(List.of(c.getDeclaredFields()));
+        }
+        for (Field f : fields) {
             Parameter p = f.getAnnotation(Parameter.class);
             if (p != null && p.type() != ItemIO.OUTPUT && !Modifier.isStatic(f.getModifiers())) {
                 f.setAccessible(true);

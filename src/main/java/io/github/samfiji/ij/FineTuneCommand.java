@@ -1,16 +1,5 @@
 package io.github.samfiji.ij;
 
-import ij.IJ;
-import ij.gui.Plot;
-import io.github.samfiji.checkpoint.ModelLoader;
-import io.github.samfiji.model.Presets;
-import io.github.samfiji.model.SamConfig;
-import io.github.samfiji.model.SamModel;
-import io.github.samfiji.training.FineTuneOptions;
-import io.github.samfiji.training.FineTuneRun;
-import io.github.samfiji.training.FineTuner;
-import io.github.samfiji.training.InputResize;
-import io.github.samfiji.training.Strategy;
 import io.github.samfiji.training.TrainingSample;
 import java.io.File;
 import java.io.IOException;
@@ -20,171 +9,29 @@ import org.scijava.plugin.Parameter;
 import org.scijava.plugin.Plugin;
 
 /**
- * Fine-tune SAM: trains a model for automatic (prompt-free) segmentation from a folder of images and a folder of
- * label masks with the same names, the same job as {@code bin/sam-fiji finetune}. Shows progress in the status
- * bar (Escape cancels and keeps the best model), the training curves as a Plot, and the test-split Dice next to the
- * Otsu and all-foreground baselines in the Log.
+ * Fine-tune SAM from a folder of images and a folder of label masks or RoiSets with the same names, the same job as
+ * {@code bin/sam-fiji finetune}.
  */
 @Plugin(type = Command.class, label = "Fine-tune SAM")
-public class FineTuneCommand implements Command {
-
-    public static final String FROM_FILE = "Model file below";
+public class FineTuneCommand extends FineTuneJob {
 
     @Parameter(label = "Images folder", style = "directory", description = "2D images or stacks")
     File images;
 
-    @Parameter(label = "Masks folder", style = "directory", description = "label masks named like the images (> 0 = object)")
+    @Parameter(label = "Masks folder", style = "directory",
+            description = "label masks (> 0 = object) or RoiSets (.zip/.roi), named like the images")
     File masks;
 
-    @Parameter(label = "Start from", choices = {FROM_FILE, "vit_b (random)", "vit_l (random)", "vit_h (random)",
-        "vit_t (random)"}, description = "a checkpoint, or an architecture trained from scratch")
-    String start = FROM_FILE;
-
-    @Parameter(label = "Model file", style = "open", description = "SAM/MobileSAM/MedSAM checkpoint or sam-fiji model")
-    File model;
-
-    @Parameter(label = "Objective", choices = {"auto", "interactive"},
-            description = "auto: prompt-free segmenter; interactive: box/point prompts with correction rounds")
-    String objective = "auto";
-
-    @Parameter(label = "Parts", choices = {"decoder", "encoder-decoder"})
-    String parts = "decoder";
-
-    @Parameter(label = "Method", choices = {"vanilla", "lora", "adapter"})
-    String method = "vanilla";
-
-    @Parameter(label = "LoRA rank", min = "1")
-    int rank = 4;
-
-    @Parameter(label = "Annotation budget", min = "0.01", max = "1", description = "fraction of the training split used")
-    double budget = 1.0;
-
-    @Parameter(label = "Epochs", min = "1")
-    int epochs = 200;
-
-    @Parameter(label = "Patience", min = "0", description = "epochs without a better validation Dice before stopping")
-    int patience = 20;
-
-    @Parameter(label = "Learning rate", min = "0")
-    double learningRate = 1e-4;
-
-    @Parameter(label = "Batch size", min = "1")
-    int batch = 4;
-
-    @Parameter(label = "Input size", min = "0", description = "encoder input (0 = the model's own; smaller is faster, ViT only)")
-    int inputSize = 0;
-
-    @Parameter(label = "Seed")
-    int seed = 42;
-
-    @Parameter(label = "Output model", style = "save", description = "a .safetensors file; its .json goes beside it")
-    File output;
-
-    @Parameter(label = "Overwrite", description = "replace an existing model file")
-    boolean overwrite = false;
-
-    /** The finished run, for callers and tests. */
-    FineTuneRun.Summary summary;
+    @Override
+    List<TrainingSample> samples() throws IOException {
+        if (images == null || masks == null) {
+            throw new IllegalArgumentException("choose the images folder and the masks folder");
+        }
+        return TrainingData.fromFolders(images.toPath(), masks.toPath());
+    }
 
     @Override
-    public void run() {
-        if (images == null || masks == null || output == null) {
-            throw new IllegalArgumentException("choose the images folder, the masks folder and the output model file");
-        }
-        if (!output.getName().endsWith(".safetensors")) {
-            throw new IllegalArgumentException("the output model must be a .safetensors file");
-        }
-        Strategy strategy = new Strategy(Strategy.Parts.parse(parts), Strategy.Method.parse(method), rank, 1f, null);
-        FineTuneOptions options = new FineTuneOptions(learningRate, 0.1, 200, false, batch, 1, epochs, patience, 1,
-                true, seed);
-        String source = FROM_FILE.equals(start) ? String.valueOf(model) : start;
-        FineTuneRun.Setup setup = new FineTuneRun.Setup(strategy, options, budget, 0, null, null, output.toPath(),
-                overwrite, false, source, images + " + " + masks,
-                FineTuner.Objective.parse(objective));
-        IJProgress progress = new IJProgress("Fine-tune SAM");
-        try {
-            List<TrainingSample> samples = TrainingData.fromFolders(images.toPath(), masks.toPath());
-            FineTuneRun.plan(samples, setup);
-            try (SamModel sam = load()) {
-                summary = FineTuneRun.run(sam, samples, setup, new FineTuner.Listener() {
-                    @Override
-                    public void onIteration(long iteration, int epoch, double loss, double lr, double secondsLeft) {
-                        progress.update((epoch - 1.0) / epochs, String.format("epoch %d/%d, iteration %d, loss %.4f, "
-                                + "ETA %.0f min", epoch, epochs, iteration, loss, secondsLeft / 60));
-                    }
-
-                    @Override
-                    public void onEpoch(FineTuner.EpochRecord r, double secondsLeft) {
-                        IJ.log(String.format("epoch %d: train loss %.4f, validation Dice %.4f", r.epoch(), r.trainLoss(),
-                                r.validationDice()));
-                    }
-
-                    @Override
-                    public boolean isCancelled() {
-                        return progress.isCancelled();
-                    }
-                }, IJ::log);
-            }
-            IJ.log(String.format("test Dice: model %.4f, Otsu %.4f, all foreground %.4f (%d images); saved %s",
-                    mean(summary.testDice()), mean(summary.otsuDice()), mean(summary.allForegroundDice()),
-                    summary.testImages(), output));
-            if (!java.awt.GraphicsEnvironment.isHeadless()) {
-                curves(summary.result().history()).show();
-            }
-        } catch (IOException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        } finally {
-            progress.done();
-        }
-    }
-
-    private SamModel load() throws IOException {
-        if (FROM_FILE.equals(start)) {
-            if (model == null || !model.isFile()) {
-                throw new IllegalArgumentException(model == null ? "choose a model file" : "model file not found: " + model);
-            }
-            SamModel loaded = ModelLoader.load(model.toPath(), null);
-            if (inputSize > 0 && inputSize != loaded.config().imageSize()) {
-                try (SamModel original = loaded) {
-                    return InputResize.resize(original, inputSize);
-                }
-            }
-            return loaded;
-        }
-        SamConfig config = Presets.get(start.substring(0, start.indexOf(' ')));
-        if (inputSize > 0) {
-            config = InputResize.configFor(config, inputSize);
-        }
-        SamModel fresh = new SamModel(config);
-        fresh.initializeRandom(seed);
-        return fresh;
-    }
-
-    /** Training loss and validation Dice per epoch as an ImageJ Plot. */
-    static Plot curves(List<FineTuner.EpochRecord> history) {
-        double[] epoch = new double[history.size()];
-        double[] loss = new double[history.size()];
-        double[] dice = new double[history.size()];
-        for (int i = 0; i < epoch.length; i++) {
-            epoch[i] = history.get(i).epoch();
-            loss[i] = history.get(i).trainLoss();
-            dice[i] = history.get(i).validationDice();
-        }
-        Plot plot = new Plot("Fine-tune SAM: training curves", "epoch", "value");
-        plot.setColor(java.awt.Color.RED);
-        plot.addPoints(epoch, loss, Plot.LINE);
-        plot.setColor(java.awt.Color.BLUE);
-        plot.addPoints(epoch, dice, Plot.CONNECTED_CIRCLES);
-        plot.setLegend("training loss\tvalidation Dice", Plot.AUTO_POSITION);
-        plot.setLimitsToFit(false);
-        return plot;
-    }
-
-    private static double mean(double[] v) {
-        double s = 0;
-        for (double d : v) {
-            s += d;
-        }
-        return v.length == 0 ? Double.NaN : s / v.length;
+    String dataDescription() {
+        return images + " + " + masks;
     }
 }

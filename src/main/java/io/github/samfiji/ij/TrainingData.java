@@ -1,12 +1,16 @@
 package io.github.samfiji.ij;
 
 import ij.ImagePlus;
+import ij.gui.Roi;
 import ij.process.ImageProcessor;
 import io.github.samfiji.evaluation.NameMatching;
 import io.github.samfiji.image.ImageConversion;
 import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.training.TrainingSample;
 import java.io.IOException;
+import net.imglib2.img.array.ArrayImg;
+import net.imglib2.img.basictypeaccess.array.IntArray;
+import net.imglib2.type.numeric.integer.IntType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,9 +18,11 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Reads fine-tuning data: images and label masks matched by name from two folders, or an open image and its label
- * image. Stacks become one sample per slice, grouped by file so that a volume stays within one split. A mask pixel
- * above zero is object (every label together).
+ * Reads fine-tuning data: images and label masks (or RoiSets) matched by name from two folders, an open image with
+ * its label image, or an open image with ROIs (annotations made in Fiji). Stacks become one sample per slice,
+ * grouped by file so that a volume stays within one split. A mask pixel above zero is object (every label together).
+ * With ROIs, only annotated slices are used: a slice with no ROI on it was not annotated, which is not the same as
+ * annotated empty.
  */
 public final class TrainingData {
 
@@ -40,8 +46,16 @@ public final class TrainingData {
         List<TrainingSample> out = new ArrayList<>();
         for (NameMatching.Pair pair : matching.pairs()) {
             ImagePlus image = ImageFiles.open(images.resolve(pair.first()));
-            ImagePlus mask = ImageFiles.open(masks.resolve(pair.second()));
-            out.addAll(fromImages(image, mask, pair.stem()));
+            Path maskFile = masks.resolve(pair.second());
+            if (LabelImageFiles.isRoiFile(maskFile)) {
+                List<Roi> rois = LabelImageFiles.readRois(maskFile);
+                if (rois.isEmpty()) {
+                    throw new IllegalArgumentException(pair.second() + " holds no ROIs");
+                }
+                out.addAll(fromRois(image, rois, pair.stem(), false));
+            } else {
+                out.addAll(fromImages(image, ImageFiles.open(maskFile), pair.stem()));
+            }
         }
         return out;
     }
@@ -67,6 +81,58 @@ public final class TrainingData {
             out.add(new TrainingSample(n == 1 ? group : group + "#" + z, group, rgb, mask));
         }
         return out;
+    }
+
+    /**
+     * One sample per annotated slice of {@code image}, its mask painted from {@code rois} (area ROIs; a ROI without a
+     * slice position lies on every slice).
+     *
+     * @param separateSlices the slices are unrelated 2D images (each its own group for the split), not one volume
+     */
+    public static List<TrainingSample> fromRois(ImagePlus image, List<Roi> rois, String group, boolean separateSlices) {
+        if (rois.isEmpty()) {
+            throw new IllegalArgumentException("no ROIs to train from: outline the objects and add them to the ROI Manager");
+        }
+        int w = image.getWidth();
+        int h = image.getHeight();
+        int n = image.getStackSize();
+        long[] dims = n == 1 ? new long[] {w, h} : new long[] {w, h, n};
+        int[] labels = ((ArrayImg<IntType, IntArray>) LabelImageFiles.rasterize(rois, dims, "the ROIs of " + group)
+                .pixels()).update(null).getCurrentStorageArray();
+        boolean[] annotated = new boolean[n];
+        for (Roi roi : rois) {
+            int z = roi.hasHyperStackPosition() ? roi.getZPosition() : roi.getPosition();
+            if (z == 0) {
+                java.util.Arrays.fill(annotated, true);
+            } else {
+                annotated[z - 1] = true;
+            }
+        }
+        List<TrainingSample> out = new ArrayList<>();
+        for (int z = 1; z <= n; z++) {
+            if (!annotated[z - 1]) {
+                continue;
+            }
+            byte[] mask = new byte[w * h];
+            int offset = (z - 1) * w * h;
+            for (int i = 0; i < mask.length; i++) {
+                mask[i] = (byte) (labels[offset + i] > 0 ? 1 : 0);
+            }
+            Rgb8Image rgb = ImageConversion.toRgb8(ImageWrapping.wrapPlane(image, z));
+            String name = n == 1 ? group : group + "#" + z;
+            out.add(new TrainingSample(name, separateSlices ? name : group, rgb, mask));
+        }
+        return out;
+    }
+
+    /** As {@link #fromImages(ImagePlus, ImagePlus, String)}, with each slice its own group when they are unrelated. */
+    public static List<TrainingSample> fromImages(ImagePlus image, ImagePlus labels, String group,
+                                                  boolean separateSlices) {
+        List<TrainingSample> out = fromImages(image, labels, group);
+        if (!separateSlices) {
+            return out;
+        }
+        return out.stream().map(s -> new TrainingSample(s.name(), s.name(), s.image(), s.mask())).toList();
     }
 
     private static List<String> names(Path folder) throws IOException {
