@@ -124,6 +124,11 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--overwrite", description = "replace existing output files")
     boolean overwrite;
 
+    @Option(names = "--resume", description = "continue a cancelled or time-limited run with the same arguments (more "
+            + "--epochs allowed) from OUT.resume.safetensors, which every run writes after each epoch: weights, "
+            + "optimizer state, counters")
+    boolean resume;
+
     @Override
     public Integer call() throws Exception {
         FineTuner.Objective goal = FineTuner.Objective.parse(objective);
@@ -144,8 +149,8 @@ public final class FinetuneCommand implements Callable<Integer> {
         FineTuneRun.Setup setup = new FineTuneRun.Setup(strategy, options, budget, fewShot, lines(trainList),
                 lines(valList), out, overwrite, exportMerged,
                 checkpoint != null ? checkpoint.toString() : "random initialization (" + (preset != null ? preset : config) + ")",
-                images + " + " + masks, goal);
-        if (!overwrite) {
+                images + " + " + masks, goal).resuming(resume, true);
+        if (!overwrite && !resume) {
             OutputFiles.requireAbsent(curves);
         }
         List<TrainingSample> samples = TrainingData.fromFolders(images, masks);
@@ -155,7 +160,7 @@ public final class FinetuneCommand implements Callable<Integer> {
                     model.config().imageSize(), samples.size(), System.getProperty("ai.djl.pytorch.num_threads", "default"));
             FineTuneRun.Summary summary = FineTuneRun.run(model, samples, setup, new ConsoleListener(epochs, timeLimit),
                     System.out::println);
-            TrainingCurves.write(summary.result().history(), curves, overwrite);
+            TrainingCurves.write(summary.result().history(), curves, overwrite || resume);
             System.out.printf("test Dice (%d images): model %s; Otsu %s; all foreground %s%n", summary.testImages(),
                     meanText(summary.testDice()), meanText(summary.otsuDice()), meanText(summary.allForegroundDice()));
             System.out.println("wrote " + out + " (+ " + stem(out) + ".json, " + curves.getFileName() + ")"

@@ -74,6 +74,10 @@ public abstract class FineTuneJob implements Command {
     @Parameter(label = "Overwrite", description = "replace an existing model file")
     boolean overwrite = false;
 
+    @Parameter(label = "Resume", description = "continue a cancelled run with the same settings (more epochs allowed) "
+            + "from the state saved beside the output model after every epoch")
+    boolean resume = false;
+
     /** The finished run, for callers and tests. */
     FineTuneRun.Summary summary;
 
@@ -97,7 +101,7 @@ public abstract class FineTuneJob implements Command {
         String source = FROM_FILE.equals(start) ? String.valueOf(model) : start;
         FineTuneRun.Setup setup = new FineTuneRun.Setup(strategy, options, budget, 0, null, null, output.toPath(),
                 overwrite, false, source, dataDescription(),
-                FineTuner.Objective.parse(objective));
+                FineTuner.Objective.parse(objective)).resuming(resume, true);
         IJProgress progress = new IJProgress("Fine-tune SAM");
         try {
             List<TrainingSample> samples = samples();

@@ -24,10 +24,43 @@ public final class FineTuneRun {
      * @param trainList  user-given training group names (null: seeded 7:1:2 split)
      * @param valList    user-given validation group names (with trainList)
      * @param source     what the model started from (checkpoint file, preset), for the record
+     * @param saveState  write the run's state after every epoch ({@link TrainingState#fileFor}), to resume from
+     * @param resume     continue the run whose state lies beside {@code out} (the same settings, more epochs allowed)
      */
     public record Setup(Strategy strategy, FineTuneOptions options, double budget, int fewShot, List<String> trainList,
                         List<String> valList, Path out, boolean overwrite, boolean exportMerged, String source,
-                        String data, FineTuner.Objective objective) {
+                        String data, FineTuner.Objective objective, boolean saveState, boolean resume) {
+
+        public Setup(Strategy strategy, FineTuneOptions options, double budget, int fewShot, List<String> trainList,
+                     List<String> valList, Path out, boolean overwrite, boolean exportMerged, String source,
+                     String data, FineTuner.Objective objective) {
+            this(strategy, options, budget, fewShot, trainList, valList, out, overwrite, exportMerged, source, data,
+                    objective, false, false);
+        }
+
+        /** A copy that resumes (or not) the run whose state lies beside the output model. */
+        public Setup resuming(boolean resume, boolean saveState) {
+            return new Setup(strategy, options, budget, fewShot, trainList, valList, out, overwrite, exportMerged, source,
+                    data, objective, saveState, resume);
+        }
+
+        /**
+         * What must not change between a run and its resumption: everything that decides the computation except
+         * the number of epochs and the patience (a run may be given more of both).
+         */
+        JsonObject settings(DataSplit split) {
+            JsonObject o = new JsonObject();
+            o.addProperty("strategy", strategy.label());
+            o.addProperty("objective", objective.name());
+            o.addProperty("source", source);
+            FineTuneOptions op = options;
+            o.addProperty("optimizer", String.format(java.util.Locale.ROOT, "lr %s wd %s warmup %d decay %s batch %d "
+                    + "accumulation %d augment %s seed %d", op.learningRate(), op.weightDecay(), op.warmup(), op.decay(),
+                    op.batchSize(), op.accumulation(), op.augment(), op.seed()));
+            o.add("train", groups(split.train()));
+            o.add("validation", groups(split.validation()));
+            return o;
+        }
 
         /** The automatic (prompt-free) objective. */
         public Setup(Strategy strategy, FineTuneOptions options, double budget, int fewShot, List<String> trainList,
@@ -48,7 +81,12 @@ public final class FineTuneRun {
 
     /** Everything that can be checked before training; throws with a message naming the problem. */
     public static DataSplit plan(List<TrainingSample> samples, Setup setup) throws IOException {
-        ModelFiles.checkWritable(setup.out(), setup.overwrite());
+        // A resumed run replaces its own model file; it needs the state written by the run it continues.
+        ModelFiles.checkWritable(setup.out(), setup.overwrite() || setup.resume());
+        if (setup.resume() && !java.nio.file.Files.isRegularFile(TrainingState.fileFor(setup.out()))) {
+            throw new IllegalArgumentException("nothing to resume: " + TrainingState.fileFor(setup.out()).getFileName()
+                    + " does not exist (runs write it after every epoch)");
+        }
         if (setup.exportMerged()) {
             if (setup.strategy().method() == Strategy.Method.ADAPTER) {
                 throw new IllegalArgumentException("adapters cannot be merged into a plain SAM model (they are "
@@ -84,6 +122,21 @@ public final class FineTuneRun {
     public static Summary run(SamModel model, List<TrainingSample> samples, Setup setup, FineTuner.Listener listener,
                               Consumer<String> log) throws IOException {
         DataSplit split = plan(samples, setup);
+        Path stateFile = TrainingState.fileFor(setup.out());
+        JsonObject settings = setup.settings(split);
+        TrainingState resumeFrom = null;
+        if (setup.resume()) {
+            TrainingState.Saved saved = TrainingState.read(stateFile);
+            for (String key : settings.keySet()) {
+                if (!settings.get(key).equals(saved.settings().get(key))) {
+                    throw new IllegalArgumentException("cannot resume: the " + key + " differs from the interrupted run's ("
+                            + saved.settings().get(key) + " then, " + settings.get(key) + " now)");
+                }
+            }
+            resumeFrom = saved.state();
+            log.accept(String.format("resuming after epoch %d (iteration %d, best validation Dice %.4f at epoch %d)",
+                    resumeFrom.epoch(), resumeFrom.iteration(), resumeFrom.bestDice(), resumeFrom.bestEpoch()));
+        }
         long total = model.parameterCount();
         int leftOut = split.train().size() - DataSplit.withForeground(split.train()).size();
         log.accept(String.format("data: %d training, %d validation, %d test image(s)/slice(s)%s", split.train().size(),
@@ -127,8 +180,20 @@ public final class FineTuneRun {
                 public boolean isCancelled() {
                     return listener.isCancelled();
                 }
+
+                @Override
+                public void onEpochEnd(java.util.function.Supplier<TrainingState> state) {
+                    if (setup.saveState()) {
+                        try {
+                            state.get().write(stateFile, settings);
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException("could not write the training state", e);
+                        }
+                    }
+                    listener.onEpochEnd(state);
+                }
             };
-            result = tuner.fit(split.train(), split.validation(), saving);
+            result = tuner.fit(split.train(), split.validation(), saving, resumeFrom);
         }
         log.accept(String.format("training %s after %d epoch(s), %d iteration(s), %.0f s; best validation Dice %.4f at epoch %d",
                 result.cancelled() ? "cancelled" : result.stoppedEarly() ? "stopped early" : "finished",
@@ -144,6 +209,12 @@ public final class FineTuneRun {
         }
         JsonObject finetune = describe(setup, model, split, trainable, result, new double[][] {testDice, otsu, allFg});
         ModelFiles.save(model, peft, finetune, setup.out(), true);
+        if (setup.saveState() && !result.cancelled()) {
+            // Finished (or stopped early): nothing left to resume, and the state can be large.
+            java.nio.file.Files.deleteIfExists(stateFile);
+        } else if (setup.saveState() && java.nio.file.Files.exists(stateFile)) {
+            log.accept("training state kept for resuming: " + stateFile);
+        }
         Path merged = null;
         if (setup.exportMerged() && peft != null) {
             merged = mergedPath(setup.out());

@@ -49,6 +49,10 @@ public final class FineTuner implements AutoCloseable {
         default boolean isCancelled() {
             return false;
         }
+
+        /** Called after every finished epoch; {@code state} copies the run's state only when asked. */
+        default void onEpochEnd(java.util.function.Supplier<TrainingState> state) {
+        }
     }
 
     /** One epoch's summary; validation Dice is NaN on epochs without validation. */
@@ -70,7 +74,7 @@ public final class FineTuner implements AutoCloseable {
     private final AdamW optimizer;
     private long iteration;
     private final Objective objective;
-    private final Random promptRandom;
+    private Random promptRandom;
 
     /** What the model learns to do. */
     public enum Objective {
@@ -205,6 +209,16 @@ public final class FineTuner implements AutoCloseable {
 
     /** Trains on {@code train}, validating on {@code validation}; ends with the best weights in the model. */
     public Result fit(List<TrainingSample> train, List<TrainingSample> validation, Listener listener) {
+        return fit(train, validation, listener, null);
+    }
+
+    /**
+     * As {@link #fit(List, List, Listener)}, continuing from {@code resume} (null: from the start). Every epoch's
+     * shuffling, augmentation and prompts are drawn from a generator seeded by the seed and the epoch, so a resumed
+     * run computes exactly what the uninterrupted run would have.
+     */
+    public Result fit(List<TrainingSample> train, List<TrainingSample> validation, Listener listener,
+                      TrainingState resume) {
         List<TrainingSample> usable = DataSplit.withForeground(train);
         if (usable.isEmpty()) {
             throw new IllegalArgumentException("no training image has any foreground in its mask: nothing to learn");
@@ -218,21 +232,34 @@ public final class FineTuner implements AutoCloseable {
         int stepsPerEpoch = Math.max(1, (int) Math.ceil(resized.size() / (double) perStep));
         LearningRate schedule = new LearningRate(options.learningRate(), options.warmup(), options.decay(),
                 (long) stepsPerEpoch * options.epochs());
-        Random random = new Random(options.seed());
         Augmentation augmentation = options.augment() ? new Augmentation(true) : null;
         List<EpochRecord> history = new ArrayList<>();
         Map<String, float[]> best = snapshot();
         double bestDice = Double.NEGATIVE_INFINITY;
         int bestEpoch = 0;
         int sinceBest = 0;
+        int firstEpoch = 1;
+        if (resume != null) {
+            restore(resume.weights());
+            optimizer.restore(inOrder(resume.firstMoments()), inOrder(resume.secondMoments()), resume.optimizerSteps());
+            iteration = resume.iteration();
+            history.addAll(resume.history());
+            best = resume.best();
+            bestDice = resume.bestDice();
+            bestEpoch = resume.bestEpoch();
+            sinceBest = resume.sinceBest();
+            firstEpoch = resume.epoch() + 1;
+        }
         boolean cancelled = false;
-        boolean stoppedEarly = false;
+        boolean stoppedEarly = options.patience() > 0 && sinceBest >= options.patience();
         long start = System.nanoTime();
-        long totalSteps = (long) stepsPerEpoch * options.epochs();
+        long totalSteps = (long) stepsPerEpoch * (options.epochs() - firstEpoch + 1);
         long startIteration = iteration;
         epochs:
-        for (int epoch = 1; epoch <= options.epochs(); epoch++) {
+        for (int epoch = firstEpoch; epoch <= options.epochs() && !stoppedEarly; epoch++) {
             long epochStart = System.nanoTime();
+            Random random = new Random(options.seed() * 1_000_003L + epoch);
+            promptRandom = new Random(options.seed() * 31 + 7 + epoch * 1_000_003L);
             List<Integer> order = new ArrayList<>();
             for (int i = 0; i < resized.size(); i++) {
                 order.add(i);
@@ -287,15 +314,44 @@ public final class FineTuner implements AutoCloseable {
                 }
             }
             double elapsed = (System.nanoTime() - start) / 1e9;
-            listener.onEpoch(record, elapsed / epoch * (options.epochs() - epoch));
+            listener.onEpoch(record, elapsed / (epoch - firstEpoch + 1) * (options.epochs() - epoch));
+            int finished = epoch;
+            double bestSoFar = bestDice;
+            int bestAt = bestEpoch;
+            int since = sinceBest;
+            Map<String, float[]> bestWeights = best;
+            listener.onEpochEnd(() -> new TrainingState(finished, iteration, optimizer.steps(), bestSoFar, bestAt, since,
+                    List.copyOf(history), snapshot(), bestWeights, named(optimizer.state(true)),
+                    named(optimizer.state(false))));
             if (options.patience() > 0 && sinceBest >= options.patience()) {
                 stoppedEarly = true;
-                break;
             }
         }
         restore(best);
         return new Result(List.copyOf(history), bestDice, bestEpoch, stoppedEarly, cancelled, iteration,
                 (System.nanoTime() - start) / 1e9);
+    }
+
+    /** Optimizer arrays keyed by the names of the trainable tensors (their order). */
+    private Map<String, float[]> named(List<float[]> values) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        int i = 0;
+        for (String name : trainable.keySet()) {
+            out.put(name, values.get(i++));
+        }
+        return out;
+    }
+
+    private List<float[]> inOrder(Map<String, float[]> values) {
+        List<float[]> out = new ArrayList<>();
+        for (String name : trainable.keySet()) {
+            float[] v = values.get(name);
+            if (v == null) {
+                throw new IllegalArgumentException("the training state lacks the optimizer state of " + name);
+            }
+            out.add(v);
+        }
+        return out;
     }
 
     private static double mean(double[] v) {
@@ -315,7 +371,14 @@ public final class FineTuner implements AutoCloseable {
 
     /** Puts saved values back into the trainable tensors (in place, so gradients stay attached). */
     public void restore(Map<String, float[]> values) {
-        trainable.forEach((n, p) -> p.value().set(values.get(n)));
+        trainable.forEach((n, p) -> {
+            float[] v = values.get(n);
+            if (v == null || v.length != p.shape().size()) {
+                throw new IllegalArgumentException("the saved weights do not fit " + n
+                        + (v == null ? " (missing)" : " (" + v.length + " values for shape " + p.shape() + ")"));
+            }
+            p.value().set(v);
+        });
     }
 
     /**
