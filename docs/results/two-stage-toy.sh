@@ -13,4 +13,4 @@ bin/sam-fiji finetune --images ../shared/data/hc18/images --masks ../shared/data
 bin/sam-fiji study --images ../shared/data/busi/images --masks ../shared/data/busi/masks \
   --checkpoint "$work/hc18_pretrained.safetensors" \
   --strategies decoder:vanilla,encoder-decoder:vanilla,encoder-decoder:lora --rank 4 --budgets 0.1,0.25,1 --seeds 42 \
-  --lr 1e-3 --warmup 20 --epochs 60 --patience 20 --time-limit 2 --out "$work/study" --overwrite
+  --lr 1e-3 --warmup 20 --epochs 200 --patience 40 --time-limit 3 --out "$work/study" --overwrite
