@@ -37,6 +37,10 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--masks", required = true, description = "folder of label masks (> 0 = object) or RoiSets (.zip/.roi; only slices with a ROI are used), names matching the images")
     Path masks;
 
+    @Option(names = "--label", description = "with label images holding several labels: the one to learn (a number), "
+            + "or 'all' for every label as one object; without it, masks must be binary (one value above 0)")
+    String label;
+
     @Option(names = "--checkpoint", description = "model to start from (.pth or .safetensors)")
     Path checkpoint;
 
@@ -149,18 +153,28 @@ public final class FinetuneCommand implements Callable<Integer> {
         FineTuneRun.Setup setup = new FineTuneRun.Setup(strategy, options, budget, fewShot, lines(trainList),
                 lines(valList), out, overwrite, exportMerged,
                 checkpoint != null ? checkpoint.toString() : "random initialization (" + (preset != null ? preset : config) + ")",
-                images + " + " + masks, goal).resuming(resume, true);
+                images + " + " + masks + (label != null ? " (label " + label + ")" : ""), goal).resuming(resume, true);
         if (!overwrite && !resume) {
             OutputFiles.requireAbsent(curves);
         }
-        List<TrainingSample> samples = TrainingData.fromFolders(images, masks);
+        List<TrainingSample> samples = TrainingData.fromFolders(images, masks, TrainingData.parseLabel(label));
         FineTuneRun.plan(samples, setup);
         try (SamModel model = loadModel()) {
             System.out.printf("model: %s at %d px input; %d image(s)/slice(s); threads: %s%n", setup.source(),
                     model.config().imageSize(), samples.size(), System.getProperty("ai.djl.pytorch.num_threads", "default"));
-            FineTuneRun.Summary summary = FineTuneRun.run(model, samples, setup, new ConsoleListener(epochs, timeLimit),
+            FineTuneRun.Summary summary = FineTuneRun.run(model, samples, setup, new ConsoleListener(epochs, timeLimit) {
+                        @Override
+                        public void onHistory(List<FineTuner.EpochRecord> history) {
+                            // Redrawn after every epoch, so the curves can be watched while training runs.
+                            try {
+                                TrainingCurves.write(history, curves, true);
+                            } catch (IOException e) {
+                                System.err.println("could not write " + curves + ": " + e.getMessage());
+                            }
+                        }
+                    },
                     System.out::println);
-            TrainingCurves.write(summary.result().history(), curves, overwrite || resume);
+            TrainingCurves.write(summary.result().history(), curves, true); // ours: checked absent before training
             System.out.printf("test Dice (%d images): model %s; Otsu %s; all foreground %s%n", summary.testImages(),
                     meanText(summary.testDice()), meanText(summary.otsuDice()), meanText(summary.allForegroundDice()));
             System.out.println("wrote " + out + " (+ " + stem(out) + ".json, " + curves.getFileName() + ")"
@@ -223,7 +237,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     }
 
     /** One console line per iteration (overwritten) and per epoch. */
-    static final class ConsoleListener implements FineTuner.Listener {
+    static class ConsoleListener implements FineTuner.Listener {
         private final int epochs;
         private final long deadline;
 

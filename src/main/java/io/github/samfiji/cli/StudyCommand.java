@@ -48,6 +48,10 @@ public final class StudyCommand implements Callable<Integer> {
     @Option(names = "--masks", required = true, description = "folder of masks, names matching the images")
     Path masks;
 
+    @Option(names = "--label", description = "with label images holding several labels: the one to learn (a number), "
+            + "or 'all' for every label as one object; without it, masks must be binary (one value above 0)")
+    String label;
+
     @Option(names = "--checkpoint", description = "model every run starts from")
     Path checkpoint;
 
@@ -136,7 +140,7 @@ public final class StudyCommand implements Callable<Integer> {
             OutputFiles.requireAbsent(runsFile, perImageFile, pairedFile, plotFile);
         }
         Files.createDirectories(out.resolve("models"));
-        List<TrainingSample> samples = TrainingData.fromFolders(images, masks);
+        List<TrainingSample> samples = TrainingData.fromFolders(images, masks, TrainingData.parseLabel(label));
         List<Run> runs = new ArrayList<>();
         int total = grid.size() * budgets.size() * seeds.size();
         for (long seed : seeds) {

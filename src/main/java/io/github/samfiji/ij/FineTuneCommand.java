@@ -22,16 +22,21 @@ public class FineTuneCommand extends FineTuneJob {
             description = "label masks (> 0 = object) or RoiSets (.zip/.roi), named like the images")
     File masks;
 
+    @Parameter(label = "Object label", required = false,
+            description = "with label images holding several labels: the one to learn, or 'all' for every label as "
+                    + "one object (empty: binary masks only)")
+    String objectLabel = "";
+
     @Override
     List<TrainingSample> samples() throws IOException {
         if (images == null || masks == null) {
             throw new IllegalArgumentException("choose the images folder and the masks folder");
         }
-        return TrainingData.fromFolders(images.toPath(), masks.toPath());
+        return TrainingData.fromFolders(images.toPath(), masks.toPath(), TrainingData.parseLabel(objectLabel));
     }
 
     @Override
     String dataDescription() {
-        return images + " + " + masks;
+        return images + " + " + masks + (objectLabel == null || objectLabel.isBlank() ? "" : " (label " + objectLabel + ")");
     }
 }

@@ -124,13 +124,21 @@ public abstract class FineTuneJob implements Command {
                     public boolean isCancelled() {
                         return progress.isCancelled();
                     }
+
+                    @Override
+                    public void onHistory(List<FineTuner.EpochRecord> history) {
+                        // Live only on screen: in batch mode every redraw would be another hidden image.
+                        if (!java.awt.GraphicsEnvironment.isHeadless() && !ij.macro.Interpreter.isBatchMode()) {
+                            showCurves(history);
+                        }
+                    }
                 }, IJ::log);
             }
             IJ.log(String.format("test Dice: model %.4f, Otsu %.4f, all foreground %.4f (%d images); saved %s",
                     mean(summary.testDice()), mean(summary.otsuDice()), mean(summary.allForegroundDice()),
                     summary.testImages(), output));
             if (!java.awt.GraphicsEnvironment.isHeadless()) {
-                curves(summary.result().history()).show();
+                showCurves(summary.result().history());
             }
         } catch (IOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
@@ -159,6 +167,18 @@ public abstract class FineTuneJob implements Command {
         SamModel fresh = new SamModel(config);
         fresh.initializeRandom(seed);
         return fresh;
+    }
+
+    /** The curves window of this run, redrawn in place after every epoch. */
+    private ij.gui.PlotWindow curvesWindow;
+
+    private void showCurves(List<FineTuner.EpochRecord> history) {
+        Plot plot = curves(history);
+        if (curvesWindow == null || curvesWindow.isClosed()) {
+            curvesWindow = plot.show();
+        } else {
+            curvesWindow.drawPlot(plot);
+        }
     }
 
     /** Training loss and validation Dice per epoch as an ImageJ Plot. */

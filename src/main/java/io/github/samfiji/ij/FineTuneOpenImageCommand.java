@@ -29,6 +29,11 @@ public class FineTuneOpenImageCommand extends FineTuneJob {
             description = "a label image or mask (> 0 = object) of the same size, or the ROI Manager's outlines")
     String labels = ROI_MANAGER;
 
+    @Parameter(label = "Object label", required = false,
+            description = "with a label image holding several labels: the one to learn, or 'all' for every label as "
+                    + "one object (empty: binary masks only)")
+    String objectLabel = "";
+
     @Parameter(label = "Slices", choices = {ONE_VOLUME, SEPARATE_IMAGES},
             description = "whether the slices of a stack are one volume or unrelated 2D images (for the split)")
     String slices = ONE_VOLUME;
@@ -52,12 +57,13 @@ public class FineTuneOpenImageCommand extends FineTuneJob {
         if (labelImage == image) {
             throw new IllegalArgumentException("the labels must be another image than the one to train on");
         }
-        return TrainingData.fromImages(image, labelImage, group, separate);
+        return TrainingData.fromImages(image, labelImage, group, separate, TrainingData.parseLabel(objectLabel));
     }
 
     @Override
     String dataDescription() {
         return (image == null ? "?" : image.getTitle()) + " + " + labels
+                + (objectLabel == null || objectLabel.isBlank() ? "" : " (label " + objectLabel + ")")
                 + (SEPARATE_IMAGES.equals(slices) ? " (slices as separate images)" : "");
     }
 }

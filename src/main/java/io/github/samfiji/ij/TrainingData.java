@@ -26,10 +26,42 @@ import java.util.stream.Stream;
  */
 public final class TrainingData {
 
+    /** Every label above zero is the object (one class). */
+    public static final int ALL_LABELS = 0;
+
     private TrainingData() {
     }
 
+    /**
+     * Which label of a label image is the object: {@link #ALL_LABELS}, a label value, or null for "not chosen",
+     * which accepts binary masks (one value above zero, e.g. 0/255) and refuses label images with several labels,
+     * since the model learns one class.
+     */
+    public static Integer parseLabel(String text) {
+        if (text == null || text.isBlank()) {
+            return null;
+        }
+        if (text.trim().equalsIgnoreCase("all")) {
+            return ALL_LABELS;
+        }
+        try {
+            int v = Integer.parseInt(text.trim());
+            if (v < 1) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("the object label must be 'all' or a label value of 1 or more (got '"
+                    + text + "')");
+        }
+    }
+
     public static List<TrainingSample> fromFolders(Path images, Path masks) throws IOException {
+        return fromFolders(images, masks, null);
+    }
+
+    /** @param label see {@link #parseLabel} */
+    public static List<TrainingSample> fromFolders(Path images, Path masks, Integer label) throws IOException {
         for (Path[] p : new Path[][] {{images, null}, {masks, null}}) {
             if (!Files.isDirectory(p[0])) {
                 throw new IOException("not a folder: " + p[0]);
@@ -54,14 +86,20 @@ public final class TrainingData {
                 }
                 out.addAll(fromRois(image, rois, pair.stem(), false));
             } else {
-                out.addAll(fromImages(image, ImageFiles.open(maskFile), pair.stem()));
+                out.addAll(fromImages(image, ImageFiles.open(maskFile), pair.stem(), false, label));
             }
         }
         return out;
     }
 
-    /** One sample per slice of {@code image}; {@code labels} must have the same width, height and slice count. */
-    public static List<TrainingSample> fromImages(ImagePlus image, ImagePlus labels, String group) {
+    /**
+     * One sample per slice of {@code image}; {@code labels} must have the same width, height and slice count.
+     *
+     * @param separateSlices the slices are unrelated 2D images (each its own group for the split), not one volume
+     * @param label          see {@link #parseLabel}
+     */
+    public static List<TrainingSample> fromImages(ImagePlus image, ImagePlus labels, String group,
+                                                  boolean separateSlices, Integer label) {
         int w = image.getWidth();
         int h = image.getHeight();
         int n = image.getStackSize();
@@ -70,17 +108,41 @@ public final class TrainingData {
                     + " x " + h + " x " + n + " but the mask is " + labels.getWidth() + " x " + labels.getHeight()
                     + " x " + labels.getStackSize());
         }
+        java.util.TreeSet<Float> values = new java.util.TreeSet<>();
+        for (int z = 1; z <= n; z++) {
+            ImageProcessor ip = labels.getStack().getProcessor(z);
+            for (int i = 0; i < w * h; i++) {
+                float v = ip.getf(i);
+                if (v > 0) {
+                    values.add(v);
+                }
+            }
+        }
+        if (label == null && values.size() > 1) {
+            throw new IllegalArgumentException("the mask of '" + group + "' holds " + values.size() + " labels ("
+                    + describe(values) + ") but the model learns one class: choose the label to learn (a number), or "
+                    + "'all' to learn every label as one object");
+        }
         List<TrainingSample> out = new ArrayList<>();
         for (int z = 1; z <= n; z++) {
             Rgb8Image rgb = ImageConversion.toRgb8(ImageWrapping.wrapPlane(image, z));
             ImageProcessor ip = labels.getStack().getProcessor(z);
             byte[] mask = new byte[w * h];
             for (int i = 0; i < mask.length; i++) {
-                mask[i] = (byte) (ip.getf(i) > 0 ? 1 : 0);
+                float v = ip.getf(i);
+                boolean object = label == null || label == ALL_LABELS ? v > 0 : v == label;
+                mask[i] = (byte) (object ? 1 : 0);
             }
-            out.add(new TrainingSample(n == 1 ? group : group + "#" + z, group, rgb, mask));
+            String name = n == 1 ? group : group + "#" + z;
+            out.add(new TrainingSample(name, separateSlices ? name : group, rgb, mask));
         }
         return out;
+    }
+
+    private static String describe(java.util.SortedSet<Float> values) {
+        List<String> shown = values.stream().limit(5).map(v -> v == Math.rint(v) ? Integer.toString(v.intValue())
+                : Float.toString(v)).toList();
+        return String.join(", ", shown) + (values.size() > 5 ? ", ... " + values.last().intValue() : "");
     }
 
     /**
@@ -123,16 +185,6 @@ public final class TrainingData {
             out.add(new TrainingSample(name, separateSlices ? name : group, rgb, mask));
         }
         return out;
-    }
-
-    /** As {@link #fromImages(ImagePlus, ImagePlus, String)}, with each slice its own group when they are unrelated. */
-    public static List<TrainingSample> fromImages(ImagePlus image, ImagePlus labels, String group,
-                                                  boolean separateSlices) {
-        List<TrainingSample> out = fromImages(image, labels, group);
-        if (!separateSlices) {
-            return out;
-        }
-        return out.stream().map(s -> new TrainingSample(s.name(), s.name(), s.image(), s.mask())).toList();
     }
 
     private static List<String> names(Path folder) throws IOException {

@@ -182,6 +182,11 @@ public final class FineTuneRun {
                 }
 
                 @Override
+                public void onHistory(List<FineTuner.EpochRecord> history) {
+                    listener.onHistory(history);
+                }
+
+                @Override
                 public void onEpochEnd(java.util.function.Supplier<TrainingState> state) {
                     if (setup.saveState()) {
                         try {

@@ -50,6 +50,10 @@ public final class FineTuner implements AutoCloseable {
             return false;
         }
 
+        /** Called after every finished epoch with all epochs so far (those before a resumption included). */
+        default void onHistory(List<EpochRecord> history) {
+        }
+
         /** Called after every finished epoch; {@code state} copies the run's state only when asked. */
         default void onEpochEnd(java.util.function.Supplier<TrainingState> state) {
         }
@@ -315,6 +319,7 @@ public final class FineTuner implements AutoCloseable {
             }
             double elapsed = (System.nanoTime() - start) / 1e9;
             listener.onEpoch(record, elapsed / (epoch - firstEpoch + 1) * (options.epochs() - epoch));
+            listener.onHistory(List.copyOf(history));
             int finished = epoch;
             double bestSoFar = bestDice;
             int bestAt = bestEpoch;

@@ -122,6 +122,16 @@ class FinetuneCommandTest {
                     emptyMasks.resolve(String.format("img%02d.png", n)).toFile());
         }
         expectError(args(images, emptyMasks, c, out), "has any foreground");
+
+        Path labelMasks = Files.createDirectories(temp.resolve("label-masks"));
+        for (int n = 0; n < 10; n++) {
+            BufferedImage labels = new BufferedImage(80, 64, BufferedImage.TYPE_BYTE_GRAY);
+            labels.getRaster().setSample(5, 5, 0, 1);
+            labels.getRaster().setSample(50, 40, 0, 2);
+            ImageIO.write(labels, "png", labelMasks.resolve(String.format("img%02d.png", n)).toFile());
+        }
+        expectError(args(images, labelMasks, c, out), "holds 2 labels (1, 2)");
+        expectError(args(images, labelMasks, c, out, "--label", "x"), "must be 'all' or a label value");
         expectError(args(images, masks, c, out, "--method", "adapter", "--export-merged"), "cannot be merged");
         expectError(args(images, masks, c, out, "--method", "magic"), "unknown --method");
         assertFalse(Files.exists(out), "nothing written on errors");

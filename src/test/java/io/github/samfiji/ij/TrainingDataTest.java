@@ -90,6 +90,39 @@ class TrainingDataTest {
     }
 
     @Test
+    void labelImagesWithSeveralLabelsNeedTheLabelToLearn() {
+        ImagePlus image = discStack(1, new Random(4));
+        ByteProcessor labels = new ByteProcessor(64, 48);
+        labels.setValue(1);
+        labels.fillRect(2, 2, 10, 10);
+        labels.setValue(2);
+        labels.fillRect(30, 20, 8, 6);
+        ImagePlus labelImage = new ImagePlus("labels", labels);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TrainingData.fromImages(image, labelImage, "img", false, null));
+        assertTrue(e.getMessage().contains("holds 2 labels (1, 2)") && e.getMessage().contains("'all'"), e.getMessage());
+        byte[] second = TrainingData.fromImages(image, labelImage, "img", false, TrainingData.parseLabel("2")).get(0).mask();
+        byte[] all = TrainingData.fromImages(image, labelImage, "img", false, TrainingData.parseLabel("all")).get(0).mask();
+        int count2 = 0;
+        int countAll = 0;
+        for (int i = 0; i < all.length; i++) {
+            count2 += second[i];
+            countAll += all[i];
+        }
+        assertEquals(48, count2, "label 2 only");
+        assertEquals(148, countAll, "both labels as one object");
+        assertEquals(1, second[20 * 64 + 30]);
+        assertEquals(0, second[2 * 64 + 2]);
+        assertThrows(IllegalArgumentException.class, () -> TrainingData.parseLabel("-1"));
+        assertThrows(IllegalArgumentException.class, () -> TrainingData.parseLabel("cells"));
+        // A binary mask (one value above zero, here 255) needs no choice.
+        ByteProcessor binary = new ByteProcessor(64, 48);
+        binary.setValue(255);
+        binary.fillRect(2, 2, 10, 10);
+        assertEquals(1, TrainingData.fromImages(image, new ImagePlus("b", binary), "img", false, null).size());
+    }
+
+    @Test
     void unusableAnnotationsAreNamed() {
         ImagePlus stack = discStack(2, new Random(2));
         IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
@@ -127,6 +160,10 @@ class TrainingDataTest {
             c.output = temp.resolve("open.safetensors").toFile();
             c.run();
             assertEquals(7, c.summary.trainImages(), "10 separate images split 7:1:2");
+            ij.gui.PlotWindow curves = (ij.gui.PlotWindow) ij.WindowManager.getImage("Fine-tune SAM: training curves")
+                    .getWindow();
+            assertEquals(1, curves.getPlot().getXValues().length, "the curves window shows the epoch trained");
+            curves.close();
             assertEquals(2, c.summary.testImages());
             String json = Files.readString(temp.resolve("open.json"));
             assertTrue(json.contains("discs + ROI Manager (slices as separate images)"), json);
