@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.github.samfiji.ij.TrainingData;
 import io.github.samfiji.model.ConfigJson;
 import io.github.samfiji.model.SamConfig;
-import io.github.samfiji.model.SamModel;
 import io.github.samfiji.testing.Fixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,32 +26,9 @@ class BusiFineTuneTest {
         Path busi = Fixtures.data("busi");
         List<TrainingSample> samples = TrainingData.fromFolders(busi.resolve("images"), busi.resolve("masks"));
         SamConfig config = ConfigJson.parse(Files.readString(Path.of("samples/sam_tiny.json")));
-        DataSplit split = DataSplit.bySeed(samples, 42);
         FineTuneOptions options = new FineTuneOptions(1e-3, 0.1, 50, false, 4, 1, 40, 0, 5, true, 42);
-        try (SamModel model = new SamModel(config)) {
-            model.initializeRandom(42);
-            try (FineTuner tuner = new FineTuner(model, Strategy.vanilla(Strategy.Parts.ENCODER_DECODER), options)) {
-                tuner.fit(split.train(), split.validation(), new FineTuner.Listener() { });
-            }
-            double model0 = mean(FineTuner.dice(model, split.test()));
-            boolean bright = Baselines.otsuBrightObjects(split.train());
-            double otsu = 0;
-            double all = 0;
-            for (TrainingSample s : split.test()) {
-                otsu += FineTuner.dice(Baselines.otsu(s, bright), s.mask()) / split.test().size();
-                all += FineTuner.dice(Baselines.allForeground(s), s.mask()) / split.test().size();
-            }
-            String report = String.format("test Dice: model %.3f, Otsu %.3f, all foreground %.3f", model0, otsu, all);
-            System.out.println(report);
-            assertTrue(model0 > Math.max(otsu, all) + 0.2, report);
-        }
-    }
-
-    private static double mean(double[] v) {
-        double s = 0;
-        for (double d : v) {
-            s += d;
-        }
-        return s / v.length;
+        FromScratchRun run = FromScratchRun.train(samples, config, options);
+        System.out.println("BUSI, " + run);
+        assertTrue(run.beatsBaselinesBy(0.2), run.toString());
     }
 }
