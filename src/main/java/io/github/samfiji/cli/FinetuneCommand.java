@@ -1,18 +1,12 @@
 package io.github.samfiji.cli;
 
-import io.github.samfiji.checkpoint.ModelLoader;
 import io.github.samfiji.evaluation.NameMatching;
 import io.github.samfiji.evaluation.SummaryStatistics;
-import io.github.samfiji.ij.TrainingData;
 import io.github.samfiji.io.OutputFiles;
-import io.github.samfiji.model.ConfigJson;
-import io.github.samfiji.model.Presets;
-import io.github.samfiji.model.SamConfig;
 import io.github.samfiji.model.SamModel;
 import io.github.samfiji.training.FineTuneOptions;
 import io.github.samfiji.training.FineTuneRun;
 import io.github.samfiji.training.FineTuner;
-import io.github.samfiji.training.InputResize;
 import io.github.samfiji.training.Strategy;
 import io.github.samfiji.training.TrainingSample;
 import java.io.IOException;
@@ -21,6 +15,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code finetune}: fine-tunes a SAM model on image/mask folders (automatic, prompt-free mode). */
@@ -31,27 +26,8 @@ import picocli.CommandLine.Option;
                 + "--checkpoint), MODEL.curves.png, and the test-split Dice next to Otsu and all-foreground baselines."})
 public final class FinetuneCommand implements Callable<Integer> {
 
-    @Option(names = "--images", required = true, description = "folder of images (2D images or stacks)")
-    Path images;
-
-    @Option(names = "--masks", required = true, description = "folder of label masks (> 0 = object) or RoiSets (.zip/.roi; only slices with a ROI are used), names matching the images")
-    Path masks;
-
-    @Option(names = "--label", description = "with label images holding several labels: the one to learn (a number), "
-            + "or 'all' for every label as one object; without it, masks must be binary (one value above 0)")
-    String label;
-
-    @Option(names = "--checkpoint", description = "model to start from (.pth or .safetensors)")
-    Path checkpoint;
-
-    @Option(names = "--config", description = "JSON model configuration (with --checkpoint: overrides; with --from-scratch: the architecture)")
-    Path config;
-
-    @Option(names = "--preset", description = "architecture for --from-scratch: vit_b, vit_l, vit_h or vit_t")
-    String preset;
-
-    @Option(names = "--from-scratch", description = "start from random weights (with --preset or --config)")
-    boolean fromScratch;
+    @Mixin
+    TrainingInputs inputs;
 
     @Option(names = "--parts", defaultValue = "decoder", description = "decoder or encoder-decoder (default ${DEFAULT-VALUE})")
     String parts;
@@ -110,9 +86,6 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--no-augment", description = "no histogram equalization, colour jitter or flips")
     boolean noAugment;
 
-    @Option(names = "--input-size", description = "encoder input size (default: the model's; smaller trains faster)")
-    Integer inputSize;
-
     @Option(names = "--seed", defaultValue = "42", description = "seed of split, budget, initialization, order and augmentation (default ${DEFAULT-VALUE})")
     long seed;
 
@@ -136,9 +109,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         FineTuner.Objective goal = FineTuner.Objective.parse(objective);
-        if ((checkpoint == null) == !fromScratch) {
-            throw new IllegalArgumentException("give either --checkpoint FILE or --from-scratch with --preset NAME or --config JSON");
-        }
+        inputs.checkStart();
         if (!out.getFileName().toString().endsWith(".safetensors")) {
             throw new IllegalArgumentException("--out must name a .safetensors file");
         }
@@ -152,14 +123,13 @@ public final class FinetuneCommand implements Callable<Integer> {
         Path curves = out.resolveSibling(stem(out) + ".curves.png");
         FineTuneRun.Setup setup = new FineTuneRun.Setup(strategy, options, budget, fewShot, lines(trainList),
                 lines(valList), out, overwrite, exportMerged,
-                checkpoint != null ? checkpoint.toString() : "random initialization (" + (preset != null ? preset : config) + ")",
-                images + " + " + masks + (label != null ? " (label " + label + ")" : ""), goal).resuming(resume, true);
+                inputs.source(), inputs.dataDescription(), goal).resuming(resume, true);
         if (!overwrite && !resume) {
             OutputFiles.requireAbsent(curves);
         }
-        List<TrainingSample> samples = TrainingData.fromFolders(images, masks, TrainingData.parseLabel(label));
+        List<TrainingSample> samples = inputs.samples();
         FineTuneRun.plan(samples, setup);
-        try (SamModel model = loadModel()) {
+        try (SamModel model = inputs.loadModel(seed)) {
             System.out.printf("model: %s at %d px input; %d image(s)/slice(s); threads: %s%n", setup.source(),
                     model.config().imageSize(), samples.size(), System.getProperty("ai.djl.pytorch.num_threads", "default"));
             FineTuneRun.Summary summary = FineTuneRun.run(model, samples, setup, new ConsoleListener(epochs, timeLimit) {
@@ -181,36 +151,6 @@ public final class FinetuneCommand implements Callable<Integer> {
                     + (summary.merged() != null ? " and " + summary.merged() : ""));
         }
         return 0;
-    }
-
-    private SamModel loadModel() throws IOException {
-        return loadModel(checkpoint, config, preset, inputSize, seed);
-    }
-
-    /** The model to start from: a checkpoint, or random weights of a preset or JSON architecture; optionally resized. */
-    static SamModel loadModel(Path checkpoint, Path config, String preset, Integer inputSize, long seed)
-            throws IOException {
-        SamModel model;
-        if (checkpoint != null) {
-            model = ModelLoader.load(checkpoint, config);
-        } else {
-            if ((preset == null) == (config == null)) {
-                throw new IllegalArgumentException("--from-scratch needs exactly one of --preset NAME or --config JSON");
-            }
-            SamConfig c = preset != null ? Presets.get(preset) : ConfigJson.parse(Files.readString(config));
-            if (inputSize != null) {
-                c = InputResize.configFor(c, inputSize);
-            }
-            model = new SamModel(c);
-            model.initializeRandom(seed);
-            return model;
-        }
-        if (inputSize != null && inputSize != model.config().imageSize()) {
-            try (SamModel original = model) {
-                return InputResize.resize(original, inputSize);
-            }
-        }
-        return model;
     }
 
     private static String meanText(double[] v) {

@@ -2,7 +2,6 @@ package io.github.samfiji.cli;
 
 import io.github.samfiji.evaluation.PairedTests;
 import io.github.samfiji.evaluation.SummaryStatistics;
-import io.github.samfiji.ij.TrainingData;
 import io.github.samfiji.io.OutputFiles;
 import io.github.samfiji.model.SamModel;
 import io.github.samfiji.training.FineTuneOptions;
@@ -27,6 +26,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -42,27 +42,8 @@ import picocli.CommandLine.Option;
                 + "OUT/dice_vs_budget.png and OUT/models/."})
 public final class StudyCommand implements Callable<Integer> {
 
-    @Option(names = "--images", required = true, description = "folder of images")
-    Path images;
-
-    @Option(names = "--masks", required = true, description = "folder of masks, names matching the images")
-    Path masks;
-
-    @Option(names = "--label", description = "with label images holding several labels: the one to learn (a number), "
-            + "or 'all' for every label as one object; without it, masks must be binary (one value above 0)")
-    String label;
-
-    @Option(names = "--checkpoint", description = "model every run starts from")
-    Path checkpoint;
-
-    @Option(names = "--config", description = "JSON architecture (with --from-scratch) or configuration")
-    Path config;
-
-    @Option(names = "--preset", description = "architecture for --from-scratch: vit_b, vit_l, vit_h, vit_t")
-    String preset;
-
-    @Option(names = "--from-scratch", description = "every run starts from the same random weights")
-    boolean fromScratch;
+    @Mixin
+    TrainingInputs inputs;
 
     @Option(names = "--strategies", split = ",", defaultValue = "decoder:vanilla,encoder-decoder:vanilla,encoder-decoder:lora",
             description = "parts:method pairs, e.g. decoder:vanilla,encoder-decoder:lora (default ${DEFAULT-VALUE})")
@@ -96,9 +77,6 @@ public final class StudyCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "200", description = "warm-up iterations (default ${DEFAULT-VALUE})")
     int warmup;
 
-    @Option(names = "--input-size", description = "encoder input size (ViT), smaller to train faster")
-    Integer inputSize;
-
     @Option(names = "--time-limit", description = "minutes per run at most")
     Double timeLimit;
 
@@ -115,9 +93,7 @@ public final class StudyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if ((checkpoint == null) == !fromScratch) {
-            throw new IllegalArgumentException("give either --checkpoint FILE or --from-scratch with --preset NAME or --config JSON");
-        }
+        inputs.checkStart();
         FineTuner.Objective goal = FineTuner.Objective.parse(objective);
         List<Strategy> grid = new ArrayList<>();
         for (String s : strategies) {
@@ -140,7 +116,7 @@ public final class StudyCommand implements Callable<Integer> {
             OutputFiles.requireAbsent(runsFile, perImageFile, pairedFile, plotFile);
         }
         Files.createDirectories(out.resolve("models"));
-        List<TrainingSample> samples = TrainingData.fromFolders(images, masks, TrainingData.parseLabel(label));
+        List<TrainingSample> samples = inputs.samples();
         List<Run> runs = new ArrayList<>();
         int total = grid.size() * budgets.size() * seeds.size();
         for (long seed : seeds) {
@@ -154,12 +130,11 @@ public final class StudyCommand implements Callable<Integer> {
                             1, true, seed);
                     FineTuneRun.Setup setup = new FineTuneRun.Setup(strategy, options, budget, 0, null, null,
                             out.resolve("models").resolve(name + ".safetensors"), overwrite, false,
-                            checkpoint != null ? checkpoint.toString() : "random initialization", images + " + " + masks,
-                            goal);
+                            inputs.source(), inputs.dataDescription(), goal);
                     List<String> testNames = FineTuneRun.plan(samples, setup).test().stream()
                             .map(TrainingSample::name).toList();
                     long start = System.nanoTime();
-                    try (SamModel model = FinetuneCommand.loadModel(checkpoint, config, preset, inputSize, seed)) {
+                    try (SamModel model = inputs.loadModel(seed)) {
                         FineTuneRun.Summary s = FineTuneRun.run(model, samples, setup,
                                 new FinetuneCommand.ConsoleListener(epochs, timeLimit), System.out::println);
                         runs.add(new Run(strategy.label(), budget, seed, s.trainImages(), testNames, s.testDice(),
@@ -261,13 +236,32 @@ public final class StudyCommand implements Callable<Integer> {
         int x0 = m;
         int x1 = width - 200;
         int y0 = height - m;
-        int y1 = m / 2;
+        int y1 = m / 2 + 6;
         g.drawRect(x0, y1, x1 - x0, y0 - y1);
         g.drawString("annotation budget (fraction of the training split)", x0 + 40, height - m / 3);
-        g.drawString("test Dice (0..1)", 6, y1 - 4 + 14);
+        g.drawString("test Dice, mean and 95% CI", x0, 18);
         for (int k = 0; k < budgetAxis.size(); k++) {
             int x = xOf(k, budgetAxis.size(), x0, x1);
             g.drawString(trim(budgetAxis.get(k)), x - 10, y0 + 16);
+        }
+        for (int t = 0; t <= 5; t++) {
+            int y = yOf(t / 5.0, y0, y1);
+            g.drawLine(x0 - 4, y, x0, y);
+            g.drawString(String.format(Locale.ROOT, "%.1f", t / 5.0), x0 - 28, y + 4);
+        }
+        // The baselines on the same test images, for scale: Otsu threshold and all foreground.
+        double otsu = runs.stream().flatMapToDouble(r -> java.util.Arrays.stream(r.otsu())).average().orElse(Double.NaN);
+        double all = runs.stream().flatMapToDouble(r -> java.util.Arrays.stream(r.allForeground())).average()
+                .orElse(Double.NaN);
+        g.setStroke(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
+        g.setColor(Color.GRAY);
+        if (!Double.isNaN(otsu)) {
+            g.drawLine(x0, yOf(otsu, y0, y1), x1, yOf(otsu, y0, y1));
+            g.drawString(String.format(Locale.ROOT, "Otsu %.2f", otsu), x1 + 12, yOf(otsu, y0, y1) + 4);
+        }
+        if (!Double.isNaN(all)) {
+            g.drawLine(x0, yOf(all, y0, y1), x1, yOf(all, y0, y1));
+            g.drawString(String.format(Locale.ROOT, "all foreground %.2f", all), x1 + 12, yOf(all, y0, y1) + 16);
         }
         Color[] palette = {new Color(30, 90, 200), new Color(200, 60, 40), new Color(40, 150, 70),
             new Color(150, 60, 170), new Color(220, 140, 20), new Color(90, 90, 90)};
