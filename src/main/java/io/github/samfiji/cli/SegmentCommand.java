@@ -8,13 +8,12 @@ import ij.ImageStack;
 import ij.process.ByteProcessor;
 import ij.process.FloatProcessor;
 import io.github.samfiji.ij.ImageFiles;
+import io.github.samfiji.ij.StackSlices;
 import io.github.samfiji.evaluation.LabelMetrics;
 import io.github.samfiji.evaluation.SegmentationMetrics;
-import io.github.samfiji.ij.ImageWrapping;
 import io.github.samfiji.ij.MaskRois;
 import io.github.samfiji.ij.RoiSets;
 import ij.gui.Roi;
-import io.github.samfiji.image.ImageConversion;
 import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.inference.ImageEmbedding;
 import io.github.samfiji.inference.Prediction;
@@ -93,7 +92,7 @@ public final class SegmentCommand implements Callable<Integer> {
             prompt.box(v[0], v[1], v[2], v[3]);
         }
         ImagePlus imp = ImageFiles.open(image);
-        Rgb8Image rgb = ImageConversion.toRgb8(ImageWrapping.wrapPlane(imp, slice));
+        Rgb8Image rgb = StackSlices.of(imp).planeInput(slice);
         boolean[] truthMask = truth == null ? null : readTruth(truth, imp.getWidth(), imp.getHeight());
         if (boxFromTruth) {
             if (truthMask == null || box != null) {

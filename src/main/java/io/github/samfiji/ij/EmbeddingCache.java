@@ -2,8 +2,6 @@ package io.github.samfiji.ij;
 
 import ij.ImageListener;
 import ij.ImagePlus;
-import io.github.samfiji.image.ImageConversion;
-import io.github.samfiji.image.IntensityMapping;
 import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.inference.ImageEmbedding;
 import io.github.samfiji.inference.Progress;
@@ -16,7 +14,7 @@ import java.util.Map;
 
 /**
  * One encode per image plane: embeddings are kept (least recently used first out) so that re-prompting a slice
- * costs only the decoder. The key includes a hash of the plane's SAM input, so edited pixels are re-encoded;
+ * costs only the decoder. A plane's input uses its volume's intensity range ({@link StackSlices}). The key includes a hash of the plane's SAM input, so edited pixels are re-encoded;
  * embeddings of closed images are freed.
  */
 public final class EmbeddingCache implements ImageListener {
@@ -29,6 +27,8 @@ public final class EmbeddingCache implements ImageListener {
 
     private final SamPredictor predictor;
     private final LinkedHashMap<Key, ImageEmbedding> entries = new LinkedHashMap<>(16, 0.75f, true);
+    /** Each open image's planes with their volume intensity range, recomputed after the image changes. */
+    private final Map<Integer, StackSlices> volumes = new java.util.HashMap<>();
 
     EmbeddingCache(SamModel model) {
         this.predictor = new SamPredictor(model);
@@ -41,7 +41,7 @@ public final class EmbeddingCache implements ImageListener {
 
     /** The embedding of a plane (1-based stack index), encoding it if needed. */
     public ImageEmbedding get(ImagePlus image, int stackIndex, Progress progress) {
-        Rgb8Image rgb = ImageConversion.toRgb8(ImageWrapping.wrapPlane(image, stackIndex), IntensityMapping.automatic());
+        Rgb8Image rgb = input(image, stackIndex);
         Key key = new Key(image.getID(), stackIndex, Arrays.hashCode(rgb.toBytes()));
         synchronized (this) {
             ImageEmbedding cached = entries.get(key);
@@ -63,7 +63,19 @@ public final class EmbeddingCache implements ImageListener {
 
 
 
+    /** The model input of a plane: the same as propagation and automatic segmentation give that plane. */
+    synchronized Rgb8Image input(ImagePlus image, int stackIndex) {
+        StackSlices planes = volumes.get(image.getID());
+        if (planes == null || planes.planeOf(stackIndex) < 0) {
+            // First use, an edit, or another channel or frame of a hyperstack.
+            planes = StackSlices.of(image);
+            volumes.put(image.getID(), planes);
+        }
+        return planes.planeInput(stackIndex);
+    }
+
     public synchronized void clear() {
+        volumes.clear();
         entries.values().forEach(ImageEmbedding::close);
         entries.clear();
         ImagePlus.removeImageListener(this);
@@ -71,6 +83,7 @@ public final class EmbeddingCache implements ImageListener {
 
     @Override
     public synchronized void imageClosed(ImagePlus image) {
+        volumes.remove(image.getID());
         entries.entrySet().removeIf(e -> {
             if (e.getKey().imageId() == image.getID()) {
                 e.getValue().close();
@@ -85,6 +98,7 @@ public final class EmbeddingCache implements ImageListener {
     }
 
     @Override
-    public void imageUpdated(ImagePlus image) {
+    public synchronized void imageUpdated(ImagePlus image) {
+        volumes.remove(image.getID()); // pixels may have changed, and with them the volume's range
     }
 }

@@ -15,7 +15,8 @@ import net.imglib2.view.Views;
  * The z-planes of a stack (or of one channel and time point of a hyperstack) as the model's RGB input. One
  * intensity range serves the whole volume (for 8-bit and RGB data the identity; otherwise the 0.5-99.5
  * percentiles of all planes), so that a tissue's brightness means the same on every slice, as the volume studies
- * normalize each volume.
+ * normalize each volume. Every command that hands a plane of an ImageJ image to the model goes through this class,
+ * so a slice gets the same input whether it is prompted, propagated, segmented automatically or trained on.
  */
 public final class StackSlices {
 
@@ -80,6 +81,16 @@ public final class StackSlices {
             }
         }
         return -1;
+    }
+
+    /**
+     * The model input of one plane (1-based stack index): with the volume's range when the plane is one of the
+     * volume's planes, else (another channel of a hyperstack) with its own.
+     */
+    public Rgb8Image planeInput(int stackIndex) {
+        int z = planeOf(stackIndex);
+        return z >= 0 ? slice(z)
+                : ImageConversion.toRgb8(ImageWrapping.wrapPlane(image, stackIndex), IntensityMapping.automatic());
     }
 
     public Rgb8Image slice(int z) {

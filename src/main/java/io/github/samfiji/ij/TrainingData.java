@@ -4,7 +4,6 @@ import ij.ImagePlus;
 import ij.gui.Roi;
 import ij.process.ImageProcessor;
 import io.github.samfiji.evaluation.NameMatching;
-import io.github.samfiji.image.ImageConversion;
 import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.training.TrainingSample;
 import java.io.IOException;
@@ -123,9 +122,10 @@ public final class TrainingData {
                     + describe(values) + ") but the model learns one class: choose the label to learn (a number), or "
                     + "'all' to learn every label as one object");
         }
+        StackSlices planes = volumeOf(image);
         List<TrainingSample> out = new ArrayList<>();
         for (int z = 1; z <= n; z++) {
-            Rgb8Image rgb = ImageConversion.toRgb8(ImageWrapping.wrapPlane(image, z));
+            Rgb8Image rgb = planes.slice(z - 1);
             ImageProcessor ip = labels.getStack().getProcessor(z);
             byte[] mask = new byte[w * h];
             for (int i = 0; i < mask.length; i++) {
@@ -137,6 +137,19 @@ public final class TrainingData {
             out.add(new TrainingSample(name, separateSlices ? name : group, rgb, mask));
         }
         return out;
+    }
+
+    /**
+     * The planes with the volume's intensity range, as every inference command maps them, so that a model sees the
+     * same input in training and in use.
+     */
+    private static StackSlices volumeOf(ImagePlus image) {
+        StackSlices planes = StackSlices.of(image);
+        if (planes.depth() != image.getStackSize()) {
+            throw new IllegalArgumentException("'" + image.getTitle() + "' is a hyperstack with " + image.getNChannels()
+                    + " channels; train on one channel (Image > Color > Split Channels)");
+        }
+        return planes;
     }
 
     private static String describe(java.util.SortedSet<Float> values) {
@@ -161,6 +174,7 @@ public final class TrainingData {
         long[] dims = n == 1 ? new long[] {w, h} : new long[] {w, h, n};
         int[] labels = ((ArrayImg<IntType, IntArray>) LabelImageFiles.rasterize(rois, dims, "the ROIs of " + group)
                 .pixels()).update(null).getCurrentStorageArray();
+        StackSlices planes = volumeOf(image);
         boolean[] annotated = new boolean[n];
         for (Roi roi : rois) {
             int z = roi.hasHyperStackPosition() ? roi.getZPosition() : roi.getPosition();
@@ -180,7 +194,7 @@ public final class TrainingData {
             for (int i = 0; i < mask.length; i++) {
                 mask[i] = (byte) (labels[offset + i] > 0 ? 1 : 0);
             }
-            Rgb8Image rgb = ImageConversion.toRgb8(ImageWrapping.wrapPlane(image, z));
+            Rgb8Image rgb = planes.slice(z - 1);
             String name = n == 1 ? group : group + "#" + z;
             out.add(new TrainingSample(name, separateSlices ? name : group, rgb, mask));
         }
