@@ -79,6 +79,10 @@ public final class FineTuner implements AutoCloseable {
     private long iteration;
     private final Objective objective;
     private Random promptRandom;
+    /** Embeddings of training samples by number, while a frozen encoder sees unaugmented inputs (else null). */
+    private Map<Integer, float[]> embeddingCache;
+    private long encoderRuns;
+    private boolean reuseEmbeddings = true;
 
     /** What the model learns to do. */
     public enum Objective {
@@ -138,10 +142,14 @@ public final class FineTuner implements AutoCloseable {
 
     /** Mask logits (B, 1, S/4, S/4) for a batch of preprocessed inputs (B, 3, S, S), without prompts. */
     public static NDArray automaticLogits(SamModel model, NDArray inputs, NDManager m) {
-        NDArray embeddings = model.imageEncoder().forward(inputs);
+        return automaticLogitsOf(model, model.imageEncoder().forward(inputs), m);
+    }
+
+    /** Mask logits (B, 1, S/4, S/4) for image embeddings (B, C, S/16, S/16), without prompts. */
+    static NDArray automaticLogitsOf(SamModel model, NDArray embeddings, NDManager m) {
         NDArray pe = model.promptEncoder().densePositionalEncoding(m);
         NDList prompts = model.promptEncoder().forward(null, null, null, null, m);
-        long batch = inputs.getShape().get(0);
+        long batch = embeddings.getShape().get(0);
         NDList masks = new NDList();
         for (long b = 0; b < batch; b++) {
             NDArray one = embeddings.get(new NDIndex("{}:{}", b, b + 1));
@@ -155,6 +163,15 @@ public final class FineTuner implements AutoCloseable {
      * accumulators. Returns the loss.
      */
     public double accumulate(List<float[][]> batch) {
+        return accumulate(batch, null);
+    }
+
+    /**
+     * As {@link #accumulate(List)}; with {@code ids} (sample numbers, one per batch item) and a frozen encoder the
+     * image embeddings are kept after the first computation and reused (the input of a sample without augmentation
+     * is the same every epoch, so its embedding is too).
+     */
+    private double accumulate(List<float[][]> batch, int[] ids) {
         int s = model.config().imageSize();
         int low = s / 4;
         Engine engine = TorchRuntime.engine();
@@ -165,19 +182,19 @@ public final class FineTuner implements AutoCloseable {
                 System.arraycopy(batch.get(i)[0], 0, inputs, i * 3 * s * s, 3 * s * s);
                 System.arraycopy(batch.get(i)[1], 0, targets, i * low * low, low * low);
             }
-            NDArray x = m.create(inputs, new Shape(batch.size(), 3, s, s));
             NDArray target = m.create(targets, new Shape(batch.size(), 1, low, low));
             double lossValue;
             try (GradientCollector collector = engine.newGradientCollector()) {
+                NDArray embeddings = embeddings(inputs, batch.size(), ids, m);
                 NDArray loss;
                 if (objective == Objective.INTERACTIVE) {
                     float[][] lowTargets = new float[batch.size()][];
                     for (int i = 0; i < batch.size(); i++) {
                         lowTargets[i] = batch.get(i)[1];
                     }
-                    loss = InteractiveObjective.loss(model, model.imageEncoder().forward(x), lowTargets, m, promptRandom);
+                    loss = InteractiveObjective.loss(model, embeddings, lowTargets, m, promptRandom);
                 } else {
-                    loss = Losses.diceCrossEntropy(automaticLogits(model, x, m), target);
+                    loss = Losses.diceCrossEntropy(automaticLogitsOf(model, embeddings, m), target);
                 }
                 lossValue = loss.getFloat();
                 collector.backward(Ops.divScalar(loss, options.accumulation()));
@@ -192,6 +209,50 @@ public final class FineTuner implements AutoCloseable {
         }
     }
 
+    /** The encoder's output for the batch, from the kept embeddings when all are there. */
+    private NDArray embeddings(float[] inputs, int count, int[] ids, NDManager m) {
+        int s = model.config().imageSize();
+        boolean cached = ids != null && embeddingCache != null;
+        if (cached && java.util.Arrays.stream(ids).allMatch(embeddingCache::containsKey)) {
+            int per = embeddingCache.get(ids[0]).length;
+            float[] all = new float[count * per];
+            for (int i = 0; i < count; i++) {
+                System.arraycopy(embeddingCache.get(ids[i]), 0, all, i * per, per);
+            }
+            return m.create(all, embeddingShape(count));
+        }
+        NDArray out = model.imageEncoder().forward(m.create(inputs, new Shape(count, 3, s, s)));
+        encoderRuns++;
+        if (cached) {
+            float[] all = out.toFloatArray();
+            int per = all.length / count;
+            for (int i = 0; i < count; i++) {
+                embeddingCache.put(ids[i], java.util.Arrays.copyOfRange(all, i * per, (i + 1) * per));
+            }
+        }
+        return out;
+    }
+
+    private Shape embeddingShape(int count) {
+        int g = model.config().imageSize() / 16;
+        return new Shape(count, model.config().decoder().promptEmbedDim(), g, g);
+    }
+
+    /** Whether no image-encoder tensor is trained (its output for a given input never changes). */
+    boolean encoderFrozen() {
+        return trainable.keySet().stream().noneMatch(n -> n.startsWith("image_encoder."));
+    }
+
+    /** Turns off keeping embeddings (to check that keeping them changes nothing). */
+    void reuseEmbeddings(boolean reuse) {
+        reuseEmbeddings = reuse;
+    }
+
+    /** How many times the image encoder ran on training batches (for tests and progress). */
+    long encoderRuns() {
+        return encoderRuns;
+    }
+
     /** One optimizer step over the accumulated gradients, which are then cleared. */
     void applyStep(double lr) {
         optimizer.step(accumulated, lr);
@@ -203,9 +264,13 @@ public final class FineTuner implements AutoCloseable {
 
     /** One full optimizer step (all micro-batches of {@code microBatches}), at the schedule's rate. */
     public double step(List<List<float[][]>> microBatches, LearningRate schedule) {
+        return step(microBatches, null, schedule);
+    }
+
+    private double step(List<List<float[][]>> microBatches, List<int[]> ids, LearningRate schedule) {
         double loss = 0;
-        for (List<float[][]> mb : microBatches) {
-            loss += accumulate(mb);
+        for (int i = 0; i < microBatches.size(); i++) {
+            loss += accumulate(microBatches.get(i), ids == null ? null : ids.get(i));
         }
         applyStep(schedule.at(iteration));
         return loss / microBatches.size();
@@ -237,12 +302,20 @@ public final class FineTuner implements AutoCloseable {
         LearningRate schedule = new LearningRate(options.learningRate(), options.warmup(), options.decay(),
                 (long) stepsPerEpoch * options.epochs());
         Augmentation augmentation = options.augment() ? new Augmentation(true) : null;
+        long embeddingBytes = 4L * model.config().decoder().promptEmbedDim() * (size / 16) * (size / 16)
+                * (resized.size() + validation.size());
+        boolean keepEmbeddings = reuseEmbeddings && encoderFrozen() && augmentation == null
+                && embeddingBytes < Runtime.getRuntime().maxMemory() / 4;
+        embeddingCache = keepEmbeddings ? new java.util.HashMap<>() : null;
         List<EpochRecord> history = new ArrayList<>();
         Map<String, float[]> best = snapshot();
         double bestDice = Double.NEGATIVE_INFINITY;
         int bestEpoch = 0;
         int sinceBest = 0;
         int firstEpoch = 1;
+        // With a frozen encoder the validation images are encoded once for all epochs.
+        Map<TrainingSample, ImageEmbedding> validationEmbeddings = keepEmbeddings ? new java.util.IdentityHashMap<>()
+                : null;
         if (resume != null) {
             restore(resume.weights());
             optimizer.restore(inOrder(resume.firstMoments()), inOrder(resume.secondMoments()), resume.optimizerSteps());
@@ -277,20 +350,24 @@ public final class FineTuner implements AutoCloseable {
                     break epochs;
                 }
                 List<List<float[][]>> micro = new ArrayList<>();
+                List<int[]> ids = new ArrayList<>();
                 for (int a = 0; a < options.accumulation(); a++) {
                     List<float[][]> batch = new ArrayList<>();
+                    List<Integer> batchIds = new ArrayList<>();
                     for (int b = 0; b < options.batchSize(); b++) {
                         int k = stepIndex * perStep + a * options.batchSize() + b;
                         if (k < order.size()) {
                             batch.add(SampleTensors.prepare(resized.get(order.get(k)), size, model.config(),
                                     augmentation, random));
+                            batchIds.add(order.get(k));
                         }
                     }
                     if (!batch.isEmpty()) {
                         micro.add(batch);
+                        ids.add(batchIds.stream().mapToInt(Integer::intValue).toArray());
                     }
                 }
-                double loss = step(micro, schedule);
+                double loss = step(micro, ids, schedule);
                 lossSum += loss;
                 lossCount++;
                 double elapsed = (System.nanoTime() - start) / 1e9;
@@ -301,7 +378,8 @@ public final class FineTuner implements AutoCloseable {
             double valDice = Double.NaN;
             boolean validate = epoch % options.validateEvery() == 0 || epoch == options.epochs();
             if (validate) {
-                valDice = validation.isEmpty() ? -lossSum / lossCount : mean(evaluate(model, validation, objective));
+                valDice = validation.isEmpty() ? -lossSum / lossCount
+                        : mean(evaluate(model, validation, objective, validationEmbeddings));
             }
             EpochRecord record = new EpochRecord(epoch, iteration, lossSum / lossCount, valDice,
                     (System.nanoTime() - epochStart) / 1e9);
@@ -333,6 +411,10 @@ public final class FineTuner implements AutoCloseable {
             }
         }
         restore(best);
+        if (validationEmbeddings != null) {
+            validationEmbeddings.values().forEach(ImageEmbedding::close);
+        }
+        embeddingCache = null;
         return new Result(List.copyOf(history), bestDice, bestEpoch, stoppedEarly, cancelled, iteration,
                 (System.nanoTime() - start) / 1e9);
     }
@@ -391,25 +473,53 @@ public final class FineTuner implements AutoCloseable {
      * the same path as inference ({@link SamPredictor#predictWithoutPrompt}). Both empty counts as 1.
      */
     public static double[] dice(SamModel model, List<TrainingSample> samples) {
+        return dice(model, samples, null);
+    }
+
+    /** As {@link #dice(SamModel, List)}; {@code kept} (may be null) keeps each sample's embedding for later calls. */
+    private static double[] dice(SamModel model, List<TrainingSample> samples, Map<TrainingSample, ImageEmbedding> kept) {
         SamPredictor predictor = new SamPredictor(model);
         double[] out = new double[samples.size()];
         for (int i = 0; i < samples.size(); i++) {
             TrainingSample s = samples.get(i);
-            try (ImageEmbedding e = predictor.encode(s.image())) {
+            ImageEmbedding e = embedding(predictor, s, kept);
+            try {
                 Prediction p = predictor.predictWithoutPrompt(e, false);
                 out[i] = dice(p.mask(0), s.mask());
+            } finally {
+                if (kept == null) {
+                    e.close();
+                }
             }
         }
         return out;
     }
 
+    private static ImageEmbedding embedding(SamPredictor predictor, TrainingSample s,
+                                            Map<TrainingSample, ImageEmbedding> kept) {
+        if (kept == null) {
+            return predictor.encode(s.image());
+        }
+        return kept.computeIfAbsent(s, k -> predictor.encode(k.image()));
+    }
+
     /** Dice per sample for the objective: prompt-free, or from a tight box around the mask (empty masks left out). */
     public static double[] evaluate(SamModel model, List<TrainingSample> samples, Objective objective) {
-        return objective == Objective.INTERACTIVE ? diceWithBox(model, samples) : dice(model, samples);
+        return evaluate(model, samples, objective, null);
+    }
+
+    private static double[] evaluate(SamModel model, List<TrainingSample> samples, Objective objective,
+                                     Map<TrainingSample, ImageEmbedding> kept) {
+        return objective == Objective.INTERACTIVE ? diceWithBox(model, samples, kept) : dice(model, samples, kept);
     }
 
     /** Dice of the single-mask prediction from the tight bounding box of each non-empty mask. */
     public static double[] diceWithBox(SamModel model, List<TrainingSample> samples) {
+        return diceWithBox(model, samples, null);
+    }
+
+    private static double[] diceWithBox(SamModel model, List<TrainingSample> samples,
+                                        Map<TrainingSample, ImageEmbedding> kept) {
         SamPredictor predictor = new SamPredictor(model);
         List<Double> out = new ArrayList<>();
         for (TrainingSample s : samples) {
@@ -430,9 +540,14 @@ public final class FineTuner implements AutoCloseable {
             if (x1 < 0) {
                 continue;
             }
-            try (ImageEmbedding e = predictor.encode(s.image())) {
+            ImageEmbedding e = embedding(predictor, s, kept);
+            try {
                 Prediction p = predictor.predict(e, Prompt.builder().box(x0, y0, x1, y1).build(), false);
                 out.add(dice(p.mask(0), s.mask()));
+            } finally {
+                if (kept == null) {
+                    e.close();
+                }
             }
         }
         return out.stream().mapToDouble(Double::doubleValue).toArray();

@@ -205,4 +205,34 @@ class FineTunerTest {
         float[] box = InteractiveObjective.noisyBox(object, low, 4f, new Random(2));
         assertTrue(box[0] >= 0 && box[2] > box[0] && box[3] > box[1] && Math.abs(box[0] - 8) <= 20);
     }
+
+    @Test
+    void aFrozenEncoderRunsOnceOnUnaugmentedImagesWithTheSameResult() {
+        List<TrainingSample> train = TinyModels.discs(6, 64, 64, 12);
+        List<TrainingSample> validation = TinyModels.discs(2, 64, 64, 13);
+        FineTuneOptions options = FineTuneOptions.defaults().withLearningRate(5e-3, 0).withBatch(2, 1).withEpochs(3)
+                .withPatience(0).withAugment(false);
+        Strategy decoder = Strategy.vanilla(Strategy.Parts.DECODER);
+        float[][] weights = new float[2][];
+        long[] runs = new long[2];
+        for (int k = 0; k < 2; k++) {
+            try (SamModel model = TinyModels.randomModel(14); FineTuner tuner = new FineTuner(model, decoder, options)) {
+                assertTrue(tuner.encoderFrozen());
+                tuner.reuseEmbeddings(k == 0);
+                tuner.fit(train, validation, new FineTuner.Listener() { });
+                runs[k] = tuner.encoderRuns();
+                weights[k] = model.namedParams().get("mask_decoder.output_hypernetworks_mlps.0.layers.2.weight").value()
+                        .toFloatArray();
+            }
+        }
+        assertEquals(3, runs[0], "3 batches encoded in the first epoch only");
+        assertEquals(9, runs[1], "3 batches in each of 3 epochs");
+        for (int i = 0; i < weights[0].length; i++) {
+            assertEquals(weights[1][i], weights[0][i], 1e-5, "weight " + i);
+        }
+        try (SamModel model = TinyModels.randomModel(14);
+             FineTuner tuner = new FineTuner(model, Strategy.vanilla(Strategy.Parts.ENCODER_DECODER), options)) {
+            assertFalse(tuner.encoderFrozen(), "a trained encoder is never cached");
+        }
+    }
 }
