@@ -65,6 +65,11 @@ public abstract class FineTuneJob implements Command {
     @Parameter(label = "Input size", min = "0", description = "encoder input (0 = the model's own; smaller is faster)")
     int inputSize = 0;
 
+    // A choice rather than a checkbox: a macro that leaves a checkbox out turns it off.
+    @Parameter(label = "Augmentation", choices = {"on", "off"}, description = "histogram equalization, colour jitter "
+            + "and flips; without it a decoder-only run encodes each image once, which is much faster")
+    String augmentation = "on";
+
     @Parameter(label = "Seed")
     int seed = 42;
 
@@ -97,7 +102,7 @@ public abstract class FineTuneJob implements Command {
         }
         Strategy strategy = new Strategy(Strategy.Parts.parse(parts), Strategy.Method.parse(method), rank, 1f, null);
         FineTuneOptions options = new FineTuneOptions(learningRate, 0.1, 200, false, batch, 1, epochs, patience, 1,
-                true, seed);
+                !"off".equals(augmentation), seed);
         String source = FROM_FILE.equals(start) ? String.valueOf(model) : start;
         FineTuneRun.Setup setup = new FineTuneRun.Setup(strategy, options, budget, 0, null, null, output.toPath(),
                 overwrite, false, source, dataDescription(),

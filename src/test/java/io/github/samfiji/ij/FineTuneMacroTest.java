@@ -60,7 +60,8 @@ class FineTuneMacroTest {
         new Interpreter().run("setBatchMode(true);\nopen('" + labels + "');\nopen('" + stack + "');\n"
                 + "run('Fine-tune SAM on Open Image', 'labels=labels.tif slices=[separate 2D images] "
                 + "start=[vit_t (random)] objective=auto parts=encoder-decoder method=lora lora=2 annotation=1 "
-                + "epochs=1 patience=20 learning=0.0001 batch=4 input=64 seed=5 output=[" + out + "]');", null);
+                + "epochs=1 patience=20 learning=0.0001 batch=4 input=64 augmentation=off seed=5 output=[" + out + "]');",
+                null);
         assertTrue(Files.isRegularFile(out), "model written");
         JsonObject finetune = JsonParser.parseString(Files.readString(temp.resolve("open.json"))).getAsJsonObject()
                 .getAsJsonObject("finetune");
@@ -68,5 +69,6 @@ class FineTuneMacroTest {
                 finetune.getAsJsonObject("data").get("data").getAsString());
         assertEquals(4, finetune.getAsJsonObject("data").getAsJsonArray("train").size(), "6 separate images: 4 train");
         assertEquals("encoder-decoder", finetune.get("parts").getAsString());
+        assertEquals(false, finetune.getAsJsonObject("hyperparameters").get("augmentation").getAsBoolean());
     }
 }
