@@ -131,13 +131,12 @@ public final class StudyCommand implements Callable<Integer> {
                     FineTuneRun.Setup setup = new FineTuneRun.Setup(strategy, options, budget, 0, null, null,
                             out.resolve("models").resolve(name + ".safetensors"), overwrite, false,
                             inputs.source(), inputs.dataDescription(), goal);
-                    List<String> testNames = FineTuneRun.plan(samples, setup).test().stream()
-                            .map(TrainingSample::name).toList();
+                    FineTuneRun.plan(samples, setup);
                     long start = System.nanoTime();
                     try (SamModel model = inputs.loadModel(seed)) {
                         FineTuneRun.Summary s = FineTuneRun.run(model, samples, setup,
                                 new FinetuneCommand.ConsoleListener(epochs, timeLimit), System.out::println);
-                        runs.add(new Run(strategy.label(), budget, seed, s.trainImages(), testNames, s.testDice(),
+                        runs.add(new Run(strategy.label(), budget, seed, s.trainImages(), s.testGroups(), s.testDice(),
                                 s.otsuDice(), s.allForegroundDice(), (System.nanoTime() - start) / 1e9));
                     }
                 }

@@ -70,10 +70,13 @@ public final class FineTuneRun {
         }
     }
 
-    /** What came out. Dice arrays are per test image/slice, in the test split's order. */
+    /**
+     * What came out. Dice arrays are per test image or volume ({@link VolumeDice}), named by {@code testGroups};
+     * the image counts are of images/slices.
+     */
     public record Summary(FineTuner.Result result, long trainable, long total, int trainImages, int validationImages,
-                          int testImages, double[] testDice, double[] otsuDice, double[] allForegroundDice,
-                          Path model, Path merged) {
+                          int testImages, List<String> testGroups, double[] testDice, double[] otsuDice,
+                          double[] allForegroundDice, Path model, Path merged) {
     }
 
     private FineTuneRun() {
@@ -203,15 +206,18 @@ public final class FineTuneRun {
         log.accept(String.format("training %s after %d epoch(s), %d iteration(s), %.0f s; best validation Dice %.4f at epoch %d",
                 result.cancelled() ? "cancelled" : result.stoppedEarly() ? "stopped early" : "finished",
                 result.history().size(), result.iterations(), result.seconds(), result.bestDice(), result.bestEpoch()));
-        double[] testDice = FineTuner.evaluate(model, split.test(), setup.objective());
-        boolean bright = Baselines.otsuBrightObjects(split.train());
-        double[] otsu = new double[split.test().size()];
-        double[] allFg = new double[split.test().size()];
-        for (int i = 0; i < otsu.length; i++) {
-            TrainingSample s = split.test().get(i);
-            otsu[i] = FineTuner.dice(Baselines.otsu(s, bright), s.mask());
-            allFg[i] = FineTuner.dice(Baselines.allForeground(s), s.mask());
+        VolumeDice.Scores scores = FineTuner.evaluate(model, split.test(), setup.objective());
+        double[] testDice = scores.dice();
+        // The baselines are scored on the same images or volumes as the model.
+        List<TrainingSample> scored = new ArrayList<>();
+        for (TrainingSample s : split.test()) {
+            if (scores.groups().contains(s.group())) {
+                scored.add(s);
+            }
         }
+        boolean bright = Baselines.otsuBrightObjects(split.train());
+        double[] otsu = VolumeDice.of(scored, scored.stream().map(s -> Baselines.otsu(s, bright)).toList()).dice();
+        double[] allFg = VolumeDice.of(scored, scored.stream().map(Baselines::allForeground).toList()).dice();
         JsonObject finetune = describe(setup, model, split, trainable, result, new double[][] {testDice, otsu, allFg});
         ModelFiles.save(model, peft, finetune, setup.out(), true);
         if (setup.saveState() && !result.cancelled()) {
@@ -226,7 +232,7 @@ public final class FineTuneRun {
             ModelFiles.saveMerged(model, finetune, merged, setup.overwrite());
         }
         return new Summary(result, trainable, total, split.train().size(), split.validation().size(),
-                split.test().size(), testDice, otsu, allFg, setup.out(), merged);
+                split.test().size(), scores.groups(), testDice, otsu, allFg, setup.out(), merged);
     }
 
     static JsonObject describe(Setup setup, SamModel model, DataSplit split, long trainable, FineTuner.Result result,
@@ -294,6 +300,7 @@ public final class FineTuneRun {
         }
         if (test != null) {
             JsonObject t = new JsonObject();
+            t.addProperty("per", "image or volume (the slices of a volume pooled into one 3D Dice)");
             t.add("model", stats(test[0]));
             t.add("otsu_baseline", stats(test[1]));
             t.add("all_foreground_baseline", stats(test[2]));

@@ -379,7 +379,7 @@ public final class FineTuner implements AutoCloseable {
             boolean validate = epoch % options.validateEvery() == 0 || epoch == options.epochs();
             if (validate) {
                 valDice = validation.isEmpty() ? -lossSum / lossCount
-                        : mean(evaluate(model, validation, objective, validationEmbeddings));
+                        : evaluate(model, validation, objective, validationEmbeddings).mean();
             }
             EpochRecord record = new EpochRecord(epoch, iteration, lossSum / lossCount, valDice,
                     (System.nanoTime() - epochStart) / 1e9);
@@ -469,30 +469,29 @@ public final class FineTuner implements AutoCloseable {
     }
 
     /**
-     * Dice of the model's prompt-free prediction against each sample's mask, at the original image size and through
-     * the same path as inference ({@link SamPredictor#predictWithoutPrompt}). Both empty counts as 1.
+     * Dice of the model's prompt-free prediction per image or volume ({@link VolumeDice}), at the original image size
+     * and through the same path as inference ({@link SamPredictor#predictWithoutPrompt}).
      */
-    public static double[] dice(SamModel model, List<TrainingSample> samples) {
+    public static VolumeDice.Scores dice(SamModel model, List<TrainingSample> samples) {
         return dice(model, samples, null);
     }
 
     /** As {@link #dice(SamModel, List)}; {@code kept} (may be null) keeps each sample's embedding for later calls. */
-    private static double[] dice(SamModel model, List<TrainingSample> samples, Map<TrainingSample, ImageEmbedding> kept) {
+    private static VolumeDice.Scores dice(SamModel model, List<TrainingSample> samples,
+                                          Map<TrainingSample, ImageEmbedding> kept) {
         SamPredictor predictor = new SamPredictor(model);
-        double[] out = new double[samples.size()];
-        for (int i = 0; i < samples.size(); i++) {
-            TrainingSample s = samples.get(i);
+        List<boolean[]> predicted = new ArrayList<>();
+        for (TrainingSample s : samples) {
             ImageEmbedding e = embedding(predictor, s, kept);
             try {
-                Prediction p = predictor.predictWithoutPrompt(e, false);
-                out[i] = dice(p.mask(0), s.mask());
+                predicted.add(predictor.predictWithoutPrompt(e, false).mask(0));
             } finally {
                 if (kept == null) {
                     e.close();
                 }
             }
         }
-        return out;
+        return VolumeDice.of(samples, predicted);
     }
 
     private static ImageEmbedding embedding(SamPredictor predictor, TrainingSample s,
@@ -503,54 +502,54 @@ public final class FineTuner implements AutoCloseable {
         return kept.computeIfAbsent(s, k -> predictor.encode(k.image()));
     }
 
-    /** Dice per sample for the objective: prompt-free, or from a tight box around the mask (empty masks left out). */
-    public static double[] evaluate(SamModel model, List<TrainingSample> samples, Objective objective) {
+    /** Dice per image or volume for the objective: prompt-free, or from a tight box around each non-empty mask. */
+    public static VolumeDice.Scores evaluate(SamModel model, List<TrainingSample> samples, Objective objective) {
         return evaluate(model, samples, objective, null);
     }
 
-    private static double[] evaluate(SamModel model, List<TrainingSample> samples, Objective objective,
-                                     Map<TrainingSample, ImageEmbedding> kept) {
+    private static VolumeDice.Scores evaluate(SamModel model, List<TrainingSample> samples, Objective objective,
+                                              Map<TrainingSample, ImageEmbedding> kept) {
         return objective == Objective.INTERACTIVE ? diceWithBox(model, samples, kept) : dice(model, samples, kept);
     }
 
-    /** Dice of the single-mask prediction from the tight bounding box of each non-empty mask. */
-    public static double[] diceWithBox(SamModel model, List<TrainingSample> samples) {
+    /**
+     * Dice of the single-mask prediction from the tight bounding box of each non-empty mask, pooled per image or
+     * volume over its prompted slices (slices without object get no prompt and are left out).
+     */
+    public static VolumeDice.Scores diceWithBox(SamModel model, List<TrainingSample> samples) {
         return diceWithBox(model, samples, null);
     }
 
-    private static double[] diceWithBox(SamModel model, List<TrainingSample> samples,
-                                        Map<TrainingSample, ImageEmbedding> kept) {
+    private static VolumeDice.Scores diceWithBox(SamModel model, List<TrainingSample> samples,
+                                                 Map<TrainingSample, ImageEmbedding> kept) {
         SamPredictor predictor = new SamPredictor(model);
-        List<Double> out = new ArrayList<>();
+        List<TrainingSample> prompted = new ArrayList<>();
+        List<boolean[]> predicted = new ArrayList<>();
         for (TrainingSample s : samples) {
-            int x0 = Integer.MAX_VALUE;
-            int y0 = Integer.MAX_VALUE;
-            int x1 = -1;
-            int y1 = -1;
-            for (int i = 0; i < s.mask().length; i++) {
-                if (s.mask()[i] != 0) {
-                    int x = i % s.width();
-                    int y = i / s.width();
-                    x0 = Math.min(x0, x);
-                    y0 = Math.min(y0, y);
-                    x1 = Math.max(x1, x);
-                    y1 = Math.max(y1, y);
-                }
-            }
-            if (x1 < 0) {
+            int[] b = io.github.samfiji.inference.MaskGeometry.bounds(toBoolean(s.mask()), s.width());
+            if (b == null) {
                 continue;
             }
             ImageEmbedding e = embedding(predictor, s, kept);
             try {
-                Prediction p = predictor.predict(e, Prompt.builder().box(x0, y0, x1, y1).build(), false);
-                out.add(dice(p.mask(0), s.mask()));
+                Prediction p = predictor.predict(e, Prompt.builder().box(b[0], b[1], b[2], b[3]).build(), false);
+                prompted.add(s);
+                predicted.add(p.mask(0));
             } finally {
                 if (kept == null) {
                     e.close();
                 }
             }
         }
-        return out.stream().mapToDouble(Double::doubleValue).toArray();
+        return VolumeDice.of(prompted, predicted);
+    }
+
+    private static boolean[] toBoolean(byte[] mask) {
+        boolean[] out = new boolean[mask.length];
+        for (int i = 0; i < mask.length; i++) {
+            out[i] = mask[i] != 0;
+        }
+        return out;
     }
 
     public static double dice(boolean[] predicted, byte[] truth) {

@@ -16,14 +16,12 @@ record FromScratchRun(int testImages, double model, double otsu, double allForeg
             try (FineTuner tuner = new FineTuner(model, Strategy.vanilla(Strategy.Parts.ENCODER_DECODER), options)) {
                 tuner.fit(split.train(), split.validation(), new FineTuner.Listener() { });
             }
-            double dice = mean(FineTuner.dice(model, split.test()));
+            VolumeDice.Scores scores = FineTuner.dice(model, split.test());
             boolean bright = Baselines.otsuBrightObjects(split.train());
-            double otsu = 0;
-            double all = 0;
-            for (TrainingSample s : split.test()) {
-                otsu += FineTuner.dice(Baselines.otsu(s, bright), s.mask()) / split.test().size();
-                all += FineTuner.dice(Baselines.allForeground(s), s.mask()) / split.test().size();
-            }
+            double otsu = VolumeDice.of(split.test(), split.test().stream().map(s -> Baselines.otsu(s, bright)).toList())
+                    .mean();
+            double all = VolumeDice.of(split.test(), split.test().stream().map(Baselines::allForeground).toList()).mean();
+            double dice = scores.mean();
             return new FromScratchRun(split.test().size(), dice, otsu, all, (System.nanoTime() - start) / 1e9);
         }
     }
@@ -37,13 +35,5 @@ record FromScratchRun(int testImages, double model, double otsu, double allForeg
     public String toString() {
         return String.format("%d test images: model %.3f, Otsu %.3f, all foreground %.3f (%.0f s)", testImages, model,
                 otsu, allForeground, seconds);
-    }
-
-    private static double mean(double[] v) {
-        double s = 0;
-        for (double d : v) {
-            s += d;
-        }
-        return s / v.length;
     }
 }

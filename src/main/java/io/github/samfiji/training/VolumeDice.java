@@ -1,0 +1,66 @@
+package io.github.samfiji.training;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Dice per image or volume. The slices of one volume (one group) are pooled, 2·Σ|P∩T| / (Σ|P| + Σ|T|), which is
+ * the volume's 3D Dice; a 2D image is its own group. Scoring slice by slice would count every empty slice that the
+ * model leaves empty as a perfect 1 and say little about the object. Both empty (a whole image or volume without
+ * object, predicted empty) counts as 1.
+ */
+public final class VolumeDice {
+
+    /** Group names in order of first appearance, and their Dice. */
+    public record Scores(List<String> groups, double[] dice) {
+
+        public double mean() {
+            double s = 0;
+            for (double d : dice) {
+                s += d;
+            }
+            return dice.length == 0 ? Double.NaN : s / dice.length;
+        }
+    }
+
+    private VolumeDice() {
+    }
+
+    /** {@code predicted.get(i)} is the prediction for {@code samples.get(i)}, at its size. */
+    public static Scores of(List<TrainingSample> samples, List<boolean[]> predicted) {
+        if (samples.size() != predicted.size()) {
+            throw new IllegalArgumentException(predicted.size() + " predictions for " + samples.size() + " samples");
+        }
+        Map<String, long[]> counts = new LinkedHashMap<>();
+        for (int i = 0; i < samples.size(); i++) {
+            byte[] truth = samples.get(i).mask();
+            boolean[] p = predicted.get(i);
+            if (p.length != truth.length) {
+                throw new IllegalArgumentException("prediction of " + samples.get(i).name() + " has " + p.length
+                        + " pixels, its mask " + truth.length);
+            }
+            long[] c = counts.computeIfAbsent(samples.get(i).group(), k -> new long[3]);
+            for (int j = 0; j < truth.length; j++) {
+                boolean t = truth[j] != 0;
+                if (p[j]) {
+                    c[1]++;
+                }
+                if (t) {
+                    c[2]++;
+                }
+                if (p[j] && t) {
+                    c[0]++;
+                }
+            }
+        }
+        List<String> groups = new ArrayList<>(counts.keySet());
+        double[] dice = new double[groups.size()];
+        for (int g = 0; g < dice.length; g++) {
+            long[] c = counts.get(groups.get(g));
+            dice[g] = c[1] + c[2] == 0 ? 1.0 : 2.0 * c[0] / (c[1] + c[2]);
+        }
+        return new Scores(List.copyOf(groups), dice);
+    }
+}
