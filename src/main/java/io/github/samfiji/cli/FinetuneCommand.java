@@ -145,8 +145,8 @@ public final class FinetuneCommand implements Callable<Integer> {
                     },
                     System.out::println);
             TrainingCurves.write(summary.result().history(), curves, true); // ours: checked absent before training
-            System.out.printf("test Dice (%d images): model %s; Otsu %s; all foreground %s%n", summary.testImages(),
-                    meanText(summary.testDice()), meanText(summary.otsuDice()), meanText(summary.allForegroundDice()));
+            System.out.printf("test Dice (%d image(s)/volume(s)): model %s; Otsu %s; all foreground %s%n",
+                    summary.testGroups().size(), meanText(summary.testDice()), meanText(summary.otsuDice()), meanText(summary.allForegroundDice()));
             System.out.println("wrote " + out + " (+ " + stem(out) + ".json, " + curves.getFileName() + ")"
                     + (summary.merged() != null ? " and " + summary.merged() : ""));
         }

@@ -139,9 +139,9 @@ public abstract class FineTuneJob implements Command {
                     }
                 }, IJ::log);
             }
-            IJ.log(String.format("test Dice: model %.4f, Otsu %.4f, all foreground %.4f (%d images); saved %s",
+            IJ.log(String.format("test Dice: model %.4f, Otsu %.4f, all foreground %.4f (%d image(s)/volume(s)); saved %s",
                     mean(summary.testDice()), mean(summary.otsuDice()), mean(summary.allForegroundDice()),
-                    summary.testImages(), output));
+                    summary.testGroups().size(), output));
             if (!java.awt.GraphicsEnvironment.isHeadless()) {
                 showCurves(summary.result().history());
             }
