@@ -441,14 +441,6 @@ public final class FineTuner implements AutoCloseable {
         return out;
     }
 
-    private static double mean(double[] v) {
-        double s = 0;
-        for (double d : v) {
-            s += d;
-        }
-        return v.length == 0 ? Double.NaN : s / v.length;
-    }
-
     /** Copies of the trainable tensors' values. */
     public Map<String, float[]> snapshot() {
         Map<String, float[]> out = new LinkedHashMap<>();

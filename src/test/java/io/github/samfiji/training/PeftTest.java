@@ -124,18 +124,7 @@ class PeftTest {
             assertFalse(trainable.stream().anyMatch(n -> n.startsWith("prompt_encoder.")));
 
             float[] unmerged = logits(model);
-            StateDict plain = new StateDict();
-            try (NDScope scope = new NDScope()) {
-                for (Map.Entry<String, NDArray> e : Peft.mergedState(model).entrySet()) {
-                    plain.put(e.getKey(), TensorData.ofFloats(e.getValue().getShape().getShape(), e.getValue().toFloatArray()));
-                }
-            }
-            try (SamModel merged = ModelLoader.build(model.config(), plain, "merged")) {
-                float[] m = logits(merged);
-                for (int i = 0; i < m.length; i++) {
-                    assertEquals(unmerged[i], m[i], 1e-5, "logit " + i);
-                }
-            }
+            assertMergedGives(unmerged, model, mergedState(model));
 
             // The saved model (with its JSON) loads back with LoRA attached and gives identical outputs; the merged
             // export loads as a plain SAM.
@@ -238,16 +227,7 @@ class PeftTest {
             // The merged weight differs from the base exactly in the q and v rows of every head, never in k.
             float[] base = after.get(qkv + "weight");
             float[] unmerged = logits(model);
-            StateDict plain = new StateDict();
-            try (NDScope scope = new NDScope()) {
-                for (Map.Entry<String, NDArray> e : Peft.mergedState(model).entrySet()) {
-                    NDArray t = e.getValue();
-                    long[] shape = t.getShape().getShape();
-                    // TinyViT's BatchNorms carry an int64 num_batches_tracked.
-                    plain.put(e.getKey(), t.getDataType() == ai.djl.ndarray.types.DataType.INT64
-                            ? TensorData.ofLongs(shape, t.toLongArray()) : TensorData.ofFloats(shape, t.toFloatArray()));
-                }
-            }
+            StateDict plain = mergedState(model);
             float[] merged = plain.get(qkv + "weight").toFloats();
             int dim = 48;
             int keyDim = 16;
@@ -259,16 +239,35 @@ class PeftTest {
                 }
                 assertEquals(part != 1, changed, "row " + row + " (part " + part + ")");
             }
-            try (SamModel loaded = ModelLoader.build(model.config(), plain, "merged")) {
-                float[] m = logits(loaded);
-                for (int i = 0; i < m.length; i++) {
-                    assertEquals(unmerged[i], m[i], 1e-5, "logit " + i);
-                }
-            }
+            assertMergedGives(unmerged, model, plain);
             Path file = dir.resolve("tiny-lora.safetensors");
             ModelFiles.save(model, strategy.peft(), null, file, false);
             try (SamModel loaded = ModelLoader.load(file, null)) {
                 assertArrayEquals(unmerged, logits(loaded));
+            }
+        }
+    }
+
+    /** The merged plain-SAM state of a LoRA model (TinyViT's BatchNorms carry an int64 num_batches_tracked). */
+    private static StateDict mergedState(SamModel model) {
+        StateDict plain = new StateDict();
+        try (NDScope scope = new NDScope()) {
+            for (Map.Entry<String, NDArray> e : Peft.mergedState(model).entrySet()) {
+                NDArray t = e.getValue();
+                long[] shape = t.getShape().getShape();
+                plain.put(e.getKey(), t.getDataType() == ai.djl.ndarray.types.DataType.INT64
+                        ? TensorData.ofLongs(shape, t.toLongArray()) : TensorData.ofFloats(shape, t.toFloatArray()));
+            }
+        }
+        return plain;
+    }
+
+    /** A plain SAM built from {@code plain} gives the LoRA model's logits within 1e-5. */
+    private static void assertMergedGives(float[] unmerged, SamModel model, StateDict plain) throws Exception {
+        try (SamModel merged = ModelLoader.build(model.config(), plain, "merged")) {
+            float[] m = logits(merged);
+            for (int i = 0; i < m.length; i++) {
+                assertEquals(unmerged[i], m[i], 1e-5, "logit " + i);
             }
         }
     }
