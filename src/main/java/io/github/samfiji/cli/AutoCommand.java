@@ -16,6 +16,7 @@ import io.github.samfiji.inference.AmgSettings;
 import io.github.samfiji.inference.AutomaticMaskGenerator;
 import io.github.samfiji.inference.InstanceMask;
 import io.github.samfiji.inference.PromptFreeSegmenter;
+import io.github.samfiji.inference.SemanticClasses;
 import io.github.samfiji.inference.SamPredictor;
 import io.github.samfiji.io.OutputFiles;
 import io.github.samfiji.model.SamModel;
@@ -43,6 +44,11 @@ public final class AutoCommand implements Callable<Integer> {
 
     @Option(names = "--mode", defaultValue = "amg", description = "amg or semantic (default ${DEFAULT-VALUE})")
     String mode;
+
+    @Option(names = "--class-model", description = "with --mode semantic: another prompt-free model, one more class "
+            + "(repeatable; --checkpoint is class 1, these are 2, 3, ...); a pixel takes the class whose model is most "
+            + "confident among those that call it foreground")
+    List<Path> classModels = new ArrayList<>();
 
     @Option(names = "--slices", defaultValue = "all", description = "all, N or A-B (1-based; default ${DEFAULT-VALUE})")
     String slices;
@@ -87,6 +93,9 @@ public final class AutoCommand implements Callable<Integer> {
             case "semantic" -> true;
             default -> throw new IllegalArgumentException("--mode must be amg or semantic, got '" + mode + "'");
         };
+        if (!semantic && !classModels.isEmpty()) {
+            throw new IllegalArgumentException("--class-model needs --mode semantic");
+        }
         AmgSettings settings = settings();
         Path labelsFile = output.file(".labels.tif");
         Path roisFile = output.file(".rois.zip");
@@ -101,13 +110,29 @@ public final class AutoCommand implements Callable<Integer> {
         JsonArray objects = new JsonArray();
         double encodeMs = 0;
         double decodeMs = 0;
+        List<SamModel> extra = new ArrayList<>();
         try (SamModel sam = model.load()) {
+            for (Path file : classModels) {
+                extra.add(ModelLoader.load(file, null));
+            }
             SamPredictor predictor = new SamPredictor(sam);
+            List<PromptFreeSegmenter> classes = new ArrayList<>();
+            classes.add(new PromptFreeSegmenter(predictor, tileSize, tileOverlap));
+            for (SamModel m : extra) {
+                classes.add(new PromptFreeSegmenter(new SamPredictor(m), tileSize, tileOverlap));
+            }
             int nextLabel = 1;
             for (int z = range[0]; z <= range[1]; z++) {
                 Rgb8Image slice = planes.slice(z);
                 List<InstanceMask> masks;
-                if (semantic) {
+                if (semantic && classes.size() > 1) {
+                    // One region per class present on this slice, labelled by its class.
+                    for (SemanticClasses.ClassRegion r : SemanticClasses.regions(classes, slice, progress)) {
+                        found.add(new PlaneInstances(planes.stackIndex(z), r.label(), List.of(r.region())));
+                        objects.add(describe(r.region(), r.label(), z + 1));
+                    }
+                    continue;
+                } else if (semantic) {
                     masks = new PromptFreeSegmenter(predictor, tileSize, tileOverlap).regions(slice, progress);
                 } else {
                     AutomaticMaskGenerator.Result r = new AutomaticMaskGenerator(predictor, settings).generate(slice, progress);
@@ -123,6 +148,8 @@ public final class AutoCommand implements Callable<Integer> {
                     }
                 }
             }
+        } finally {
+            extra.forEach(SamModel::close);
         }
         ImagePlus labels = InstanceOutput.labelImage(imp, found);
         List<Roi> rois = InstanceOutput.rois(imp, found);
@@ -132,6 +159,18 @@ public final class AutoCommand implements Callable<Integer> {
         json.addProperty("image", image.toString());
         json.addProperty("checkpoint", model.checkpoint.toString());
         json.addProperty("mode", mode);
+        if (semantic) {
+            JsonArray classList = new JsonArray();
+            List<Path> all = new ArrayList<>(List.of(model.checkpoint));
+            all.addAll(classModels);
+            for (int k = 0; k < all.size(); k++) {
+                JsonObject c = new JsonObject();
+                c.addProperty("label", k + 1);
+                c.addProperty("model", all.get(k).toString());
+                classList.add(c);
+            }
+            json.add("classes", classList);
+        }
         json.addProperty("width", imp.getWidth());
         json.addProperty("height", imp.getHeight());
         json.addProperty("slices", (range[0] + 1) + "-" + (range[1] + 1));

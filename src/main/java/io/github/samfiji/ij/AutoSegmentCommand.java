@@ -10,6 +10,7 @@ import io.github.samfiji.inference.AutomaticMaskGenerator;
 import io.github.samfiji.inference.InstanceMask;
 import io.github.samfiji.inference.Progress;
 import io.github.samfiji.inference.PromptFreeSegmenter;
+import io.github.samfiji.inference.SemanticClasses;
 import io.github.samfiji.inference.SamPredictor;
 import io.github.samfiji.model.SamModel;
 import java.io.File;
@@ -43,6 +44,10 @@ public class AutoSegmentCommand implements Command {
 
     @Parameter(label = "Mode", choices = {AMG, SEMANTIC})
     String mode = AMG;
+
+    @Parameter(label = "Class models", required = false, description = "semantic mode: more prompt-free models, one "
+            + "class each (the model above is class 1), as files separated by ';'; a pixel takes the most confident class")
+    String classModels = "";
 
     @Parameter(label = "Points per side", min = "1", description = "grid of n x n point prompts")
     int pointsPerSide = 32;
@@ -104,18 +109,43 @@ public class AutoSegmentCommand implements Command {
             int z = planes.planeOf(image.getCurrentSlice());
             todo.add(Math.max(0, z));
         }
+        List<File> extraFiles = new ArrayList<>();
+        for (String part : classModels == null ? new String[0] : classModels.split(";")) {
+            if (!part.isBlank()) {
+                extraFiles.add(new File(part.trim()));
+            }
+        }
+        if (!semantic && !extraFiles.isEmpty()) {
+            throw new IllegalArgumentException("class models need the Semantic mode");
+        }
         IJProgress progress = new IJProgress("Auto-segment");
         List<InstanceOutput.PlaneInstances> out = new ArrayList<>();
+        List<SamModel> extra = new ArrayList<>();
         try {
             SamModel sam = ModelCache.get(file.toPath(), null);
             SamPredictor predictor = ModelCache.embeddings(sam).predictor();
+            List<PromptFreeSegmenter> classes = new ArrayList<>(List.of(
+                    new PromptFreeSegmenter(predictor, tileSize, tileOverlap)));
+            for (File f : extraFiles) {
+                if (!f.isFile()) {
+                    throw new IllegalArgumentException("class model not found: " + f);
+                }
+                SamModel m = io.github.samfiji.checkpoint.ModelLoader.load(f.toPath(), null);
+                extra.add(m);
+                classes.add(new PromptFreeSegmenter(new SamPredictor(m), tileSize, tileOverlap));
+            }
             int next = 1;
             for (int i = 0; i < todo.size(); i++) {
                 int z = todo.get(i);
                 Progress part = Progress.scaled(progress, i / (double) todo.size(), 1.0 / todo.size());
                 Rgb8Image slice = planes.slice(z);
                 List<InstanceMask> masks;
-                if (semantic) {
+                if (classes.size() > 1) {
+                    for (SemanticClasses.ClassRegion r : SemanticClasses.regions(classes, slice, part)) {
+                        out.add(new InstanceOutput.PlaneInstances(planes.stackIndex(z), r.label(), List.of(r.region())));
+                    }
+                    continue;
+                } else if (semantic) {
                     masks = new PromptFreeSegmenter(predictor, tileSize, tileOverlap).regions(slice, part);
                 } else {
                     masks = new AutomaticMaskGenerator(predictor, settings).generate(slice, part).masks();
@@ -126,6 +156,7 @@ public class AutoSegmentCommand implements Command {
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         } finally {
+            extra.forEach(SamModel::close);
             progress.done();
         }
         results = List.copyOf(out);

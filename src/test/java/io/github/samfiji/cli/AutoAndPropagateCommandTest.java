@@ -227,4 +227,40 @@ class AutoAndPropagateCommandTest {
         assertEquals(regions.size() == 0 ? 0 : regions.get(0).getAsJsonObject().get("area").getAsLong(), ones);
         assertArrayEquals(new int[] {97, 150}, new int[] {labels.getWidth(), labels.getHeight()});
     }
+
+    @Test
+    void classModelsGiveOneLabelPerClass() throws Exception {
+        // Class 2's model is class 1's with its mask output negated: it claims exactly what class 1 leaves out.
+        Path negated = temp.resolve("negated.safetensors");
+        try (io.github.samfiji.model.SamModel m = io.github.samfiji.checkpoint.ModelLoader.load(Path.of(MODEL), null)) {
+            for (String name : new String[] {"weight", "bias"}) {
+                var p = m.namedParams().get("mask_decoder.output_hypernetworks_mlps.0.layers.2." + name);
+                float[] v = p.value().toFloatArray();
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = -v[i];
+                }
+                m.setTensor("mask_decoder.output_hypernetworks_mlps.0.layers.2." + name, p.shape(), v);
+            }
+            io.github.samfiji.training.ModelFiles.save(m, null, null, negated, false);
+        }
+        assertEquals(0, run("auto", "--checkpoint", MODEL, "--image", IMAGE, "--mode", "semantic", "--out",
+                temp.resolve("one").toString()), errors[0]);
+        assertEquals(0, run("auto", "--checkpoint", MODEL, "--class-model", negated.toString(), "--image", IMAGE,
+                "--mode", "semantic", "--out", temp.resolve("two").toString()), errors[0]);
+        short[] one = (short[]) IJ.openImage(temp.resolve("one.labels.tif").toString()).getProcessor().getPixels();
+        short[] two = (short[]) IJ.openImage(temp.resolve("two.labels.tif").toString()).getProcessor().getPixels();
+        int[] counts = new int[3];
+        for (int i = 0; i < one.length; i++) {
+            assertEquals(one[i] == 1 ? 1 : 2, two[i], "pixel " + i);
+            counts[two[i]]++;
+        }
+        assertTrue(counts[1] > 0 && counts[2] > 0, java.util.Arrays.toString(counts));
+        JsonArray classes = json(temp.resolve("two.json")).getAsJsonArray("classes");
+        assertEquals(2, classes.size());
+        assertEquals(negated.toString(), classes.get(1).getAsJsonObject().get("model").getAsString());
+
+        assertEquals(1, run("auto", "--checkpoint", MODEL, "--class-model", negated.toString(), "--image", IMAGE,
+                "--out", temp.resolve("x").toString()));
+        assertTrue(errors[0].contains("--class-model needs --mode semantic"), errors[0]);
+    }
 }

@@ -89,6 +89,44 @@ class AutoSegmentAndPropagateMacroTest {
         WindowManager.closeAllWindows();
     }
 
+    @Test
+    void semanticClassModelsLabelEachPixelByItsMostConfidentClass() throws Exception {
+        // Class 2 is class 1's model with its mask output negated, so it claims what class 1 leaves out.
+        Path negated = temp.resolve("negated.safetensors");
+        List<InstanceMask> classOne;
+        Rgb8Image rgb = ImageConversion.toRgb8(ImageWrapping.wrapPlane(IJ.openImage(SAMPLE), 1));
+        try (SamModel model = ModelLoader.load(MODEL_PATH, null)) {
+            classOne = new io.github.samfiji.inference.PromptFreeSegmenter(new SamPredictor(model), 0, 0)
+                    .regions(rgb, Progress.NONE);
+            for (String name : new String[] {"weight", "bias"}) {
+                String key = "mask_decoder.output_hypernetworks_mlps.0.layers.2." + name;
+                var p = model.namedParams().get(key);
+                float[] v = p.value().toFloatArray();
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = -v[i];
+                }
+                model.setTensor(key, p.shape(), v);
+            }
+            io.github.samfiji.training.ModelFiles.save(model, null, null, negated, false);
+        }
+        CommandDialog.lastError = null;
+        WindowManager.closeAllWindows();
+        run("close('*'); open('" + SAMPLE + "'); roiManager('reset');\n"
+                + "run('Auto-segment', 'model=[" + MODEL + "] mode=[" + AutoSegmentCommand.SEMANTIC + "] class=["
+                + negated + "] points=8 predicted=0 stability=0 box=0.7 crop=0 minimum=0 tile=0 overlap=256 label');\n"
+                + "selectImage('fixture-image-labels'); saveAs('Tiff', '" + temp.resolve("classes.tif") + "');");
+        assertEquals(null, CommandDialog.lastError);
+        short[] labels = (short[]) IJ.openImage(temp.resolve("classes.tif").toString()).getProcessor().getPixels();
+        boolean[] one = classOne.isEmpty() ? new boolean[labels.length] : classOne.get(0).toFull(97, 150);
+        int twos = 0;
+        for (int i = 0; i < labels.length; i++) {
+            assertEquals(one[i] ? 1 : 2, labels[i], "pixel " + i);
+            twos += labels[i] == 2 ? 1 : 0;
+        }
+        assertTrue(twos > 0);
+        WindowManager.closeAllWindows();
+    }
+
     /** A stack of 7 slices with a bright disc whose radius changes with the slice; 2 um slices. */
     private Path discStack() {
         ImageStack stack = new ImageStack(64, 64);
