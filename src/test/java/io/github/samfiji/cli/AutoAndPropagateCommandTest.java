@@ -232,17 +232,7 @@ class AutoAndPropagateCommandTest {
     void classModelsGiveOneLabelPerClass() throws Exception {
         // Class 2's model is class 1's with its mask output negated: it claims exactly what class 1 leaves out.
         Path negated = temp.resolve("negated.safetensors");
-        try (io.github.samfiji.model.SamModel m = io.github.samfiji.checkpoint.ModelLoader.load(Path.of(MODEL), null)) {
-            for (String name : new String[] {"weight", "bias"}) {
-                var p = m.namedParams().get("mask_decoder.output_hypernetworks_mlps.0.layers.2." + name);
-                float[] v = p.value().toFloatArray();
-                for (int i = 0; i < v.length; i++) {
-                    v[i] = -v[i];
-                }
-                m.setTensor("mask_decoder.output_hypernetworks_mlps.0.layers.2." + name, p.shape(), v);
-            }
-            io.github.samfiji.training.ModelFiles.save(m, null, null, negated, false);
-        }
+        FinetuneCommandTestData.writeNegatedModel(Path.of(MODEL), negated);
         assertEquals(0, run("auto", "--checkpoint", MODEL, "--image", IMAGE, "--mode", "semantic", "--out",
                 temp.resolve("one").toString()), errors[0]);
         assertEquals(0, run("auto", "--checkpoint", MODEL, "--class-model", negated.toString(), "--image", IMAGE,

@@ -44,4 +44,22 @@ public final class FinetuneCommandTestData {
         }
     }
 
+    /**
+     * Writes {@code source}'s model with its single-mask output negated (the last layer of the first hypernetwork
+     * MLP): a prompt-free pass then calls foreground exactly what the original calls background.
+     */
+    public static void writeNegatedModel(Path source, Path out) throws IOException {
+        try (io.github.samfiji.model.SamModel m = io.github.samfiji.checkpoint.ModelLoader.load(source, null)) {
+            for (String name : new String[] {"weight", "bias"}) {
+                String key = "mask_decoder.output_hypernetworks_mlps.0.layers.2." + name;
+                var p = m.namedParams().get(key);
+                float[] v = p.value().toFloatArray();
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = -v[i];
+                }
+                m.setTensor(key, p.shape(), v);
+            }
+            io.github.samfiji.training.ModelFiles.save(m, null, null, out, false);
+        }
+    }
 }

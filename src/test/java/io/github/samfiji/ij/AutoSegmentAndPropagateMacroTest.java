@@ -98,17 +98,8 @@ class AutoSegmentAndPropagateMacroTest {
         try (SamModel model = ModelLoader.load(MODEL_PATH, null)) {
             classOne = new io.github.samfiji.inference.PromptFreeSegmenter(new SamPredictor(model), 0, 0)
                     .regions(rgb, Progress.NONE);
-            for (String name : new String[] {"weight", "bias"}) {
-                String key = "mask_decoder.output_hypernetworks_mlps.0.layers.2." + name;
-                var p = model.namedParams().get(key);
-                float[] v = p.value().toFloatArray();
-                for (int i = 0; i < v.length; i++) {
-                    v[i] = -v[i];
-                }
-                model.setTensor(key, p.shape(), v);
-            }
-            io.github.samfiji.training.ModelFiles.save(model, null, null, negated, false);
         }
+        io.github.samfiji.cli.FinetuneCommandTestData.writeNegatedModel(MODEL_PATH, negated);
         CommandDialog.lastError = null;
         WindowManager.closeAllWindows();
         run("close('*'); open('" + SAMPLE + "'); roiManager('reset');\n"
