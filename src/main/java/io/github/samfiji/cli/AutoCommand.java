@@ -124,27 +124,19 @@ public final class AutoCommand implements Callable<Integer> {
             int nextLabel = 1;
             for (int z = range[0]; z <= range[1]; z++) {
                 Rgb8Image slice = planes.slice(z);
-                List<InstanceMask> masks;
-                if (semantic && classes.size() > 1) {
-                    // One region per class present on this slice, labelled by its class.
+                if (semantic) {
+                    // One region per class present on this slice, labelled by its class (1 with a single model).
                     for (SemanticClasses.ClassRegion r : SemanticClasses.regions(classes, slice, progress)) {
                         found.add(new PlaneInstances(planes.stackIndex(z), r.label(), List.of(r.region())));
                         objects.add(describe(r.region(), r.label(), z + 1));
                     }
-                    continue;
-                } else if (semantic) {
-                    masks = new PromptFreeSegmenter(predictor, tileSize, tileOverlap).regions(slice, progress);
                 } else {
                     AutomaticMaskGenerator.Result r = new AutomaticMaskGenerator(predictor, settings).generate(slice, progress);
-                    masks = r.masks();
                     encodeMs += r.encodeMillis();
                     decodeMs += r.decodeMillis();
-                }
-                found.add(new PlaneInstances(planes.stackIndex(z), nextLabel, masks));
-                for (InstanceMask m : masks) {
-                    objects.add(describe(m, semantic ? 1 : nextLabel, z + 1));
-                    if (!semantic) {
-                        nextLabel++;
+                    found.add(new PlaneInstances(planes.stackIndex(z), nextLabel, r.masks()));
+                    for (InstanceMask m : r.masks()) {
+                        objects.add(describe(m, nextLabel++, z + 1));
                     }
                 }
             }

@@ -117,29 +117,34 @@ public final class StudyCommand implements Callable<Integer> {
         }
         Files.createDirectories(out.resolve("models"));
         List<TrainingSample> samples = inputs.samples();
-        List<Run> runs = new ArrayList<>();
-        int total = grid.size() * budgets.size() * seeds.size();
+        // Every run of the grid is checked before the first one trains, so a bad budget does not fail hours in.
+        List<FineTuneRun.Setup> setups = new ArrayList<>();
         for (long seed : seeds) {
             for (double budget : budgets) {
                 for (Strategy strategy : grid) {
                     String name = String.format(Locale.ROOT, "%s_b%s_s%d", strategy.label().replace('/', '-'),
                             trim(budget), seed);
-                    System.out.printf("run %d of %d: %s, budget %s, seed %d%n", runs.size() + 1, total,
-                            strategy.label(), trim(budget), seed);
                     FineTuneOptions options = new FineTuneOptions(lr, 0.1, warmup, false, batch, 1, epochs, patience,
                             1, true, seed);
                     FineTuneRun.Setup setup = new FineTuneRun.Setup(strategy, options, budget, 0, null, null,
                             out.resolve("models").resolve(name + ".safetensors"), overwrite, false,
                             inputs.source(), inputs.dataDescription(), goal);
                     FineTuneRun.plan(samples, setup);
-                    long start = System.nanoTime();
-                    try (SamModel model = inputs.loadModel(seed)) {
-                        FineTuneRun.Summary s = FineTuneRun.run(model, samples, setup,
-                                new FinetuneCommand.ConsoleListener(epochs, timeLimit), System.out::println);
-                        runs.add(new Run(strategy.label(), budget, seed, s.trainImages(), s.testGroups(), s.testDice(),
-                                s.otsuDice(), s.allForegroundDice(), (System.nanoTime() - start) / 1e9));
-                    }
+                    setups.add(setup);
                 }
+            }
+        }
+        List<Run> runs = new ArrayList<>();
+        for (FineTuneRun.Setup setup : setups) {
+            long seed = setup.options().seed();
+            System.out.printf("run %d of %d: %s, budget %s, seed %d%n", runs.size() + 1, setups.size(),
+                    setup.strategy().label(), trim(setup.budget()), seed);
+            long start = System.nanoTime();
+            try (SamModel model = inputs.loadModel(seed)) {
+                FineTuneRun.Summary s = FineTuneRun.run(model, samples, setup,
+                        new FinetuneCommand.ConsoleListener(epochs, timeLimit), System.out::println);
+                runs.add(new Run(setup.strategy().label(), setup.budget(), seed, s.trainImages(), s.testGroups(),
+                        s.testDice(), s.otsuDice(), s.allForegroundDice(), (System.nanoTime() - start) / 1e9));
             }
         }
         OutputFiles.writeString(runsFile, overwrite, runsTable(runs));

@@ -139,19 +139,16 @@ public class AutoSegmentCommand implements Command {
                 int z = todo.get(i);
                 Progress part = Progress.scaled(progress, i / (double) todo.size(), 1.0 / todo.size());
                 Rgb8Image slice = planes.slice(z);
-                List<InstanceMask> masks;
-                if (classes.size() > 1) {
+                if (semantic) {
+                    // One region per class present on this slice, labelled by its class (1 with a single model).
                     for (SemanticClasses.ClassRegion r : SemanticClasses.regions(classes, slice, part)) {
                         out.add(new InstanceOutput.PlaneInstances(planes.stackIndex(z), r.label(), List.of(r.region())));
                     }
-                    continue;
-                } else if (semantic) {
-                    masks = new PromptFreeSegmenter(predictor, tileSize, tileOverlap).regions(slice, part);
                 } else {
-                    masks = new AutomaticMaskGenerator(predictor, settings).generate(slice, part).masks();
+                    List<InstanceMask> masks = new AutomaticMaskGenerator(predictor, settings).generate(slice, part).masks();
+                    out.add(new InstanceOutput.PlaneInstances(planes.stackIndex(z), next, masks));
+                    next += masks.size();
                 }
-                out.add(new InstanceOutput.PlaneInstances(planes.stackIndex(z), semantic ? 1 : next, masks));
-                next += semantic ? 0 : masks.size();
             }
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);

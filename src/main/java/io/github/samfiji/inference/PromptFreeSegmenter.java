@@ -51,13 +51,6 @@ public final class PromptFreeSegmenter {
         return sum;
     }
 
-    /** The foreground as one region (with no scores: the prompt-free pass has none), or none when empty. */
-    public List<InstanceMask> regions(Rgb8Image image, Progress progress) {
-        InstanceMask region = InstanceMask.of(mask(image, progress), image.width(), Double.NaN, Double.NaN, Double.NaN,
-                Double.NaN);
-        return region == null ? List.of() : List.of(region);
-    }
-
     public boolean[] mask(Rgb8Image image, Progress progress) {
         float[] l = logits(image, progress);
         boolean[] m = new boolean[l.length];

@@ -30,33 +30,31 @@ public final class Layers {
          */
         private final java.util.List<LowRank> lowRanks = new java.util.ArrayList<>();
         private final java.util.List<long[][]> lowRankRows = new java.util.ArrayList<>();
+        /** Every range as {update, range within it}, in row order; fixed when the updates are added. */
+        private final java.util.List<int[]> rowOrder = new java.util.ArrayList<>();
 
         public NDArray forward(NDArray x) {
             NDArray y = ai.djl.nn.core.Linear.linear(x, weight.value(), bias == null ? null : bias.value()).singletonOrThrow();
             if (lowRanks.isEmpty()) {
                 return y;
             }
-            // Every range's slice of its update's delta, ordered by row, with zeros between them.
-            java.util.TreeMap<Long, NDArray> pieces = new java.util.TreeMap<>();
-            java.util.Map<Long, Long> ends = new java.util.HashMap<>();
-            for (int i = 0; i < lowRanks.size(); i++) {
+            ai.djl.ndarray.NDList[] slices = new ai.djl.ndarray.NDList[lowRanks.size()];
+            for (int i = 0; i < slices.length; i++) {
                 long[][] ranges = lowRankRows.get(i);
                 NDArray delta = lowRanks.get(i).delta(x);
-                ai.djl.ndarray.NDList slices = ranges.length == 1 ? new ai.djl.ndarray.NDList(delta)
+                slices[i] = ranges.length == 1 ? new ai.djl.ndarray.NDList(delta)
                         : delta.split(splitPoints(ranges), delta.getShape().dimension() - 1);
-                for (int r = 0; r < ranges.length; r++) {
-                    pieces.put(ranges[r][0], slices.get(r));
-                    ends.put(ranges[r][0], ranges[r][1]);
-                }
             }
+            // The pieces in row order, with zeros for the rows no update touches.
             java.util.List<NDArray> parts = new java.util.ArrayList<>();
             long at = 0;
-            for (java.util.Map.Entry<Long, NDArray> e : pieces.entrySet()) {
-                if (e.getKey() > at) {
-                    parts.add(zerosLike(y, e.getKey() - at));
+            for (int[] o : rowOrder) {
+                long[] range = lowRankRows.get(o[0])[o[1]];
+                if (range[0] > at) {
+                    parts.add(zerosLike(y, range[0] - at));
                 }
-                parts.add(e.getValue());
-                at = ends.get(e.getKey());
+                parts.add(slices[o[0]].get(o[1]));
+                at = range[1];
             }
             if (at < out()) {
                 parts.add(zerosLike(y, out() - at));
@@ -107,6 +105,10 @@ public final class Layers {
             LowRank lr = child(name, new LowRank(in(), width, rank, scale));
             lowRanks.add(lr);
             lowRankRows.add(java.util.Arrays.stream(ranges).map(long[]::clone).toArray(long[][]::new));
+            for (int r = 0; r < ranges.length; r++) {
+                rowOrder.add(new int[] {lowRanks.size() - 1, r});
+            }
+            rowOrder.sort(java.util.Comparator.comparingLong(o -> lowRankRows.get(o[0])[o[1]][0]));
             return lr;
         }
 

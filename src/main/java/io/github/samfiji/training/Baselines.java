@@ -72,8 +72,8 @@ public final class Baselines {
         double bright = 0;
         double dark = 0;
         for (TrainingSample s : train) {
-            bright += FineTuner.dice(otsu(s, true), s.mask());
-            dark += FineTuner.dice(otsu(s, false), s.mask());
+            bright += VolumeDice.of(otsu(s, true), s.mask());
+            dark += VolumeDice.of(otsu(s, false), s.mask());
         }
         return bright >= dark;
     }

@@ -176,10 +176,13 @@ public final class FineTuner implements AutoCloseable {
         int low = s / 4;
         Engine engine = TorchRuntime.engine();
         try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
-            float[] inputs = new float[batch.size() * 3 * s * s];
+            boolean haveInputs = batch.stream().allMatch(b -> b[0] != null);
+            float[] inputs = haveInputs ? new float[batch.size() * 3 * s * s] : null;
             float[] targets = new float[batch.size() * low * low];
             for (int i = 0; i < batch.size(); i++) {
-                System.arraycopy(batch.get(i)[0], 0, inputs, i * 3 * s * s, 3 * s * s);
+                if (haveInputs) {
+                    System.arraycopy(batch.get(i)[0], 0, inputs, i * 3 * s * s, 3 * s * s);
+                }
                 System.arraycopy(batch.get(i)[1], 0, targets, i * low * low, low * low);
             }
             NDArray target = m.create(targets, new Shape(batch.size(), 1, low, low));
@@ -220,6 +223,9 @@ public final class FineTuner implements AutoCloseable {
                 System.arraycopy(embeddingCache.get(ids[i]), 0, all, i * per, per);
             }
             return m.create(all, embeddingShape(count));
+        }
+        if (inputs == null) {
+            throw new IllegalStateException("a batch without inputs needs all its embeddings kept");
         }
         NDArray out = model.imageEncoder().forward(m.create(inputs, new Shape(count, 3, s, s)));
         encoderRuns++;
@@ -357,8 +363,12 @@ public final class FineTuner implements AutoCloseable {
                     for (int b = 0; b < options.batchSize(); b++) {
                         int k = stepIndex * perStep + a * options.batchSize() + b;
                         if (k < order.size()) {
-                            batch.add(SampleTensors.prepare(resized.get(order.get(k)), size, model.config(),
-                                    augmentation, random));
+                            SampleTensors.Resized r = resized.get(order.get(k));
+                            // A kept embedding needs only the target: the input would not be looked at.
+                            batch.add(embeddingCache != null && embeddingCache.containsKey(order.get(k))
+                                    ? new float[][] {null, SampleTensors.target(r.mask(), r.image().width(),
+                                            r.image().height(), size)}
+                                    : SampleTensors.prepare(r, size, model.config(), augmentation, random));
                             batchIds.add(order.get(k));
                         }
                     }
@@ -542,25 +552,6 @@ public final class FineTuner implements AutoCloseable {
             out[i] = mask[i] != 0;
         }
         return out;
-    }
-
-    public static double dice(boolean[] predicted, byte[] truth) {
-        long both = 0;
-        long a = 0;
-        long b = 0;
-        for (int i = 0; i < truth.length; i++) {
-            boolean t = truth[i] != 0;
-            if (predicted[i]) {
-                a++;
-            }
-            if (t) {
-                b++;
-            }
-            if (predicted[i] && t) {
-                both++;
-            }
-        }
-        return a + b == 0 ? 1.0 : 2.0 * both / (a + b);
     }
 
     /** Stops training: gradients detached from the weights, optimizer state freed. */

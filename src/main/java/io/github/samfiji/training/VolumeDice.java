@@ -41,26 +41,40 @@ public final class VolumeDice {
                 throw new IllegalArgumentException("prediction of " + samples.get(i).name() + " has " + p.length
                         + " pixels, its mask " + truth.length);
             }
-            long[] c = counts.computeIfAbsent(samples.get(i).group(), k -> new long[3]);
-            for (int j = 0; j < truth.length; j++) {
-                boolean t = truth[j] != 0;
-                if (p[j]) {
-                    c[1]++;
-                }
-                if (t) {
-                    c[2]++;
-                }
-                if (p[j] && t) {
-                    c[0]++;
-                }
-            }
+            count(counts.computeIfAbsent(samples.get(i).group(), k -> new long[3]), p, truth);
         }
         List<String> groups = new ArrayList<>(counts.keySet());
         double[] dice = new double[groups.size()];
         for (int g = 0; g < dice.length; g++) {
-            long[] c = counts.get(groups.get(g));
-            dice[g] = c[1] + c[2] == 0 ? 1.0 : 2.0 * c[0] / (c[1] + c[2]);
+            dice[g] = dice(counts.get(groups.get(g)));
         }
         return new Scores(List.copyOf(groups), dice);
+    }
+
+    /** Dice of one 2D prediction against its mask (both empty: 1). */
+    public static double of(boolean[] predicted, byte[] truth) {
+        long[] c = new long[3];
+        count(c, predicted, truth);
+        return dice(c);
+    }
+
+    /** Adds |P∩T|, |P| and |T| of one slice to {@code c}. */
+    private static void count(long[] c, boolean[] predicted, byte[] truth) {
+        for (int j = 0; j < truth.length; j++) {
+            boolean t = truth[j] != 0;
+            if (predicted[j]) {
+                c[1]++;
+            }
+            if (t) {
+                c[2]++;
+            }
+            if (predicted[j] && t) {
+                c[0]++;
+            }
+        }
+    }
+
+    private static double dice(long[] c) {
+        return c[1] + c[2] == 0 ? 1.0 : 2.0 * c[0] / (c[1] + c[2]);
     }
 }

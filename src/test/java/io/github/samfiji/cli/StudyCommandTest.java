@@ -73,6 +73,14 @@ class StudyCommandTest {
         assertEquals(720, ImageIO.read(out.resolve("dice_vs_budget.png").toFile()).getWidth());
         assertTrue(Files.exists(out.resolve("models/encoder-decoder-lora_b1_s7.safetensors".toLowerCase(Locale.ROOT)))
                 || Files.list(out.resolve("models")).count() >= 4, "the runs' models are kept");
+        // A budget that leaves no image is refused before any run trains, even when it comes last in the grid.
+        Path bad = temp.resolve("bad");
+        assertEquals(1, SamFijiCli.run("study", "--images", images.toString(), "--masks", masks.toString(),
+                "--from-scratch", "--config", config.toString(), "--strategies", "decoder:vanilla", "--budgets",
+                "1,0.01", "--epochs", "1", "--out", bad.toString()));
+        try (var models = Files.list(bad.resolve("models"))) {
+            assertEquals(0, models.count(), "no run trained");
+        }
         // A second study into the same folder is refused without --overwrite.
         assertEquals(1, SamFijiCli.run("study", "--images", images.toString(), "--masks", masks.toString(),
                 "--from-scratch", "--config", config.toString(), "--out", out.toString()));

@@ -93,11 +93,11 @@ class AutoSegmentAndPropagateMacroTest {
     void semanticClassModelsLabelEachPixelByItsMostConfidentClass() throws Exception {
         // Class 2 is class 1's model with its mask output negated, so it claims what class 1 leaves out.
         Path negated = temp.resolve("negated.safetensors");
-        List<InstanceMask> classOne;
+        boolean[] one;
         Rgb8Image rgb = ImageConversion.toRgb8(ImageWrapping.wrapPlane(IJ.openImage(SAMPLE), 1));
         try (SamModel model = ModelLoader.load(MODEL_PATH, null)) {
-            classOne = new io.github.samfiji.inference.PromptFreeSegmenter(new SamPredictor(model), 0, 0)
-                    .regions(rgb, Progress.NONE);
+            one = new io.github.samfiji.inference.PromptFreeSegmenter(new SamPredictor(model), 0, 0)
+                    .mask(rgb, Progress.NONE);
         }
         io.github.samfiji.cli.FinetuneCommandTestData.writeNegatedModel(MODEL_PATH, negated);
         CommandDialog.lastError = null;
@@ -108,7 +108,6 @@ class AutoSegmentAndPropagateMacroTest {
                 + "selectImage('fixture-image-labels'); saveAs('Tiff', '" + temp.resolve("classes.tif") + "');");
         assertEquals(null, CommandDialog.lastError);
         short[] labels = (short[]) IJ.openImage(temp.resolve("classes.tif").toString()).getProcessor().getPixels();
-        boolean[] one = classOne.isEmpty() ? new boolean[labels.length] : classOne.get(0).toFull(97, 150);
         int twos = 0;
         for (int i = 0; i < labels.length; i++) {
             assertEquals(one[i] ? 1 : 2, labels[i], "pixel " + i);
