@@ -110,10 +110,12 @@ public final class TrainingData {
         java.util.TreeSet<Float> values = new java.util.TreeSet<>();
         for (int z = 1; z <= n; z++) {
             ImageProcessor ip = labels.getStack().getProcessor(z);
+            float last = 0;
             for (int i = 0; i < w * h; i++) {
                 float v = ip.getf(i);
-                if (v > 0) {
+                if (v > 0 && v != last) { // labels come in runs: look up only where the value changes
                     values.add(v);
+                    last = v;
                 }
             }
         }
