@@ -32,7 +32,7 @@ public final class ImageEmbedding implements AutoCloseable {
     static ImageEmbedding restore(ai.djl.ndarray.NDManager parent, float[] features, long[] shape, int originalWidth,
                                   int originalHeight, int inputWidth, int inputHeight) {
         NDManager owner = parent.newSubManager();
-        NDArray array = owner.create(features, new ai.djl.ndarray.types.Shape(shape));
+        NDArray array = io.github.samfiji.model.Ops.constant(owner, features, new ai.djl.ndarray.types.Shape(shape));
         return new ImageEmbedding(owner, array, originalWidth, originalHeight, inputWidth, inputHeight, 0);
     }
 

@@ -58,7 +58,7 @@ public final class SamPredictor {
         float[] input = preprocess(ResizeLongestSide.apply(image, size), size, config);
         NDManager owner = model.manager().newSubManager();
         try (NDScope scope = new NDScope()) {
-            NDArray x = owner.create(input, new Shape(1, 3, size, size));
+            NDArray x = Ops.constant(owner, input, new Shape(1, 3, size, size));
             int stages = model.imageEncoder().stageCount();
             int[] done = {0};
             NDArray features = model.imageEncoder().forward(x, (name, out) -> {
@@ -133,16 +133,16 @@ public final class SamPredictor {
                     xy[2 * i + 1] = t[1];
                     l[i] = p.label();
                 }
-                points = m.create(xy, new Shape(1, n, 2));
-                labels = m.create(l, new Shape(1, n));
+                points = Ops.constant(m, xy, new Shape(1, n, 2));
+                labels = Ops.constant(m, l, new Shape(1, n));
             }
             NDArray box = null;
             if (prompt.box() != null) {
                 Prompt.Box b = prompt.box();
-                box = m.create(ResizeLongestSide.applyBox(b.x0(), b.y0(), b.x1(), b.y1(), oh, ow, size), new Shape(1, 4));
+                box = Ops.constant(m, ResizeLongestSide.applyBox(b.x0(), b.y0(), b.x1(), b.y1(), oh, ow, size), new Shape(1, 4));
             }
             NDArray mask = prompt.maskInput() == null ? null
-                    : m.create(prompt.maskInput(), new Shape(1, 1, lowSize, lowSize));
+                    : Ops.constant(m, prompt.maskInput(), new Shape(1, 1, lowSize, lowSize));
             NDList out = runDecoder(embedding, points, labels, box, mask, multimask, m);
             NDArray low = out.get(0);
             int count = (int) low.getShape().get(1);
@@ -196,7 +196,7 @@ public final class SamPredictor {
             labels[i] = 1;
         }
         try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
-            NDList out = runDecoder(embedding, m.create(coords, new Shape(n, 1, 2)), m.create(labels, new Shape(n, 1)),
+            NDList out = runDecoder(embedding, Ops.constant(m, coords, new Shape(n, 1, 2)), Ops.constant(m, labels, new Shape(n, 1)),
                     null, null, multimask, m);
             int perPoint = (int) out.get(0).getShape().get(1);
             return new PointBatch(n, perPoint, lowSize, out.get(0).toFloatArray(), out.get(1).toFloatArray());
@@ -218,7 +218,7 @@ public final class SamPredictor {
             System.arraycopy(lowRes[i], 0, flat, i * lowSize * lowSize, lowSize * lowSize);
         }
         try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
-            NDArray full = postprocess(m.create(flat, new Shape(1, count, lowSize, lowSize)), embedding.inputHeight(),
+            NDArray full = postprocess(Ops.constant(m, flat, new Shape(1, count, lowSize, lowSize)), embedding.inputHeight(),
                     embedding.inputWidth(), oh, ow, size);
             float[] all = full.toFloatArray();
             float[][] out = new float[count][];

@@ -271,7 +271,7 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
             NDArray table = relPos;
             int have = (int) relPos.getShape().get(0);
             if (have != needed) {
-                NDArray matrix = Ops.owned(m.create(Ops.linearResizeMatrix(have, needed), new Shape(needed, have)));
+                NDArray matrix = Ops.constant(m, Ops.linearResizeMatrix(have, needed), new Shape(needed, have));
                 table = matrix.matMul(relPos);
             }
             long[] idx = new long[size * size];
@@ -280,7 +280,7 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
                     idx[i * size + j] = i - j + size - 1L;
                 }
             }
-            NDArray index = Ops.owned(m.create(idx));
+            NDArray index = Ops.constant(m, idx, new Shape(idx.length));
             return table.get(new NDIndex("{}", index)).reshape(size, size, -1);
         }
     }

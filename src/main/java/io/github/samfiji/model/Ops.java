@@ -45,12 +45,22 @@ public final class Ops {
     }
 
     /**
-     * A copy of {@code x} in libtorch-owned memory. Arrays made from Java data borrow a Java buffer that is released
-     * when the array is closed; one that autograd saves for the backward pass (an index, a resize matrix) must not
-     * borrow, or the backward pass reads freed memory after a scope closed it.
+     * An array of Java data in libtorch-owned memory. DJL's {@code create} only borrows a Java direct buffer, which
+     * is freed once the array is closed and collected; an array that autograd saves for the backward pass (an index,
+     * a resize matrix, a view of an input) then reads freed memory when a scope closed it before the backward pass
+     * (vit_t training died with garbage indices). Every Java-to-tensor conversion in sam-fiji goes through here.
      */
-    public static NDArray owned(NDArray x) {
-        return x.duplicate();
+    public static NDArray constant(NDManager m, float[] data, Shape shape) {
+        try (NDArray borrowed = m.create(data, shape)) {
+            return borrowed.duplicate();
+        }
+    }
+
+    /** As {@link #constant(NDManager, float[], Shape)} for int64 data (indices). */
+    public static NDArray constant(NDManager m, long[] data, Shape shape) {
+        try (NDArray borrowed = m.create(data, shape)) {
+            return borrowed.duplicate();
+        }
     }
 
     public static NDArray gelu(NDArray x) {
@@ -140,8 +150,8 @@ public final class Ops {
         NDManager m = x.getManager();
         float[] rows = java.util.Arrays.copyOf(linearResizeMatrix(h, outH), keepH * h);
         float[] cols = java.util.Arrays.copyOf(linearResizeMatrix(w, outW), keepW * w);
-        NDArray ry = m.create(rows, new Shape(keepH, h));
-        NDArray rxT = m.create(cols, new Shape(keepW, w)).transpose();
+        NDArray ry = constant(m, rows, new Shape(keepH, h));
+        NDArray rxT = constant(m, cols, new Shape(keepW, w)).transpose();
         NDArray flat = x.reshape(-1, h, w);
         NDArray out = ry.expandDims(0).matMul(flat).matMul(rxT.expandDims(0));
         return out.reshape(new Shape(dims));

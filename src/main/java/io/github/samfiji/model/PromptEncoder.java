@@ -91,7 +91,7 @@ public final class PromptEncoder extends Module {
                 grid[(y * g + x) * 2 + 1] = (y + 0.5f) / g;
             }
         }
-        return positionEncoding(manager.create(grid, new Shape(g, g, 2))).transpose(2, 0, 1).expandDims(0);
+        return positionEncoding(Ops.constant(manager, grid, new Shape(g, g, 2))).transpose(2, 0, 1).expandDims(0);
     }
 
     private NDArray normalize(NDArray pixelCoords) {

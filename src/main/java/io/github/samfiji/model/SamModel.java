@@ -59,7 +59,7 @@ public final class SamModel extends Module implements AutoCloseable {
     /** Sets one tensor by its state_dict name from raw values (float32, or int64 for counters). */
     public void setTensor(String name, Shape shape, float[] values) {
         Param p = requireParam(name, shape);
-        NDArray array = manager.create(values, shape);
+        NDArray array = Ops.constant(manager, values, shape);
         p.set(p.dataType() == DataType.FLOAT32 ? array : array.toType(p.dataType(), false), manager);
     }
 

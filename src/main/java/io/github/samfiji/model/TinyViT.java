@@ -362,7 +362,7 @@ public final class TinyViT extends Module implements ImageEncoder {
             NDArray q = qkvs.get(0).transpose(0, 2, 1, 3);
             NDArray k = qkvs.get(1).transpose(0, 2, 1, 3);
             NDArray v = qkvs.get(2).transpose(0, 2, 1, 3);
-            NDArray index = x.getManager().create(biasIndex(window));
+            NDArray index = Ops.constant(x.getManager(), biasIndex(window), new Shape((long) n * n));
             NDArray bias = biases.value().get(new NDIndex(":, {}", index)).reshape(heads, n, n);
             NDArray attn = Ops.mulScalar(q.matMul(k.transpose(0, 1, 3, 2)), scale).add(bias).softmax(-1);
             return proj.forward(attn.matMul(v).transpose(0, 2, 1, 3).reshape(b, n, dim));

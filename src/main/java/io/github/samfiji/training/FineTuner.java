@@ -185,7 +185,7 @@ public final class FineTuner implements AutoCloseable {
                 }
                 System.arraycopy(batch.get(i)[1], 0, targets, i * low * low, low * low);
             }
-            NDArray target = m.create(targets, new Shape(batch.size(), 1, low, low));
+            NDArray target = Ops.constant(m, targets, new Shape(batch.size(), 1, low, low));
             double lossValue;
             try (GradientCollector collector = engine.newGradientCollector()) {
                 NDArray embeddings = embeddings(inputs, batch.size(), ids, m);
@@ -222,12 +222,12 @@ public final class FineTuner implements AutoCloseable {
             for (int i = 0; i < count; i++) {
                 System.arraycopy(embeddingCache.get(ids[i]), 0, all, i * per, per);
             }
-            return m.create(all, embeddingShape(count));
+            return Ops.constant(m, all, embeddingShape(count));
         }
         if (inputs == null) {
             throw new IllegalStateException("a batch without inputs needs all its embeddings kept");
         }
-        NDArray out = model.imageEncoder().forward(m.create(inputs, new Shape(count, 3, s, s)));
+        NDArray out = model.imageEncoder().forward(Ops.constant(m, inputs, new Shape(count, 3, s, s)));
         encoderRuns++;
         if (cached) {
             float[] all = out.toFloatArray();

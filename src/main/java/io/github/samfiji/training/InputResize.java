@@ -74,7 +74,7 @@ public final class InputResize {
         if (name.endsWith("rel_pos_h") || name.endsWith("rel_pos_w")) {
             int have = (int) value.getShape().get(0);
             int need = (int) wanted.get(0);
-            NDArray matrix = value.getManager().create(Ops.linearResizeMatrix(have, need), new Shape(need, have));
+            NDArray matrix = Ops.constant(value.getManager(), Ops.linearResizeMatrix(have, need), new Shape(need, have));
             return matrix.matMul(value);
         }
         throw new IllegalStateException("cannot adapt " + name + " from " + value.getShape() + " to " + wanted);

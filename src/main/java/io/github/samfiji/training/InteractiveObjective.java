@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.github.samfiji.evaluation.DistanceTransform;
+import io.github.samfiji.model.Ops;
 import io.github.samfiji.model.SamModel;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,7 +48,7 @@ final class InteractiveObjective {
                 continue;
             }
             NDArray embedding = embeddings.get(new NDIndex("{}:{}", b, b + 1));
-            NDArray targetNd = m.create(target, new Shape(1, 1, low, low));
+            NDArray targetNd = Ops.constant(m, target, new Shape(1, 1, low, low));
             List<float[]> points = new ArrayList<>();
             float[] box = null;
             if (random.nextBoolean()) {
@@ -68,10 +69,10 @@ final class InteractiveObjective {
                         xy[2 * i + 1] = points.get(i)[1];
                         l[i] = points.get(i)[2];
                     }
-                    pts = m.create(xy, new Shape(1, points.size(), 2));
-                    labels = m.create(l, new Shape(1, points.size()));
+                    pts = Ops.constant(m, xy, new Shape(1, points.size(), 2));
+                    labels = Ops.constant(m, l, new Shape(1, points.size()));
                 }
-                NDArray boxNd = box == null ? null : m.create(box, new Shape(1, 4));
+                NDArray boxNd = box == null ? null : Ops.constant(m, box, new Shape(1, 4));
                 NDList prompts = model.promptEncoder().forward(pts, labels, boxNd, maskPrompt, m);
                 NDList out = model.maskDecoder().forward(embedding, pe, prompts.get(0), prompts.get(1), false, null);
                 NDArray logits = out.get(0);
