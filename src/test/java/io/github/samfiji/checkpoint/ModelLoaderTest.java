@@ -14,6 +14,7 @@ import io.github.samfiji.model.SamConfig;
 import io.github.samfiji.model.SamModel;
 import io.github.samfiji.testing.FixtureModels;
 import io.github.samfiji.testing.Fixtures;
+import io.github.samfiji.testing.NeedsSharedData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +27,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Loading published-format checkpoints: architecture inference, JSON sidecars, load reports, bad files. */
+@NeedsSharedData
 class ModelLoaderTest {
 
     @TempDir

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.samfiji.testing.NeedsSharedData;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -40,6 +41,7 @@ class PyTorchCheckpointTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"sam_tiny", "mobile_sam_tiny"})
+    @NeedsSharedData
     void fixtureCheckpointEqualsNpyBitExactly(String set) throws IOException {
         Path dir = Fixtures.set(set);
         StateDict dict = PyTorchCheckpoint.read(dir.resolve(set + ".pth"));
@@ -71,6 +73,7 @@ class PyTorchCheckpointTest {
     }
 
     @Test
+    @NeedsSharedData
     void truncatedFixtureIsReportedAsDamaged() throws IOException {
         byte[] full = Files.readAllBytes(Fixtures.set("sam_tiny").resolve("sam_tiny.pth"));
         for (int keep : new int[] {full.length / 2, full.length - 10, 100}) {

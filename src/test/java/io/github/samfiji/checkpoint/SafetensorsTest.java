@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import io.github.samfiji.testing.NeedsSharedData;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -43,6 +44,7 @@ class SafetensorsTest {
     }
 
     @Test
+    @NeedsSharedData
     void roundTripOfTheSamFixtureIsBitExactAndKeepsMetadata() throws IOException {
         StateDict original = PyTorchCheckpoint.read(Fixtures.set("sam_tiny").resolve("sam_tiny.pth"));
         Path file = temp.resolve("sam_tiny.safetensors");
@@ -253,6 +255,7 @@ class SafetensorsTest {
     }
 
     @Test
+    @NeedsSharedData
     void readingWithSmallChunksGivesTheSameTensors() throws IOException {
         StateDict original = PyTorchCheckpoint.read(Fixtures.set("mobile_sam_tiny").resolve("mobile_sam_tiny.pth"));
         Path file = temp.resolve("m.safetensors");

@@ -12,6 +12,7 @@ import ij.process.ImageProcessor;
 import io.github.samfiji.cli.EvaluateCommandTest.Run;
 import io.github.samfiji.evaluation.MetricsTable;
 import io.github.samfiji.testing.Fixtures;
+import io.github.samfiji.testing.NeedsSharedData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Real expert masks (BUSI, when ../shared/data/busi exists): against themselves and against an erosion. */
+@NeedsSharedData
 class BusiEvaluationTest {
 
     @TempDir

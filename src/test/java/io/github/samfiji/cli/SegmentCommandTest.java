@@ -10,6 +10,7 @@ import ij.IJ;
 import ij.ImagePlus;
 import io.github.samfiji.testing.Assertions2;
 import io.github.samfiji.testing.Fixtures;
+import io.github.samfiji.testing.NeedsSharedData;
 import io.github.samfiji.testing.Npy;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -44,6 +45,7 @@ class SegmentCommandTest {
     }
 
     @Test
+    @NeedsSharedData
     void boxPromptWritesReferenceMasksLogitsAndJson() throws Exception {
         assertEquals(0, run(segment("box", "--box", "30,29,77,76", "--multimask")));
         ImagePlus masks = IJ.openImage(temp.resolve("box.masks.tif").toString());
@@ -81,6 +83,7 @@ class SegmentCommandTest {
     }
 
     @Test
+    @NeedsSharedData
     void lowResOutputChainsAsMaskInput() throws Exception {
         assertEquals(0, run(segment("first", "--box", "30,29,77,76", "--multimask")));
         // box_mask case of the reference: the same box plus the best low-res logits of the first call.

@@ -3,7 +3,6 @@ package io.github.samfiji.dist;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonObject;
@@ -14,7 +13,7 @@ import ij.gui.Roi;
 import ij.plugin.frame.RoiManager;
 import io.github.samfiji.cli.SamFijiCli;
 import io.github.samfiji.ij.MaskRois;
-import java.awt.GraphicsEnvironment;
+import io.github.samfiji.testing.NeedsDisplay;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
@@ -146,8 +145,8 @@ class UpdateSiteTest {
     }
 
     @Test
+    @NeedsDisplay
     void installedLayoutAloneSegmentsAnImage() throws Exception {
-        assumeFalse(GraphicsEnvironment.isHeadless(), "ImageJ -batch needs a display (Xvfb); skipping");
         Path fiji = temp.resolve("Fiji.app");
         // What Fiji itself brings (the libraries the policy calls provided), as Fiji keeps them: in jars/.
         Set<String> provided = new HashSet<>();

@@ -13,6 +13,7 @@ import io.github.samfiji.inference.SamPredictor;
 import io.github.samfiji.model.SamModel;
 import io.github.samfiji.testing.FixtureImages;
 import io.github.samfiji.testing.FixtureModels;
+import io.github.samfiji.testing.NeedsSharedData;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -61,6 +62,7 @@ class InteractiveEvaluationTest {
     }
 
     @Test
+    @NeedsSharedData
     void correctionsClickWhereTheMaskIsWrongAndAreDeterministic() {
         try (SamModel model = FixtureModels.fromNpy("sam_tiny")) {
             SamPredictor predictor = new SamPredictor(model);

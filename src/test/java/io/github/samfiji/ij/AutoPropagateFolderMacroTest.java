@@ -3,14 +3,13 @@ package io.github.samfiji.ij;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import ij.IJ;
 import ij.ImagePlus;
 import ij.ImageStack;
 import ij.gui.Roi;
 import ij.process.ByteProcessor;
-import java.awt.GraphicsEnvironment;
+import io.github.samfiji.testing.NeedsDisplay;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * macros/auto_folder.ijm and macros/propagate_folder.ijm run headless by the real ImageJ 1 jar with -batch on an
  * installed plugin: every image (stack) of a folder processed, outputs readable and consistent with each other.
  */
+@NeedsDisplay
 class AutoPropagateFolderMacroTest {
 
     private static final String MODEL = Path.of("samples/sam_tiny.pth").toAbsolutePath().toString();
@@ -30,7 +30,6 @@ class AutoPropagateFolderMacroTest {
 
     @Test
     void autoSegmentsEveryImageOfAFolder() throws Exception {
-        assumeFalse(GraphicsEnvironment.isHeadless(), "ImageJ -batch needs a display (Xvfb); skipping");
         Path in = Files.createDirectories(temp.resolve("in"));
         Path out = temp.resolve("out");
         Files.copy(Path.of("samples/fixture-image.png"), in.resolve("a.png"));
@@ -61,7 +60,6 @@ class AutoPropagateFolderMacroTest {
 
     @Test
     void propagatesThroughEveryStackWithPrompts() throws Exception {
-        assumeFalse(GraphicsEnvironment.isHeadless(), "ImageJ -batch needs a display (Xvfb); skipping");
         Path in = Files.createDirectories(temp.resolve("in"));
         Path out = temp.resolve("out");
         ImageStack stack = new ImageStack(64, 64);

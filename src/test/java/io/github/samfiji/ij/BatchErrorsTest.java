@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ij.macro.Interpreter;
+import io.github.samfiji.testing.NeedsDisplay;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Collecting errors in a macro: a failing command leaves its message and the macro goes on; only the macro that
  * asked collects, so a later macro stops on an error as before.
  */
+@NeedsDisplay
 class BatchErrorsTest {
 
     private static final String FAILING = "newImage('x', '8-bit black', 20, 20, 1);"
@@ -26,7 +28,7 @@ class BatchErrorsTest {
 
     @BeforeEach
     void setUp() {
-        ImageJMenus.requireDisplayAndRegisterCommands();
+        ImageJMenus.registerCommands();
     }
 
     @AfterEach

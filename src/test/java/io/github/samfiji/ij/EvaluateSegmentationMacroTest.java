@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ij.IJ;
 import ij.WindowManager;
 import ij.macro.Interpreter;
+import io.github.samfiji.testing.NeedsDisplay;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Evaluate Segmentation run from a macro line: hand-computed metrics in the results table and the CSV. */
+@NeedsDisplay
 class EvaluateSegmentationMacroTest {
 
     @TempDir
@@ -20,7 +22,7 @@ class EvaluateSegmentationMacroTest {
 
     @Test
     void rectangleAgainstSquare() throws Exception {
-        ImageJMenus.requireDisplayAndRegisterCommands();
+        ImageJMenus.registerCommands();
         Path csv = temp.resolve("metrics.csv");
         String result = new Interpreter().run("setBatchMode(true);\n"
                 + "newImage('truth', '8-bit black', 20, 20, 1); makeRectangle(5, 5, 10, 10); run('Set...', 'value=255'); run('Select None');\n"

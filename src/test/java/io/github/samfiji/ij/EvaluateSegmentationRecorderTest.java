@@ -15,6 +15,7 @@ import ij.plugin.frame.Recorder;
 import ij.plugin.frame.RoiManager;
 import ij.process.ByteProcessor;
 import ij.process.FloatProcessor;
+import io.github.samfiji.testing.NeedsDisplay;
 import java.awt.Choice;
 import java.awt.Window;
 import java.awt.event.ActionEvent;
@@ -24,13 +25,14 @@ import org.junit.jupiter.api.Test;
  * Recordable: Evaluate Segmentation run from its menu with the ROI Manager as prediction and a probability map (the
  * dialog's choices set as a user would) records one line, and replaying the line gives the same table.
  */
+@NeedsDisplay
 class EvaluateSegmentationRecorderTest {
 
     private static final String TITLE = "Evaluate Segmentation";
 
     @Test
     void menuRunWithRoiManagerAndMapRecordsAReplayableLine() throws Exception {
-        ImageJMenus.requireDisplayAndRegisterCommands();
+        ImageJMenus.registerCommands();
         ByteProcessor truth = new ByteProcessor(30, 20);
         truth.setValue(1);
         truth.setRoi(5, 5, 10, 8);

@@ -18,6 +18,7 @@ import ij.process.FloatProcessor;
 import io.github.samfiji.evaluation.LabelMetrics;
 import io.github.samfiji.evaluation.MetricsTable;
 import io.github.samfiji.evaluation.SegmentationMetrics;
+import io.github.samfiji.testing.NeedsDisplay;
 import java.util.List;
 import net.imglib2.RandomAccessibleInterval;
 import net.imglib2.img.array.ArrayImgs;
@@ -31,13 +32,14 @@ import org.junit.jupiter.api.Test;
  * line. Images and ROIs are built here; the expected table is {@link SegmentationMetrics} applied to label images
  * painted independently of the command (pixel loops, not ROI masks), with the summary rows of {@link MetricsTable}.
  */
+@NeedsDisplay
 class EvaluateSegmentationSourcesMacroTest {
 
     private static final String TABLE = EvaluateSegmentationCommand.TABLE;
 
     @BeforeEach
     void setUp() {
-        ImageJMenus.requireDisplayAndRegisterCommands();
+        ImageJMenus.registerCommands();
         CommandDialog.lastError = null;
     }
 

@@ -2,14 +2,13 @@ package io.github.samfiji.ij;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import com.google.gson.JsonParser;
 import io.github.samfiji.checkpoint.ModelLoader;
 import io.github.samfiji.cli.FinetuneCommandTestData;
 import io.github.samfiji.model.ConfigJson;
 import io.github.samfiji.model.SamModel;
-import java.awt.GraphicsEnvironment;
+import io.github.samfiji.testing.NeedsDisplay;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -19,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * macros/finetune_folder.ijm run by the real ImageJ 1 jar in -batch mode with sam-fiji installed as a user installs
  * it: a tiny model trained from two folders, saved with its JSON, loadable; and a bad argument exits non-zero.
  */
+@NeedsDisplay
 class FineTuneFolderMacroTest {
 
     @TempDir
@@ -35,7 +35,6 @@ class FineTuneFolderMacroTest {
 
     @Test
     void fineTunesFromTwoFoldersHeadless() throws Exception {
-        assumeFalse(GraphicsEnvironment.isHeadless(), "ImageJ -batch needs a display (Xvfb); skipping");
         Path images = temp.resolve("images");
         Path masks = temp.resolve("masks");
         FinetuneCommandTestData.writeDiscs(images, masks, 10, 80, 64, 4);

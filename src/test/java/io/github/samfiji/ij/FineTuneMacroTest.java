@@ -7,6 +7,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import ij.macro.Interpreter;
 import io.github.samfiji.cli.FinetuneCommandTestData;
+import io.github.samfiji.testing.NeedsDisplay;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,11 +15,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Fine-tune SAM called by its menu name from a real ImageJ 1 macro, with recorded-style options. */
+@NeedsDisplay
 class FineTuneMacroTest {
 
     @BeforeAll
     static void registerMenuCommands() {
-        ImageJMenus.requireDisplayAndRegisterCommands();
+        ImageJMenus.registerCommands();
     }
 
     @TempDir

@@ -1,10 +1,8 @@
 package io.github.samfiji.ij;
 
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import ij.IJ;
 import ij.Menus;
-import java.awt.GraphicsEnvironment;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -14,7 +12,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Test set-up for macro tests: ImageJ 1's menus need a display (the tests skip without one; .ci/run starts Xvfb),
+ * Test set-up for macro tests (classes marked NeedsDisplay: ImageJ 1's menus need one; .ci/run starts Xvfb),
  * and in a test ImageJ has read no plugins folder, so our entries of plugins.config are registered as Menus would.
  */
 final class ImageJMenus {
@@ -24,9 +22,7 @@ final class ImageJMenus {
     private ImageJMenus() {
     }
 
-    static void requireDisplayAndRegisterCommands() {
-        assumeFalse(GraphicsEnvironment.isHeadless(),
-                "ImageJ 1's menus need a display: run the tests under Xvfb (.ci/run does); skipping");
+    static void registerCommands() {
         IJ.run("Close All");
         @SuppressWarnings("unchecked")
         Hashtable<String, String> commands = Menus.getCommands();

@@ -17,6 +17,7 @@ import io.github.samfiji.image.ImageConversion;
 import io.github.samfiji.inference.ImageEmbedding;
 import io.github.samfiji.inference.SamPredictor;
 import io.github.samfiji.model.SamModel;
+import io.github.samfiji.testing.NeedsDisplay;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * values mean nothing): its table must hold exactly the curves of {@link InteractiveEvaluation#run} called directly
  * with a separately loaded model, the same seed and the same masks, and a second run must repeat them.
  */
+@NeedsDisplay
 class InteractiveEvaluationMacroTest {
 
     private static final Path MODEL = Path.of("samples/sam_tiny.pth").toAbsolutePath();
@@ -41,7 +43,7 @@ class InteractiveEvaluationMacroTest {
 
     @BeforeEach
     void setUp() {
-        ImageJMenus.requireDisplayAndRegisterCommands();
+        ImageJMenus.registerCommands();
         CommandDialog.lastError = null;
     }
 

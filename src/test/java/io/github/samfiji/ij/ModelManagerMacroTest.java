@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.sun.net.httpserver.HttpServer;
 import ij.Prefs;
 import ij.macro.Interpreter;
+import io.github.samfiji.testing.NeedsDisplay;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * SAM Model Manager run by its menu name from a macro, with recorder-style options: adding a local file, a download
  * (from a local mirror), listing, the errors a user meets, and the installed model then offered to Segment with Prompt.
  */
+@NeedsDisplay
 class ModelManagerMacroTest {
 
     private static final Path TINY = Path.of("samples/sam_tiny.pth").toAbsolutePath();
@@ -33,7 +35,7 @@ class ModelManagerMacroTest {
 
     @BeforeAll
     static void registerMenuCommands() {
-        ImageJMenus.requireDisplayAndRegisterCommands();
+        ImageJMenus.registerCommands();
     }
 
     @BeforeEach

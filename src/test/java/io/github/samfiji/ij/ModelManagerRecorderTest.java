@@ -9,6 +9,7 @@ import ij.Prefs;
 import ij.gui.GenericDialog;
 import ij.macro.Interpreter;
 import ij.plugin.frame.Recorder;
+import io.github.samfiji.testing.NeedsDisplay;
 import java.awt.Window;
 import java.awt.event.ActionEvent;
 import java.nio.file.Files;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Recordable: the Model Manager run from its menu (the dialog answered as a user would) with the Macro Recorder
  * open records one line, and replaying that line does the same (adds the model again after it was removed).
  */
+@NeedsDisplay
 class ModelManagerRecorderTest {
 
     @TempDir
@@ -27,7 +29,7 @@ class ModelManagerRecorderTest {
 
     @Test
     void menuRunRecordsALineThatReplays() throws Exception {
-        ImageJMenus.requireDisplayAndRegisterCommands();
+        ImageJMenus.registerCommands();
         String savedFolder = Prefs.get(ModelFolder.PREF, "");
         Path folder = temp.resolve("models");
         Path tiny = Path.of("samples/sam_tiny.pth").toAbsolutePath();

@@ -3,7 +3,6 @@ package io.github.samfiji.ij;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import ij.IJ;
 import ij.ImagePlus;
@@ -11,7 +10,8 @@ import ij.Prefs;
 import ij.gui.ImageCanvas;
 import ij.plugin.frame.RoiManager;
 import io.github.samfiji.testing.Fixtures;
-import java.awt.GraphicsEnvironment;
+import io.github.samfiji.testing.NeedsDisplay;
+import io.github.samfiji.testing.NeedsSharedData;
 import java.awt.Rectangle;
 import java.awt.Robot;
 import java.awt.event.InputEvent;
@@ -28,11 +28,12 @@ import org.junit.jupiter.api.Test;
  * mask appears as an overlay (checked against the reference, and visible in a screenshot), an alt-click refines it,
  * Enter adds the object to the ROI Manager, Escape clears.
  */
+@NeedsSharedData
+@NeedsDisplay
 class SamPromptToolTest {
 
     @Test
     void clickShowsTheMaskAndEnterAddsIt() throws Exception {
-        assumeFalse(GraphicsEnvironment.isHeadless(), "needs a display (run under Xvfb, as .ci/run does); skipping");
         Prefs.set(SamPromptTool_.MODEL_PREF, Path.of("samples/sam_tiny.pth").toAbsolutePath().toString());
         ImagePlus imp = IJ.openImage(Path.of("samples/fixture-image.png").toAbsolutePath().toString());
         imp.show();

@@ -2,12 +2,12 @@ package io.github.samfiji.ij;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import ij.gui.Roi;
 import ij.plugin.frame.RoiManager;
 import io.github.samfiji.testing.Fixtures;
-import java.awt.GraphicsEnvironment;
+import io.github.samfiji.testing.NeedsDisplay;
+import io.github.samfiji.testing.NeedsSharedData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * installs it (the plugin jar in plugins/, its libraries in plugins/jars/): every image of a folder is segmented
  * from the prompts beside it, and the saved RoiSets hold the reference masks.
  */
+@NeedsDisplay
 class SegmentFolderMacroTest {
 
     @TempDir
@@ -35,8 +36,8 @@ class SegmentFolderMacroTest {
     }
 
     @Test
+    @NeedsSharedData
     void segmentsAFolderFromCsvPrompts() throws Exception {
-        assumeFalse(GraphicsEnvironment.isHeadless(), "ImageJ -batch needs a display (Xvfb); skipping");
         Path in = Files.createDirectories(temp.resolve("in"));
         Path out = temp.resolve("out");
         Files.copy(Path.of("samples/fixture-image.png"), in.resolve("a.png"));
@@ -66,7 +67,6 @@ class SegmentFolderMacroTest {
 
     @Test
     void errorsExitNonZeroUnderBatch() throws Exception {
-        assumeFalse(GraphicsEnvironment.isHeadless(), "ImageJ -batch needs a display (Xvfb); skipping");
         Path in = Files.createDirectories(temp.resolve("in"));
         Files.copy(Path.of("samples/fixture-image.png"), in.resolve("a.png"));
         Files.writeString(in.resolve("a.csv"), "1,point,500,10,,,1\n"); // a point outside the image
@@ -82,8 +82,8 @@ class SegmentFolderMacroTest {
     }
 
     @Test
+    @NeedsSharedData
     void aFailingImageIsReportedAndTheOthersAreSegmented() throws Exception {
-        assumeFalse(GraphicsEnvironment.isHeadless(), "ImageJ -batch needs a display (Xvfb); skipping");
         Path in = Files.createDirectories(temp.resolve("in"));
         Path out = temp.resolve("out");
         byte[] png = Files.readAllBytes(Path.of("samples/fixture-image.png"));
@@ -137,7 +137,6 @@ class SegmentFolderMacroTest {
 
     @Test
     void evaluatesAFolderAgainstLabels() throws Exception {
-        assumeFalse(GraphicsEnvironment.isHeadless(), "ImageJ -batch needs a display (Xvfb); skipping");
         Path pred = Files.createDirectories(temp.resolve("pred"));
         Path truth = Files.createDirectories(temp.resolve("truth"));
         square(pred.resolve("a.png"), 10, 8);   // against a 10 x 10 square: Dice 160/180
@@ -159,7 +158,6 @@ class SegmentFolderMacroTest {
 
     @Test
     void evaluatingAFolderGoesOnAfterABadImage() throws Exception {
-        assumeFalse(GraphicsEnvironment.isHeadless(), "ImageJ -batch needs a display (Xvfb); skipping");
         Path pred = Files.createDirectories(temp.resolve("pred"));
         Path truth = Files.createDirectories(temp.resolve("truth"));
         square(pred.resolve("a.png"), 10, 8);   // against a 10 x 10 square: Dice 160/180

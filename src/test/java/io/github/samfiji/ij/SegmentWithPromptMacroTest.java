@@ -9,6 +9,8 @@ import ij.gui.Roi;
 import ij.macro.Interpreter;
 import ij.plugin.frame.RoiManager;
 import io.github.samfiji.testing.Fixtures;
+import io.github.samfiji.testing.NeedsDisplay;
+import io.github.samfiji.testing.NeedsSharedData;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * calling the command by its menu name with recorded-style options. The ROIs it produces must equal the reference
  * predictor's masks for the same prompts.
  */
+@NeedsDisplay
 class SegmentWithPromptMacroTest {
 
     private static final String SAMPLE = Path.of("samples/fixture-image.png").toAbsolutePath().toString();
@@ -26,7 +29,7 @@ class SegmentWithPromptMacroTest {
 
     @BeforeAll
     static void registerMenuCommands() {
-        ImageJMenus.requireDisplayAndRegisterCommands();
+        ImageJMenus.registerCommands();
     }
 
     private static String run(String macro) {
@@ -49,6 +52,7 @@ class SegmentWithPromptMacroTest {
     }
 
     @Test
+    @NeedsSharedData
     void boxSelectionGivesTheReferenceMask() {
         String result = run("open('" + SAMPLE + "');\n"
                 + "makeRectangle(30, 29, 48, 48);\n" // pixels 30..77 and 29..76: the reference box [30, 29, 77, 76]
@@ -77,6 +81,7 @@ class SegmentWithPromptMacroTest {
     }
 
     @Test
+    @NeedsSharedData
     void refiningWithThePreviousResultMatchesTheReferenceMaskPrompt() {
         // The reference box_mask case: the same box plus the best multimask low-res logits of the box case.
         String result = run("open('" + SAMPLE + "'); roiManager('reset'); makeRectangle(30, 29, 48, 48);\n"
@@ -117,6 +122,7 @@ class SegmentWithPromptMacroTest {
     }
 
     @Test
+    @NeedsSharedData
     void allSlicesOfAStack() {
         String result = run("open('" + SAMPLE + "'); rename('one'); open('" + SAMPLE + "'); rename('two');\n"
                 + "run('Images to Stack', 'name=fixture-stack title=[] use');\n"
@@ -151,6 +157,7 @@ class SegmentWithPromptMacroTest {
     }
 
     @Test
+    @NeedsSharedData
     void pointsFromTheRoiManagerWithABackgroundPoint() {
         // points3 of the reference: 2 object points and 1 background point (multi-point counter 1), single mask.
         String result = run("open('" + SAMPLE + "');\n"

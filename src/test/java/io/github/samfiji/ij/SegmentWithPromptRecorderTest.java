@@ -13,6 +13,7 @@ import ij.gui.GenericDialog;
 import ij.macro.Interpreter;
 import ij.plugin.frame.Recorder;
 import ij.plugin.frame.RoiManager;
+import io.github.samfiji.testing.NeedsDisplay;
 import java.awt.Window;
 import java.awt.event.ActionEvent;
 import java.nio.file.Path;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Test;
  * Recordable: running Segment with Prompt from its menu (the dialog answered as a user would) with the Macro
  * Recorder open records one line; replaying that line gives the same ROI.
  */
+@NeedsDisplay
 class SegmentWithPromptRecorderTest {
 
     private static boolean recorderHasLine(Recorder recorder) {
@@ -30,7 +32,7 @@ class SegmentWithPromptRecorderTest {
 
     @Test
     void menuRunAndRecordedLineGiveTheSameRoi() throws Exception {
-        ImageJMenus.requireDisplayAndRegisterCommands();
+        ImageJMenus.registerCommands();
         String model = Path.of("samples/sam_tiny.pth").toAbsolutePath().toString();
         Prefs.set("samfiji.SegmentWithPromptCommand.model", model);
         Prefs.set("samfiji.SegmentWithPromptCommand.prompts", SegmentWithPromptCommand.FROM_SELECTION);

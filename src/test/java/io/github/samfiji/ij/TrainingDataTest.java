@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import ij.IJ;
 import ij.ImagePlus;
@@ -20,7 +19,7 @@ import io.github.samfiji.checkpoint.ModelLoader;
 import io.github.samfiji.cli.FinetuneCommandTestData;
 import io.github.samfiji.model.SamModel;
 import io.github.samfiji.training.TrainingSample;
-import java.awt.GraphicsEnvironment;
+import io.github.samfiji.testing.NeedsDisplay;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -139,8 +138,8 @@ class TrainingDataTest {
     }
 
     @Test
+    @NeedsDisplay
     void fijiCommandTrainsOnTheOpenStackAndItsRoiManagerOutlines() throws Exception {
-        assumeFalse(GraphicsEnvironment.isHeadless(), "the ROI Manager needs a display (Xvfb); skipping");
         Random random = new Random(3);
         ImagePlus stack = discStack(10, random);
         RoiManager manager = RoiManager.getRoiManager();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.github.samfiji.testing.NeedsSharedData;
 import java.util.List;
 import java.util.zip.CRC32;
 
@@ -18,6 +19,7 @@ import io.github.samfiji.testing.Npy;
 class PillowResizeTest {
 
     @Test
+    @NeedsSharedData
     void samTinyAndMobileSamTinyShareTheirImage() {
         Npy sam = Fixtures.npy("sam_tiny", "image");
         Npy mobile = Fixtures.npy("mobile_sam_tiny", "image");
@@ -27,6 +29,7 @@ class PillowResizeTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"sam_tiny", "mobile_sam_tiny"})
+    @NeedsSharedData
     void reproducesFixtureResizeBitExactly(String set) {
         Npy image = Fixtures.npy(set, "image");
         Npy expected = Fixtures.npy(set, "image_resized");

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.github.samfiji.testing.NeedsSharedData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -41,6 +42,7 @@ class ResizeLongestSideTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"point1", "points3", "box_point"})
+    @NeedsSharedData
     void pointCoordsMatchFixtures(String promptCase) {
         for (String set : new String[] {"sam_tiny", "mobile_sam_tiny"}) {
             if (!set.equals("sam_tiny") && !promptCase.equals("point1")) {
@@ -55,6 +57,7 @@ class ResizeLongestSideTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"box", "box_point", "box_mask"})
+    @NeedsSharedData
     void boxesMatchFixtures(String promptCase) {
         for (String set : new String[] {"sam_tiny", "mobile_sam_tiny"}) {
             if (!set.equals("sam_tiny") && !promptCase.equals("box")) {

@@ -27,7 +27,9 @@ class AutomaticMaskGeneratorTest {
 
     @AfterAll
     static void close() {
-        model.close();
+        if (model != null) {
+            model.close();
+        }
     }
 
     private static InstanceMask box(int x0, int y0, int x1, int y1, double iou) {

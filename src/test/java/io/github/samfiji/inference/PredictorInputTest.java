@@ -7,11 +7,13 @@ import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.model.SamModel;
 import io.github.samfiji.testing.FixtureImages;
 import io.github.samfiji.testing.FixtureModels;
+import io.github.samfiji.testing.NeedsSharedData;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Bad input gives a specific, readable error. */
+@NeedsSharedData
 class PredictorInputTest {
 
     private static SamModel model;
@@ -27,8 +29,12 @@ class PredictorInputTest {
 
     @AfterAll
     static void tearDown() {
-        embedding.close();
-        model.close();
+        if (embedding != null) {
+            embedding.close();
+        }
+        if (model != null) {
+            model.close();
+        }
     }
 
     private static void assertMessage(Class<? extends Throwable> type, String fragment, Runnable r) {

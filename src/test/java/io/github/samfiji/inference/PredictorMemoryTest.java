@@ -7,6 +7,7 @@ import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.model.SamModel;
 import io.github.samfiji.testing.FixtureImages;
 import io.github.samfiji.testing.FixtureModels;
+import io.github.samfiji.testing.NeedsSharedData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * resident set has not grown beyond noise.
  */
 @Tag("memory")
+@NeedsSharedData
 class PredictorMemoryTest {
 
     @Test

@@ -9,6 +9,7 @@ import io.github.samfiji.model.SamModel;
 import io.github.samfiji.testing.FixtureImages;
 import io.github.samfiji.testing.FixtureModels;
 import io.github.samfiji.testing.Fixtures;
+import io.github.samfiji.testing.NeedsSharedData;
 import io.github.samfiji.testing.Npy;
 import java.nio.file.Files;
 import java.util.HashMap;
@@ -24,6 +25,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * pixel coordinates to masks, logits and IoU at the original size, for every fixture case and both multimask
  * settings, plus the prompt-free path.
  */
+@NeedsSharedData
 class PredictorParityTest {
 
     private static final double TOL = 1e-4;

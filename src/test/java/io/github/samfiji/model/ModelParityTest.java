@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.github.samfiji.testing.FixtureModels;
 import io.github.samfiji.testing.Fixtures;
+import io.github.samfiji.testing.NeedsSharedData;
 import io.github.samfiji.testing.Npy;
 import java.nio.file.Files;
 import java.util.HashMap;
@@ -23,6 +24,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Model-level parity with the reference PyTorch SAM/MobileSAM on the fixture sets: encoder intermediates,
  * embeddings, prompt embeddings and decoder outputs, each within 1e-4 absolute.
  */
+@NeedsSharedData
 class ModelParityTest {
 
     private static final double TOL = 1e-4;

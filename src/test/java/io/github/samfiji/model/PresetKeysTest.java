@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.samfiji.testing.Fixtures;
+import io.github.samfiji.testing.NeedsSharedData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -18,6 +19,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The presets build exactly the tensors of the published checkpoints (names, order, shapes, dtypes), so a
  * full-size checkpoint loads with no renaming; parameter counts equal the reference's.
  */
+@NeedsSharedData
 class PresetKeysTest {
 
     @ParameterizedTest

@@ -49,7 +49,9 @@ class ModelDownloaderTest {
 
     @AfterEach
     void stop() {
-        server.close();
+        if (server != null) {
+            server.close();
+        }
     }
 
     private KnownModel model(URI uri, long size, Checksum checksum) {

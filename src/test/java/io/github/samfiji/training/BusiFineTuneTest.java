@@ -6,6 +6,7 @@ import io.github.samfiji.ij.TrainingData;
 import io.github.samfiji.model.ConfigJson;
 import io.github.samfiji.model.SamConfig;
 import io.github.samfiji.testing.Fixtures;
+import io.github.samfiji.testing.NeedsSharedData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * foreground). Measured: model 0.593, Otsu 0.227, all foreground 0.178; 7 minutes on 2 cores (16 shared).
  */
 @Tag("slow")
+@NeedsSharedData
 class BusiFineTuneTest {
 
     @Test

@@ -6,6 +6,7 @@ import io.github.samfiji.ij.TrainingData;
 import io.github.samfiji.model.ConfigJson;
 import io.github.samfiji.model.SamConfig;
 import io.github.samfiji.testing.Fixtures;
+import io.github.samfiji.testing.NeedsSharedData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Test;
  * all-foreground baselines on the held-out images by a wide margin (measured: 0.699 against 0.358 and 0.325, in 20 s
  * on 2 cores). The longer BUSI run is {@link BusiFineTuneTest}.
  */
+@NeedsSharedData
 class Hc18QuickFineTuneTest {
 
     @Test
