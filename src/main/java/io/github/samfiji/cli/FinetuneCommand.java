@@ -1,7 +1,6 @@
 package io.github.samfiji.cli;
 
 import io.github.samfiji.evaluation.NameMatching;
-import io.github.samfiji.evaluation.SummaryStatistics;
 import io.github.samfiji.io.OutputFiles;
 import io.github.samfiji.model.SamModel;
 import io.github.samfiji.training.FineTuneOptions;
@@ -117,7 +116,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--train-list and --val-list go together");
         }
         Strategy strategy = new Strategy(Strategy.Parts.parse(parts), Strategy.Method.parse(method), rank, loraScale,
-                adapterBlocks);
+                adapterBlocks).withPromptEncoder(inputs.fromScratch);
         FineTuneOptions options = new FineTuneOptions(lr, weightDecay, warmup, decay, batch, accumulate, epochs,
                 patience, 1, !noAugment, seed);
         Path curves = out.resolveSibling(stem(out) + ".curves.png");
@@ -145,21 +144,11 @@ public final class FinetuneCommand implements Callable<Integer> {
                     },
                     System.out::println);
             TrainingCurves.write(summary.result().history(), curves, true); // ours: checked absent before training
-            System.out.printf("test Dice (%d image(s)/volume(s)): model %s; Otsu %s; all foreground %s%n",
-                    summary.testGroups().size(), meanText(summary.testDice()), meanText(summary.otsuDice()), meanText(summary.allForegroundDice()));
+            System.out.println(summary.testLine());
             System.out.println("wrote " + out + " (+ " + stem(out) + ".json, " + curves.getFileName() + ")"
                     + (summary.merged() != null ? " and " + summary.merged() : ""));
         }
         return 0;
-    }
-
-    private static String meanText(double[] v) {
-        if (v.length == 0) {
-            return "n/a";
-        }
-        SummaryStatistics.Summary s = SummaryStatistics.of(v, SummaryStatistics.DEFAULT_RESAMPLES,
-                SummaryStatistics.DEFAULT_SEED);
-        return String.format("%.4f [95%% CI %.4f, %.4f]", s.mean(), s.ciLow(), s.ciHigh());
     }
 
     private static List<String> lines(Path file) throws IOException {

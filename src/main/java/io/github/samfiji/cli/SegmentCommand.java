@@ -16,6 +16,7 @@ import io.github.samfiji.ij.RoiSets;
 import ij.gui.Roi;
 import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.inference.ImageEmbedding;
+import io.github.samfiji.inference.MaskGeometry;
 import io.github.samfiji.inference.Prediction;
 import io.github.samfiji.inference.Prompt;
 import io.github.samfiji.inference.SamPredictor;
@@ -167,18 +168,7 @@ public final class SegmentCommand implements Callable<Integer> {
         System.out.printf("against %s: Dice %.4f, IoU %.4f, HD95 %.2f%n", truth.getFileName(), sam.dice(), sam.iou(),
                 sam.hd95());
         if (box != null) {
-            boolean[] ellipse = new boolean[w * h];
-            double cx = (box.x0() + box.x1()) / 2;
-            double cy = (box.y0() + box.y1()) / 2;
-            double rx = Math.max(0.5, (box.x1() - box.x0() + 1) / 2);
-            double ry = Math.max(0.5, (box.y1() - box.y0() + 1) / 2);
-            for (int y = 0; y < h; y++) {
-                for (int x = 0; x < w; x++) {
-                    double dx = (x - cx) / rx;
-                    double dy = (y - cy) / ry;
-                    ellipse[y * w + x] = dx * dx + dy * dy <= 1;
-                }
-            }
+            boolean[] ellipse = MaskGeometry.inscribedEllipse(w, h, box.x0(), box.y0(), box.x1(), box.y1());
             LabelMetrics baseline = metrics.evaluate(asImage(ellipse, w, h), asImage(truthMask, w, h)).get(0);
             addMetrics(json, "box_ellipse_baseline", baseline);
             System.out.printf("the ellipse inscribed in the box (baseline): Dice %.4f, IoU %.4f%n", baseline.dice(),

@@ -101,7 +101,8 @@ public final class StudyCommand implements Callable<Integer> {
             if (pm.length != 2) {
                 throw new IllegalArgumentException("--strategies '" + s + "': write parts:method, e.g. decoder:lora");
             }
-            grid.add(new Strategy(Strategy.Parts.parse(pm[0]), Strategy.Method.parse(pm[1]), rank, 1f, null));
+            grid.add(new Strategy(Strategy.Parts.parse(pm[0]), Strategy.Method.parse(pm[1]), rank, 1f, null)
+                    .withPromptEncoder(inputs.fromScratch));
         }
         for (double b : budgets) {
             if (!(b > 0 && b <= 1)) {

@@ -100,7 +100,8 @@ public abstract class FineTuneJob implements Command {
         if (!output.getName().endsWith(".safetensors")) {
             throw new IllegalArgumentException("the output model must be a .safetensors file");
         }
-        Strategy strategy = new Strategy(Strategy.Parts.parse(parts), Strategy.Method.parse(method), rank, 1f, null);
+        Strategy strategy = new Strategy(Strategy.Parts.parse(parts), Strategy.Method.parse(method), rank, 1f, null)
+                .withPromptEncoder(!FROM_FILE.equals(start));
         FineTuneOptions options = new FineTuneOptions(learningRate, 0.1, 200, false, batch, 1, epochs, patience, 1,
                 !"off".equals(augmentation), seed);
         String source = FROM_FILE.equals(start) ? String.valueOf(model) : start;
@@ -139,9 +140,7 @@ public abstract class FineTuneJob implements Command {
                     }
                 }, IJ::log);
             }
-            IJ.log(String.format("test Dice: model %.4f, Otsu %.4f, all foreground %.4f (%d image(s)/volume(s)); saved %s",
-                    mean(summary.testDice()), mean(summary.otsuDice()), mean(summary.allForegroundDice()),
-                    summary.testGroups().size(), output));
+            IJ.log(summary.testLine() + "; saved " + output);
             if (!java.awt.GraphicsEnvironment.isHeadless()) {
                 showCurves(summary.result().history());
             }
@@ -204,13 +203,5 @@ public abstract class FineTuneJob implements Command {
         plot.setLegend("training loss\tvalidation Dice", Plot.AUTO_POSITION);
         plot.setLimitsToFit(false);
         return plot;
-    }
-
-    private static double mean(double[] v) {
-        double s = 0;
-        for (double d : v) {
-            s += d;
-        }
-        return v.length == 0 ? Double.NaN : s / v.length;
     }
 }

@@ -64,6 +64,26 @@ public final class MaskGeometry {
         return sum == 0 ? 1.0 : 2.0 * both / sum;
     }
 
+    /**
+     * The ellipse inscribed in the box of pixels x0..x1, y0..y1 (inclusive; real-valued corners allowed) on a
+     * width x height grid: the trivial baseline of a box prompt.
+     */
+    public static boolean[] inscribedEllipse(int width, int height, double x0, double y0, double x1, double y1) {
+        boolean[] ellipse = new boolean[width * height];
+        double cx = (x0 + x1) / 2;
+        double cy = (y0 + y1) / 2;
+        double rx = Math.max(0.5, (x1 - x0 + 1) / 2);
+        double ry = Math.max(0.5, (y1 - y0 + 1) / 2);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                double dx = (x - cx) / rx;
+                double dy = (y - cy) / ry;
+                ellipse[y * width + x] = dx * dx + dy * dy <= 1;
+            }
+        }
+        return ellipse;
+    }
+
     /** Connected components: {@code labels[i]} is 0 off the mask, else 1..count; {@code sizes[k]} is the size of k. */
     public record Components(int[] labels, int count, int[] sizes) {
     }

@@ -97,13 +97,25 @@ public final class SamModel extends Module implements AutoCloseable {
                 }
             } else {
                 long fanIn = dims.length >= 2 ? p.shape().size() / dims[0] : dims[dims.length - 1];
-                double std = name.endsWith(".weight") ? 1.0 / Math.sqrt(fanIn) : 0.02;
+                double std = isUnitGaussian(name) ? 1.0 : name.endsWith(".weight") ? 1.0 / Math.sqrt(fanIn) : 0.02;
                 for (int i = 0; i < n; i++) {
                     v[i] = (float) (random.nextGaussian() * std);
                 }
             }
             setTensor(name, p.shape(), v);
         }
+    }
+
+    /**
+     * Tensors that SAM draws from N(0, 1): the embedding tables (point types, no-mask, output tokens), as
+     * nn.Embedding does, and the random Fourier projection of the positional encoding (scale 1). With a smaller
+     * projection every position encodes to nearly the same vector and a model trained from these weights cannot
+     * tell where its prompts are.
+     */
+    private static boolean isUnitGaussian(String name) {
+        return name.endsWith("positional_encoding_gaussian_matrix")
+                || name.matches("prompt_encoder\\.(point_embeddings\\.\\d+|not_a_point_embed|no_mask_embed)\\.weight")
+                || name.matches("mask_decoder\\.(iou_token|mask_tokens)\\.weight");
     }
 
     /** True when every tensor has a value (loaded or initialized). */

@@ -7,16 +7,28 @@ import java.util.Random;
  * Seeded augmentation of the published recipe: histogram equalization (with probability 0.1), colour jitter
  * (brightness, contrast and saturation factors drawn from [1 − j, 1 + j], j = 0.3) and random horizontal and
  * vertical flips applied to image and mask together. Works on the resized image before padding.
+ * For interactive training it can also shrink the picture (factor 0.5 to 1, with probability 0.5) and place it at a
+ * random spot of a black canvas of the same size, so that objects are not always where the training images have
+ * them (a model that finds "the central blob" without reading its prompt is what this guards against).
  */
 public final class Augmentation {
 
     public static final double EQUALIZE_PROBABILITY = 0.1;
     public static final double JITTER = 0.3;
 
+    public static final double SHIFT_PROBABILITY = 0.5;
+    public static final double SMALLEST_SCALE = 0.5;
+
     private final boolean flips;
+    private final boolean shrinkAndShift;
 
     public Augmentation(boolean flips) {
+        this(flips, false);
+    }
+
+    public Augmentation(boolean flips, boolean shrinkAndShift) {
         this.flips = flips;
+        this.shrinkAndShift = shrinkAndShift;
     }
 
     /** An augmented pair; {@code mask} is w·h bytes. The random choices come from {@code random} only. */
@@ -38,6 +50,32 @@ public final class Augmentation {
             if (random.nextBoolean()) {
                 rgb = flip(rgb, w, h, 3, false);
                 m = flip(m, w, h, 1, false);
+            }
+        }
+        if (shrinkAndShift && random.nextDouble() < SHIFT_PROBABILITY) {
+            return shrinkAndShift(new Rgb8Image(w, h, rgb), m, random);
+        }
+        return new Pair(new Rgb8Image(w, h, rgb), m);
+    }
+
+    /** The pair scaled by a random factor in [0.5, 1) and pasted at a random place of a black canvas of its size. */
+    static Pair shrinkAndShift(Rgb8Image image, byte[] mask, Random random) {
+        int w = image.width();
+        int h = image.height();
+        double scale = SMALLEST_SCALE + random.nextDouble() * (1 - SMALLEST_SCALE);
+        int sw = Math.max(1, (int) Math.round(w * scale));
+        int sh = Math.max(1, (int) Math.round(h * scale));
+        int ox = random.nextInt(w - sw + 1);
+        int oy = random.nextInt(h - sh + 1);
+        byte[] small = io.github.samfiji.image.PillowResize.resize(image, sw, sh).toBytes();
+        byte[] rgb = new byte[w * h * 3];
+        byte[] m = new byte[w * h];
+        for (int y = 0; y < sh; y++) {
+            System.arraycopy(small, y * sw * 3, rgb, ((oy + y) * w + ox) * 3, sw * 3);
+            int sy = Math.min(h - 1, (int) ((y + 0.5) * h / sh));
+            for (int x = 0; x < sw; x++) {
+                int sx = Math.min(w - 1, (int) ((x + 0.5) * w / sw));
+                m[(oy + y) * w + ox + x] = mask[sy * w + sx];
             }
         }
         return new Pair(new Rgb8Image(w, h, rgb), m);

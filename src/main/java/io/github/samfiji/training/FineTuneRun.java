@@ -72,11 +72,35 @@ public final class FineTuneRun {
 
     /**
      * What came out. Dice arrays are per test image or volume ({@link VolumeDice}), named by {@code testGroups};
-     * the image counts are of images/slices.
+     * the image counts are of images/slices. The prompt-free baselines (Otsu, all foreground) are always there; for
+     * the interactive objective, whose test Dice comes from a box prompt, so are the box's baseline (the ellipse
+     * inscribed in it) and the same model without any prompt (else those two are null).
      */
     public record Summary(FineTuner.Result result, long trainable, long total, int trainImages, int validationImages,
                           int testImages, List<String> testGroups, double[] testDice, double[] otsuDice,
-                          double[] allForegroundDice, Path model, Path merged) {
+                          double[] allForegroundDice, double[] ellipseDice, double[] promptFreeDice, Path model,
+                          Path merged) {
+
+        /** One line of test figures, mean [95% bootstrap CI] each, the same for every front end. */
+        public String testLine() {
+            String head = String.format("test Dice (%d image(s)/volume(s)): ", testGroups.size());
+            if (ellipseDice != null) {
+                return head + "model with a box prompt " + meanText(testDice) + "; ellipse inscribed in the box "
+                        + meanText(ellipseDice) + "; same model without prompt " + meanText(promptFreeDice)
+                        + "; Otsu " + meanText(otsuDice) + "; all foreground " + meanText(allForegroundDice);
+            }
+            return head + "model " + meanText(testDice) + "; Otsu " + meanText(otsuDice) + "; all foreground "
+                    + meanText(allForegroundDice);
+        }
+
+        private static String meanText(double[] v) {
+            if (v.length == 0) {
+                return "n/a";
+            }
+            SummaryStatistics.Summary s = SummaryStatistics.of(v, SummaryStatistics.DEFAULT_RESAMPLES,
+                    SummaryStatistics.DEFAULT_SEED);
+            return String.format(java.util.Locale.ROOT, "%.4f [95%% CI %.4f, %.4f]", s.mean(), s.ciLow(), s.ciHigh());
+        }
     }
 
     private FineTuneRun() {
@@ -218,7 +242,16 @@ public final class FineTuneRun {
         boolean bright = Baselines.otsuBrightObjects(split.train());
         double[] otsu = VolumeDice.of(scored, scored.stream().map(s -> Baselines.otsu(s, bright)).toList()).dice();
         double[] allFg = VolumeDice.of(scored, scored.stream().map(Baselines::allForeground).toList()).dice();
-        JsonObject finetune = describe(setup, model, split, trainable, result, new double[][] {testDice, otsu, allFg});
+        double[] ellipse = null;
+        double[] promptFree = null;
+        if (setup.objective() == FineTuner.Objective.INTERACTIVE) {
+            // The box prompt's own baseline, and whether the prompt matters at all for this model.
+            ellipse = VolumeDice.of(scored, scored.stream().map(Baselines::boxEllipse).toList()).dice();
+            VolumeDice.Scores free = FineTuner.evaluate(model, scored, FineTuner.Objective.AUTOMATIC);
+            promptFree = free.dice();
+        }
+        JsonObject finetune = describe(setup, model, split, trainable, result,
+                new double[][] {testDice, otsu, allFg, ellipse, promptFree});
         ModelFiles.save(model, peft, finetune, setup.out(), true);
         if (setup.saveState() && !result.cancelled()) {
             // Finished (or stopped early): nothing left to resume, and the state can be large.
@@ -232,7 +265,7 @@ public final class FineTuneRun {
             ModelFiles.saveMerged(model, finetune, merged, setup.overwrite());
         }
         return new Summary(result, trainable, total, split.train().size(), split.validation().size(),
-                split.test().size(), scores.groups(), testDice, otsu, allFg, setup.out(), merged);
+                split.test().size(), scores.groups(), testDice, otsu, allFg, ellipse, promptFree, setup.out(), merged);
     }
 
     static JsonObject describe(Setup setup, SamModel model, DataSplit split, long trainable, FineTuner.Result result,
@@ -240,10 +273,12 @@ public final class FineTuneRun {
         JsonObject o = new JsonObject();
         Strategy s = setup.strategy();
         o.addProperty("objective", setup.objective() == FineTuner.Objective.INTERACTIVE
-                ? "interactive (box or point, " + InteractiveObjective.CORRECTIONS + " correction rounds; Dice + IoU MSE; "
-                        + "test Dice from a tight box)"
+                ? "interactive (box or point on each part of the mask, " + InteractiveObjective.CORRECTIONS
+                        + " correction rounds; Dice + IoU MSE; background boxes with empty targets; test Dice from a "
+                        + "tight box)"
                 : "automatic (no prompt; Dice + cross-entropy)");
         o.addProperty("parts", s.parts().label());
+        o.addProperty("prompt_encoder_trained", s.promptEncoder());
         o.addProperty("method", s.method().label());
         if (s.method() == Strategy.Method.LORA) {
             o.addProperty("rank", s.rank());
@@ -304,6 +339,11 @@ public final class FineTuneRun {
             t.add("model", stats(test[0]));
             t.add("otsu_baseline", stats(test[1]));
             t.add("all_foreground_baseline", stats(test[2]));
+            if (test[3] != null) {
+                t.addProperty("model_prompt", "tight box of the mask");
+                t.add("box_ellipse_baseline", stats(test[3]));
+                t.add("model_without_prompt", stats(test[4]));
+            }
             o.add("test_dice", t);
         }
         return o;

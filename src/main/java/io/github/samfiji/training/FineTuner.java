@@ -307,7 +307,7 @@ public final class FineTuner implements AutoCloseable {
         int stepsPerEpoch = Math.max(1, (int) Math.ceil(resized.size() / (double) perStep));
         LearningRate schedule = new LearningRate(options.learningRate(), options.warmup(), options.decay(),
                 (long) stepsPerEpoch * options.epochs());
-        Augmentation augmentation = options.augment() ? new Augmentation(true) : null;
+        Augmentation augmentation = options.augment() ? new Augmentation(true, objective == Objective.INTERACTIVE) : null;
         long embeddingBytes = 4L * model.config().decoder().promptEmbedDim() * (size / 16) * (size / 16)
                 * (resized.size() + validation.size());
         boolean keepEmbeddings = reuseEmbeddings && encoderFrozen() && augmentation == null

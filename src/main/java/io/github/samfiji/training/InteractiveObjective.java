@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.github.samfiji.evaluation.DistanceTransform;
+import io.github.samfiji.inference.MaskGeometry;
 import io.github.samfiji.model.Ops;
 import io.github.samfiji.model.SamModel;
 import java.util.ArrayList;
@@ -13,11 +14,21 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The interactive training objective (SAM's own recipe as MedicoSAM uses it): each object starts from a box or a
- * point prompt (equal probability), then {@link #CORRECTIONS} correction sub-iterations each add an object point in
- * the missed region and a background point in the wrongly included region, and feed the previous logits as mask
- * prompt with probability 0.5. Every sub-iteration adds Dice on the mask plus the squared error between the
- * predicted and the true IoU. Prompts are placed on the decoder's low-resolution grid (4 input pixels a cell).
+ * The interactive training objective, SAM's own recipe as MedicoSAM uses it, with the parts that make a model follow
+ * its prompts. For each image:
+ * <ul>
+ *   <li>every connected part of the mask is an object of its own (up to {@link #MAX_OBJECTS}, drawn at random), so a
+ *       prompt on one part must not return the others;</li>
+ *   <li>each object starts from a box or a point prompt (equal probability), then {@link #CORRECTIONS} correction
+ *       sub-iterations each add an object point in the missed region and a background point in the wrongly included
+ *       region of the current prediction, and feed the previous logits as mask prompt with probability 0.5; every
+ *       sub-iteration adds Dice on the mask plus the squared error between the predicted and the true IoU;</li>
+ *   <li>with probability {@link #BACKGROUND_BOX_PROBABILITY} a box that holds only background asks for an empty mask
+ *       (binary cross-entropy: Dice is blind to an empty target), so that a box away from the object is not answered
+ *       with the object.</li>
+ * </ul>
+ * Without these, one salient object per image lets the decoder ignore the prompt and still score well. Prompts are
+ * placed on the decoder's low-resolution grid (4 input pixels a cell).
  */
 final class InteractiveObjective {
 
@@ -26,11 +37,16 @@ final class InteractiveObjective {
     static final double BOX_NOISE = 0.1;
     static final double MAX_BOX_NOISE = 20;
     static final double MASK_PROMPT_PROBABILITY = 0.5;
+    /** Objects (connected parts of the mask) prompted per image and step. */
+    static final int MAX_OBJECTS = 3;
+    /** Parts smaller than this (in low-resolution cells) are not prompted alone, unless nothing larger exists. */
+    static final int MIN_OBJECT_CELLS = 4;
+    static final double BACKGROUND_BOX_PROBABILITY = 1.0;
 
     private InteractiveObjective() {
     }
 
-    /** Mean loss over the objects of the batch and their sub-iterations. */
+    /** Mean loss over the prompted objects and background boxes of the batch and their sub-iterations. */
     static NDArray loss(SamModel model, NDArray embeddings, float[][] targets, NDManager m, Random random) {
         int low = model.promptEncoder().maskInputSize();
         int input = model.config().imageSize();
@@ -39,65 +55,164 @@ final class InteractiveObjective {
         NDArray total = null;
         int terms = 0;
         for (int b = 0; b < targets.length; b++) {
-            float[] target = targets[b];
-            boolean[] object = new boolean[target.length];
-            for (int i = 0; i < target.length; i++) {
-                object[i] = target[i] > 0.5f;
+            boolean[] foreground = new boolean[targets[b].length];
+            for (int i = 0; i < foreground.length; i++) {
+                foreground[i] = targets[b][i] > 0.5f;
             }
-            if (!any(object)) {
+            if (!any(foreground)) {
                 continue;
             }
             NDArray embedding = embeddings.get(new NDIndex("{}:{}", b, b + 1));
-            NDArray targetNd = Ops.constant(m, target, new Shape(1, 1, low, low));
-            List<float[]> points = new ArrayList<>();
-            float[] box = null;
-            if (random.nextBoolean()) {
-                box = noisyBox(object, low, cell, random);
-            } else {
-                int p = deepPoint(object, low, random);
-                points.add(new float[] {(p % low + 0.5f) * cell, (p / low + 0.5f) * cell, 1});
-            }
-            NDArray maskPrompt = null;
-            for (int round = 0; round <= CORRECTIONS; round++) {
-                NDArray pts = null;
-                NDArray labels = null;
-                if (!points.isEmpty()) {
-                    float[] xy = new float[points.size() * 2];
-                    float[] l = new float[points.size()];
-                    for (int i = 0; i < points.size(); i++) {
-                        xy[2 * i] = points.get(i)[0];
-                        xy[2 * i + 1] = points.get(i)[1];
-                        l[i] = points.get(i)[2];
+            for (boolean[] object : objects(foreground, low, random)) {
+                float[] target = new float[object.length];
+                for (int i = 0; i < object.length; i++) {
+                    target[i] = object[i] ? 1f : 0f;
+                }
+                NDArray targetNd = Ops.constant(m, target, new Shape(1, 1, low, low));
+                List<float[]> points = new ArrayList<>();
+                float[] box = null;
+                if (random.nextBoolean()) {
+                    box = noisyBox(object, low, cell, random);
+                } else {
+                    int p = deepPoint(object, low, random);
+                    points.add(new float[] {(p % low + 0.5f) * cell, (p / low + 0.5f) * cell, 1});
+                }
+                NDArray maskPrompt = null;
+                for (int round = 0; round <= CORRECTIONS; round++) {
+                    NDList out = decode(model, embedding, pe, points, box, maskPrompt, m);
+                    NDArray logits = out.get(0);
+                    boolean[] predicted = positive(logits);
+                    NDArray term = Losses.dice(logits, targetNd).add(iouError(out.get(1), predicted, object, m));
+                    total = total == null ? term : total.add(term);
+                    terms++;
+                    if (round == CORRECTIONS) {
+                        break;
                     }
-                    pts = Ops.constant(m, xy, new Shape(1, points.size(), 2));
-                    labels = Ops.constant(m, l, new Shape(1, points.size()));
+                    addCorrections(points, predicted, object, low, cell, random);
+                    maskPrompt = random.nextDouble() < MASK_PROMPT_PROBABILITY ? logits.stopGradient() : null;
                 }
-                NDArray boxNd = box == null ? null : Ops.constant(m, box, new Shape(1, 4));
-                NDList prompts = model.promptEncoder().forward(pts, labels, boxNd, maskPrompt, m);
-                NDList out = model.maskDecoder().forward(embedding, pe, prompts.get(0), prompts.get(1), false, null);
-                NDArray logits = out.get(0);
-                NDArray iou = out.get(1);
-                float[] values = logits.toFloatArray();
-                boolean[] predicted = new boolean[values.length];
-                for (int i = 0; i < values.length; i++) {
-                    predicted[i] = values[i] > 0;
+            }
+            if (random.nextDouble() < BACKGROUND_BOX_PROBABILITY) {
+                float[] box = backgroundBox(foreground, low, cell, random);
+                if (box != null) {
+                    NDList out = decode(model, embedding, pe, List.of(), box, null, m);
+                    NDArray logits = out.get(0);
+                    boolean[] empty = new boolean[foreground.length];
+                    // Weighted as much as one object with its correction rounds: both answers matter equally.
+                    NDArray term = Ops.mulScalar(Losses.binaryCrossEntropy(logits, m.zeros(logits.getShape()))
+                            .add(iouError(out.get(1), positive(logits), empty, m)), CORRECTIONS + 1);
+                    total = total == null ? term : total.add(term);
+                    terms += CORRECTIONS + 1;
                 }
-                float trueIou = (float) iou(predicted, object);
-                NDArray iouError = iou.sub(m.full(new Shape(), trueIou)).square().mean();
-                NDArray term = Losses.dice(logits, targetNd).add(iouError);
-                total = total == null ? term : total.add(term);
-                terms++;
-                if (round == CORRECTIONS) {
-                    break;
-                }
-                addCorrections(points, predicted, object, low, cell, random);
-                maskPrompt = random.nextDouble() < MASK_PROMPT_PROBABILITY ? logits.stopGradient() : null;
             }
         }
         if (total == null) {
             throw new IllegalArgumentException("no object in this batch: interactive training needs masks with foreground");
         }
         return total.div(m.full(new Shape(), (float) terms));
+    }
+
+    /** One decoder pass (single mask) for the given points, box and mask prompt. */
+    private static NDList decode(SamModel model, NDArray embedding, NDArray pe, List<float[]> points, float[] box,
+                                 NDArray maskPrompt, NDManager m) {
+        NDArray pts = null;
+        NDArray labels = null;
+        if (!points.isEmpty()) {
+            float[] xy = new float[points.size() * 2];
+            float[] l = new float[points.size()];
+            for (int i = 0; i < points.size(); i++) {
+                xy[2 * i] = points.get(i)[0];
+                xy[2 * i + 1] = points.get(i)[1];
+                l[i] = points.get(i)[2];
+            }
+            pts = Ops.constant(m, xy, new Shape(1, points.size(), 2));
+            labels = Ops.constant(m, l, new Shape(1, points.size()));
+        }
+        NDArray boxNd = box == null ? null : Ops.constant(m, box, new Shape(1, 4));
+        NDList prompts = model.promptEncoder().forward(pts, labels, boxNd, maskPrompt, m);
+        return model.maskDecoder().forward(embedding, pe, prompts.get(0), prompts.get(1), false, null);
+    }
+
+    private static boolean[] positive(NDArray logits) {
+        float[] values = logits.toFloatArray();
+        boolean[] out = new boolean[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = values[i] > 0;
+        }
+        return out;
+    }
+
+    /** Squared error of the IoU head against the IoU of the thresholded prediction with the target. */
+    private static NDArray iouError(NDArray predictedIou, boolean[] predicted, boolean[] target, NDManager m) {
+        float trueIou = (float) iou(predicted, target);
+        return predictedIou.sub(m.full(new Shape(), trueIou)).square().mean();
+    }
+
+    /**
+     * The objects to prompt on one mask: its 8-connected parts of at least {@link #MIN_OBJECT_CELLS} cells (the
+     * largest part when none is that big), at most {@link #MAX_OBJECTS} of them drawn at random.
+     */
+    static List<boolean[]> objects(boolean[] foreground, int low, Random random) {
+        MaskGeometry.Components c = MaskGeometry.components(foreground, low, low, true);
+        List<Integer> kept = new ArrayList<>();
+        int largest = 1;
+        for (int k = 1; k <= c.count(); k++) {
+            if (c.sizes()[k] >= MIN_OBJECT_CELLS) {
+                kept.add(k);
+            }
+            if (c.sizes()[k] > c.sizes()[largest]) {
+                largest = k;
+            }
+        }
+        if (kept.isEmpty()) {
+            kept.add(largest);
+        }
+        java.util.Collections.shuffle(kept, random);
+        List<boolean[]> out = new ArrayList<>();
+        for (int k : kept.subList(0, Math.min(MAX_OBJECTS, kept.size()))) {
+            boolean[] object = new boolean[foreground.length];
+            for (int i = 0; i < object.length; i++) {
+                object[i] = c.labels()[i] == k;
+            }
+            out.add(object);
+        }
+        return out;
+    }
+
+    /**
+     * A box of 4 to low/2 cells a side that touches no foreground cell nor its 8 neighbours, in input pixels; null
+     * when none is found in a few tries (the foreground fills the image).
+     */
+    static float[] backgroundBox(boolean[] foreground, int low, float cell, Random random) {
+        int[] prefix = new int[(low + 1) * (low + 1)];
+        for (int y = 0; y < low; y++) {
+            for (int x = 0; x < low; x++) {
+                boolean near = false;
+                for (int dy = -1; dy <= 1 && !near; dy++) {
+                    for (int dx = -1; dx <= 1 && !near; dx++) {
+                        int yy = y + dy;
+                        int xx = x + dx;
+                        near = yy >= 0 && xx >= 0 && yy < low && xx < low && foreground[yy * low + xx];
+                    }
+                }
+                prefix[(y + 1) * (low + 1) + x + 1] = (near ? 1 : 0) + prefix[y * (low + 1) + x + 1]
+                        + prefix[(y + 1) * (low + 1) + x] - prefix[y * (low + 1) + x];
+            }
+        }
+        int smallest = Math.min(4, low);
+        int largest = Math.max(smallest, low / 2);
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int w = smallest + random.nextInt(largest - smallest + 1);
+            int h = smallest + random.nextInt(largest - smallest + 1);
+            int x0 = random.nextInt(low - w + 1);
+            int y0 = random.nextInt(low - h + 1);
+            int inside = prefix[(y0 + h) * (low + 1) + x0 + w] - prefix[y0 * (low + 1) + x0 + w]
+                    - prefix[(y0 + h) * (low + 1) + x0] + prefix[y0 * (low + 1) + x0];
+            if (inside == 0) {
+                return new float[] {x0 * cell, y0 * cell, (x0 + w) * cell, (y0 + h) * cell};
+            }
+        }
+        return null;
     }
 
     /** The tight box of the object, each side moved by N(0, (0.1·side)²) clipped to ±20 px, in input pixels. */

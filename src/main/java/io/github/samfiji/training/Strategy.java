@@ -8,8 +8,10 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What learns: the mask decoder alone or image encoder + mask decoder (the prompt encoder is always frozen), and how
- * (all their weights, LoRA, or adapters).
+ * What learns: the mask decoder alone or image encoder + mask decoder, optionally the prompt encoder too, and how
+ * (all their weights, LoRA, or adapters). The prompt encoder stays frozen when a trained model is fine-tuned (as in
+ * the published recipes); a model trained from random weights must learn it, or its random point and box embeddings
+ * carry too little signal for the decoder to follow prompts.
  *
  * <ul>
  *   <li>vanilla: every weight of the chosen parts;</li>
@@ -18,7 +20,17 @@ import java.util.Map;
  *       automatic mode must re-purpose, as finetune-SAM keeps them trainable; all other base weights frozen.</li>
  * </ul>
  */
-public record Strategy(Parts parts, Method method, int rank, float loraScale, int[] adapterBlocks) {
+public record Strategy(Parts parts, Method method, int rank, float loraScale, int[] adapterBlocks,
+                       boolean promptEncoder) {
+
+    public Strategy(Parts parts, Method method, int rank, float loraScale, int[] adapterBlocks) {
+        this(parts, method, rank, loraScale, adapterBlocks, false);
+    }
+
+    /** This strategy with the prompt encoder's weights trained too (or not). */
+    public Strategy withPromptEncoder(boolean train) {
+        return new Strategy(parts, method, rank, loraScale, adapterBlocks, train);
+    }
 
     public enum Parts {
         DECODER, ENCODER_DECODER;
@@ -112,6 +124,9 @@ public record Strategy(Parts parts, Method method, int rank, float loraScale, in
     }
 
     boolean isTrainable(String name) {
+        if (promptEncoder && name.startsWith("prompt_encoder.")) {
+            return true;
+        }
         boolean decoder = name.startsWith("mask_decoder.");
         boolean encoder = name.startsWith("image_encoder.");
         if (!decoder && !(encoder && parts == Parts.ENCODER_DECODER)) {
@@ -124,6 +139,7 @@ public record Strategy(Parts parts, Method method, int rank, float loraScale, in
     }
 
     public String label() {
-        return parts.label() + "/" + method.label() + (method == Method.LORA ? "-r" + rank : "");
+        return parts.label() + (promptEncoder ? "+prompt-encoder" : "") + "/" + method.label()
+                + (method == Method.LORA ? "-r" + rank : "");
     }
 }
