@@ -140,16 +140,35 @@ public final class ArchitectureInference {
         return shape;
     }
 
-    /** Number of consecutive indices under {@code prefix} ("prefix.0.", "prefix.1.", ...). */
-    private static int count(Map<String, long[]> s, String prefix) {
+    /** The largest block index believed: the largest published models have 32 encoder blocks. */
+    static final int MAX_INDEX = 1024;
+
+    /**
+     * Number of indices under {@code prefix} ("prefix.0.", "prefix.1.", ...), which must run from 0 without a gap.
+     * Indices are checked before any model is built from them: a renamed key must not make a model of 100000 blocks.
+     */
+    private static int count(Map<String, long[]> s, String prefix) throws CheckpointException {
         Pattern p = Pattern.compile(Pattern.quote(prefix) + "(\\d+)\\.");
-        TreeSet<Integer> seen = new TreeSet<>();
+        java.util.BitSet seen = new java.util.BitSet();
         for (String k : s.keySet()) {
             Matcher m = p.matcher(k);
             if (m.lookingAt()) {
-                seen.add(Integer.parseInt(m.group(1)));
+                String digits = m.group(1);
+                int index = digits.length() > 6 ? Integer.MAX_VALUE : Integer.parseInt(digits);
+                if (index > MAX_INDEX) {
+                    throw new CheckpointException("the checkpoint has a tensor named '" + CheckpointException.brief(k)
+                            + "', with a block number no SAM model has; the file was edited or is not a SAM model.");
+                }
+                seen.set(index);
             }
         }
-        return seen.isEmpty() ? 0 : seen.last() + 1;
+        int count = seen.nextClearBit(0);
+        int stray = seen.nextSetBit(count);
+        if (stray >= 0) {
+            throw new CheckpointException("the checkpoint's blocks '" + CheckpointException.brief(prefix) + "N' run 0 to "
+                    + (count - 1) + " and then " + stray + ": block " + count + " is missing; the file is incomplete "
+                    + "or was edited.");
+        }
+        return count;
     }
 }

@@ -46,6 +46,12 @@ public class CheckpointException extends IOException {
         return "'" + (name == null ? file : name) + "'" + (parent == null ? "" : " (in " + parent + ")");
     }
 
+    /** Text from a file, cut to a length that fits a message (names, keys and values can be megabytes). */
+    static String brief(String text) {
+        int limit = 80;
+        return text.length() <= limit ? text : text.substring(0, limit) + "... (" + text.length() + " characters)";
+    }
+
     static CheckpointException damaged(Path file, String detail, Throwable cause) {
         return new CheckpointException(file, describe(file) + " is truncated or damaged (" + detail
                 + "). Download or copy the file again.", cause);

@@ -47,7 +47,12 @@ public final class PyTorchCheckpoint {
             "state_dict", "model_state_dict", "model", "module", "net", "network", "weights", "params");
 
     /** The pickle of a real checkpoint is a few hundred kB; refuse absurd sizes before reading them. */
-    static final long MAX_PICKLE_BYTES = 512L << 20;
+    /** A state dict's pickle is about 150 bytes a tensor (ViT-H: ~100 KB); more is not a checkpoint. */
+    static final long MAX_PICKLE_BYTES = 64L << 20;
+    /** Integers in a checkpoint are sizes, strides and offsets; longer ones are refused before decoding. */
+    static final int MAX_INTEGER_BYTES = 16;
+    /** How much more than a file's data its expanded (stride 0) views may take when copied out. */
+    static final long MAX_EXPANSION_BYTES = 16L << 20;
 
     private static final int MAX_NESTING = 4;
 
@@ -135,10 +140,16 @@ public final class PyTorchCheckpoint {
         private ZipEntry findPickle() throws CheckpointException {
             List<ZipEntry> candidates = new ArrayList<>();
             boolean torchScript = false;
+            Set<String> names = new java.util.HashSet<>();
             Enumeration<? extends ZipEntry> entries = zip.entries();
             while (entries.hasMoreElements()) {
                 ZipEntry e = entries.nextElement();
                 String name = e.getName();
+                if (!names.add(name)) {
+                    // Java would read the last copy and PyTorch the first: refuse rather than load other weights.
+                    throw CheckpointException.damaged(file, "its zip directory lists '" + CheckpointException.brief(name)
+                            + "' twice", null);
+                }
                 int slash = name.indexOf('/');
                 if (slash > 0 && name.indexOf('/', slash + 1) < 0 && name.endsWith("/data.pkl")
                         && name.length() == slash + "/data.pkl".length()) {
@@ -157,8 +168,9 @@ public final class PyTorchCheckpoint {
                         + "Choose a .pth/.pt file written by torch.save, or a .safetensors file.");
             }
             if (candidates.size() > 1) {
-                throw error("holds " + candidates.size() + " checkpoints (" + candidates.stream().map(ZipEntry::getName)
-                        .toList() + "); a torch.save file holds exactly one.");
+                throw error("holds " + candidates.size() + " checkpoints (" + candidates.stream().limit(5)
+                        .map(z -> CheckpointException.brief(z.getName())).toList() + "); a torch.save file holds "
+                        + "exactly one.");
             }
             String name = candidates.get(0).getName();
             prefix = name.substring(0, name.length() - "data.pkl".length());
@@ -206,9 +218,13 @@ public final class PyTorchCheckpoint {
                 return unpickler.load(new ByteArrayInputStream(bytes));
             } catch (Failure f) {
                 throw f.exception;
+            } catch (StackOverflowError e) {
+                // A last guard: no code path above should recurse over the pickle's structure.
+                throw CheckpointException.damaged(file, "its data.pkl nests objects too deeply", null);
             } catch (RuntimeException | IOException e) {
                 // PickleException, ClassCastException, stack underflow, premature end, ...
-                throw CheckpointException.damaged(file, "its data.pkl cannot be decoded: " + e, e);
+                throw CheckpointException.damaged(file, "its data.pkl cannot be decoded: "
+                        + CheckpointException.brief(String.valueOf(e.getMessage())), e);
             } finally {
                 unpickler.close();
             }
@@ -217,14 +233,13 @@ public final class PyTorchCheckpoint {
         /** persistent id {@code ('storage', <StorageType>, key, location, numel)} → checked {@link StorageRef}. */
         StorageRef storage(Object pid) {
             if (!(pid instanceof Object[] t) || t.length != 5 || !"storage".equals(t[0])) {
-                throw new Failure(CheckpointException.damaged(file, "unexpected persistent id "
-                        + (pid instanceof Object[] a ? Arrays.deepToString(a) : String.valueOf(pid)), null));
+                throw new Failure(CheckpointException.damaged(file, "unexpected persistent id " + brief(pid), null));
             }
             if (!(t[1] instanceof StorageType type)) {
-                throw new Failure(CheckpointException.damaged(file, "a storage has type " + t[1], null));
+                throw new Failure(CheckpointException.damaged(file, "a storage has type " + brief(t[1]), null));
             }
             if (!(t[2] instanceof String key)) {
-                throw new Failure(CheckpointException.damaged(file, "a storage has key " + t[2], null));
+                throw new Failure(CheckpointException.damaged(file, "a storage has key " + brief(t[2]), null));
             }
             long numel = toLong(t[4], "storage element count");
             StorageRef known = storages.get(key);
@@ -233,8 +248,8 @@ public final class PyTorchCheckpoint {
             }
             ZipEntry entry = zip.getEntry(prefix + "data/" + key);
             if (entry == null) {
-                throw new Failure(CheckpointException.damaged(file, "storage '" + key + "' has no entry "
-                        + prefix + "data/" + key, null));
+                throw new Failure(CheckpointException.damaged(file, "storage '" + CheckpointException.brief(key)
+                        + "' has no entry for its data", null));
             }
             if (numel < 0) {
                 throw new Failure(CheckpointException.damaged(file, "storage '" + key + "' declares " + numel
@@ -260,8 +275,7 @@ public final class PyTorchCheckpoint {
         /** {@code _rebuild_tensor_v2(storage, offset, size, stride, ...)} → checked {@link TensorRef}. */
         TensorRef tensor(Object[] args, String function) {
             if (args.length < 4 || !(args[0] instanceof StorageRef storage)) {
-                throw new Failure(CheckpointException.damaged(file, function + " called with "
-                        + Arrays.deepToString(args), null));
+                throw new Failure(CheckpointException.damaged(file, function + " called with " + brief(args), null));
             }
             long offset = toLong(args[1], "storage offset");
             long[] size = toLongs(args[2], "tensor size");
@@ -305,10 +319,10 @@ public final class PyTorchCheckpoint {
             if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
                 return ((Number) value).longValue();
             }
-            if (value instanceof BigInteger) {
-                throw new Failure(error("declares a " + what + " of " + value + ", too large to be real."));
+            if (value instanceof BigInteger big) {
+                throw new Failure(error("declares a " + what + " of " + big.bitLength() + " bits, too large to be real."));
             }
-            throw new Failure(CheckpointException.damaged(file, what + " is " + value, null));
+            throw new Failure(CheckpointException.damaged(file, what + " is " + brief(value), null));
         }
 
         private long[] toLongs(Object value, String what) {
@@ -336,7 +350,7 @@ public final class PyTorchCheckpoint {
             if (chosen == null) {
                 List<String> keys = new ArrayList<>();
                 for (Object k : map.keySet()) {
-                    keys.add(String.valueOf(k));
+                    keys.add(k instanceof String str ? CheckpointException.brief(str) : brief(k));
                     if (keys.size() == 20) {
                         keys.add("...");
                         break;
@@ -349,7 +363,7 @@ public final class PyTorchCheckpoint {
             for (Map.Entry<?, ?> e : chosen.entrySet()) {
                 if (e.getValue() instanceof TensorRef t) {
                     if (!(e.getKey() instanceof String key)) {
-                        throw error("names a tensor with a " + pythonType(e.getKey()) + " key (" + e.getKey()
+                        throw error("names a tensor with a " + pythonType(e.getKey()) + " key (" + brief(e.getKey())
                                 + ") instead of a string; it is not a state dict.");
                     }
                     out.put(key, t);
@@ -395,6 +409,33 @@ public final class PyTorchCheckpoint {
             return only;
         }
 
+        /**
+         * A short description of a pickled value for a message: its text for short strings and small numbers, else
+         * only its type and size. Never prints a structure (pickles can nest lists a thousand deep or into
+         * themselves) and never formats a huge integer in decimal (quadratic time).
+         */
+        static String brief(Object o) {
+            if (o instanceof String str) {
+                return "'" + CheckpointException.brief(str) + "'";
+            }
+            if (o instanceof BigInteger big) {
+                return big.bitLength() <= 64 ? big.toString() : "an integer of " + big.bitLength() + " bits";
+            }
+            if (o instanceof Number || o instanceof Boolean) {
+                return String.valueOf(o);
+            }
+            if (o instanceof Object[] tuple) {
+                return "a tuple of " + tuple.length;
+            }
+            if (o instanceof java.util.Collection<?> c) {
+                return "a " + pythonType(o) + " of " + c.size();
+            }
+            if (o instanceof Map<?, ?> m) {
+                return "a dict of " + m.size();
+            }
+            return pythonType(o);
+        }
+
         private static String pythonType(Object o) {
             if (o == null) {
                 return "None";
@@ -425,6 +466,10 @@ public final class PyTorchCheckpoint {
                 users.merge(t.storage().key(), 1, Integer::sum);
                 needed.merge(t.storage().key(), t.storage().numel() * t.storage().type().byteSize(), Math::max);
             }
+            // Strided views are copied out. A stride of 0 repeats data (PyTorch accepts such expanded views), so a
+            // tiny file could ask for gigabytes: copies may take no more than the data they view plus a little.
+            long budget = needed.values().stream().mapToLong(Long::longValue).sum() + MAX_EXPANSION_BYTES;
+            long copied = 0;
             Map<String, byte[]> loaded = new HashMap<>();
             Map<TensorRef, TensorData> done = new IdentityHashMap<>();
             StateDict out = new StateDict();
@@ -437,6 +482,14 @@ public final class PyTorchCheckpoint {
                     if (storage == null) {
                         storage = readStorage(t.storage(), needed.get(key));
                         loaded.put(key, storage);
+                    }
+                    if (!isContiguous(t.size(), t.stride())) {
+                        copied += TensorData.byteCount(TensorData.elementCount(t.size()), t.storage().type());
+                        if (copied > budget) {
+                            throw error("has tensor views that repeat their data (a stride of 0) and would take "
+                                    + copied + " bytes to copy out of " + (budget - MAX_EXPANSION_BYTES) + " bytes of "
+                                    + "data; a saved state dict of weights does not.");
+                        }
                     }
                     data = view(storage, t);
                     done.put(t, data);
@@ -589,7 +642,7 @@ public final class PyTorchCheckpoint {
         private IObjectConstructor resolve(String module, String name) {
             IObjectConstructor c = allowed.get(module + "." + name);
             if (c == null) {
-                String global = (module + "." + name).replaceAll("[\\p{Cntrl}]", "?");
+                String global = CheckpointException.brief((module + "." + name).replaceAll("[\\p{Cntrl}]", "?"));
                 throw new Failure(new CheckpointException(reader.file, describe(reader.file)
                         + ": checkpoint refers to Python object '" + global + "', which a weights file never "
                         + "needs; refusing to load it. Only files saved as torch.save(model.state_dict(), path) "
@@ -649,12 +702,26 @@ public final class PyTorchCheckpoint {
                     }
                     putPairs(dict, items);
                 }
+                case Opcodes.SETITEM -> {
+                    Object value = stack.pop();
+                    Object k = stack.pop();
+                    Object target = stack.peek();
+                    if (!(target instanceof PyDict dict)) {
+                        throw new PickleException("SETITEM on a " + Reader.pythonType(target));
+                    }
+                    putPairs(dict, List.of(k, value));
+                }
+                // Sets never occur in a state dict; building one would hash its items, which may contain themselves.
+                case Opcodes.EMPTY_SET, Opcodes.ADDITEMS, Opcodes.FROZENSET ->
+                        throw new PickleException("a set, which a checkpoint of weights never holds");
                 case Opcodes.BINBYTES -> stack.add(readCounted(readLength(4)));
                 case Opcodes.BINBYTES8, Opcodes.BYTEARRAY8 -> stack.add(readCounted(readLength(8)));
                 case Opcodes.BINUNICODE -> stack.add(new String(readCounted(readLength(4)), StandardCharsets.UTF_8));
                 case Opcodes.BINUNICODE8 -> stack.add(new String(readCounted(readLength(8)), StandardCharsets.UTF_8));
                 case Opcodes.BINSTRING -> stack.add(PickleUtils.rawStringFromBytes(readCounted(readLength(4))));
-                case Opcodes.LONG4 -> stack.add(PickleUtils.decode_long(readCounted(readLength(4))));
+                case Opcodes.LONG4 -> stack.add(PickleUtils.decode_long(readCounted(integerLength(readLength(4)))));
+                case Opcodes.LONG1 -> stack.add(PickleUtils.decode_long(readCounted(integerLength(input.read()))));
+                case Opcodes.INT, Opcodes.LONG -> stack.add(textInteger(PickleUtils.readline(input)));
                 default -> {
                     return super.dispatch(key);
                 }
@@ -667,7 +734,12 @@ public final class PyTorchCheckpoint {
                 throw new PickleException("odd number of dict items");
             }
             for (int i = 0; i < items.size(); i += 2) {
-                dict.put(items.get(i), items.get(i + 1));
+                Object key = items.get(i);
+                // Python refuses these as keys; hashing one that contains itself would never end.
+                if (key instanceof java.util.Collection || key instanceof Map || key instanceof Object[]) {
+                    throw new PickleException("a dictionary key is a " + Reader.pythonType(key));
+                }
+                dict.put(key, items.get(i + 1));
             }
         }
 
@@ -685,6 +757,31 @@ public final class PyTorchCheckpoint {
                 throw new PickleException("a length of " + length + " reaches past the end of the pickle");
             }
             return (int) length;
+        }
+
+        /** The text integers of protocol 0 ({@code INT}, {@code LONG}), refused when longer than any real one. */
+        private static Object textInteger(String text) {
+            if (text.length() > 3 * MAX_INTEGER_BYTES) {
+                throw new PickleException("an integer of " + text.length() + " digits");
+            }
+            if (text.equals("00") || text.equals("01")) {
+                return text.equals("01"); // protocol 0 writes False and True so
+            }
+            String digits = text.endsWith("L") ? text.substring(0, text.length() - 1) : text;
+            try {
+                BigInteger value = new BigInteger(digits);
+                return value.bitLength() < 32 ? (Object) value.intValue()
+                        : value.bitLength() < 64 ? (Object) value.longValue() : value;
+            } catch (NumberFormatException e) {
+                throw new PickleException("an integer written as '" + CheckpointException.brief(text) + "'");
+            }
+        }
+
+        private static int integerLength(int length) {
+            if (length < 0 || length > MAX_INTEGER_BYTES) {
+                throw new PickleException("an integer of " + length + " bytes");
+            }
+            return length;
         }
 
         private byte[] readCounted(int length) throws IOException {

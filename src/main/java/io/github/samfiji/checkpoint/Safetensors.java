@@ -235,7 +235,7 @@ public final class Safetensors {
             }
             throw invalid(file, "its header is not valid JSON (" + e.getMessage() + ")");
         }
-        checkOverlaps(file, entries);
+        checkCoverage(file, entries, dataLength);
         return new Header(entries, metadata, dataStart);
     }
 
@@ -304,16 +304,31 @@ public final class Safetensors {
         return out;
     }
 
-    private static void checkOverlaps(Path file, List<Entry> entries) throws CheckpointException {
+    /**
+     * The tensors' bytes must tile the data section exactly, in some order, with no gap, overlap or byte left over
+     * (as the reference reader requires). A header length that is off by a few bytes otherwise still parses (the
+     * header is padded with spaces) and every weight would be read shifted.
+     */
+    private static void checkCoverage(Path file, List<Entry> entries, long dataLength) throws CheckpointException {
         List<Entry> sorted = new ArrayList<>(entries);
         sorted.removeIf(e -> e.length() == 0);
         sorted.sort(Comparator.comparingLong(Entry::begin));
-        for (int i = 1; i < sorted.size(); i++) {
-            Entry a = sorted.get(i - 1);
-            Entry b = sorted.get(i);
-            if (b.begin() < a.end()) {
-                throw invalid(file, "the data of tensors '" + a.name() + "' and '" + b.name() + "' overlap");
+        long at = 0;
+        Entry previous = null;
+        for (Entry e : sorted) {
+            if (e.begin() < at) {
+                throw invalid(file, "the data of tensors '" + previous.name() + "' and '" + e.name() + "' overlap");
             }
+            if (e.begin() > at) {
+                throw invalid(file, (e.begin() - at) + " data bytes before tensor '" + e.name()
+                        + "' belong to no tensor (is the header length right?)");
+            }
+            at = e.end();
+            previous = e;
+        }
+        if (at != dataLength) {
+            throw invalid(file, "its tensors hold " + at + " data bytes but the file has " + dataLength
+                    + " after the header (is the header length right?)");
         }
     }
 

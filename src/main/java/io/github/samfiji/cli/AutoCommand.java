@@ -1,6 +1,5 @@
 package io.github.samfiji.cli;
 
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import ij.ImagePlus;
@@ -171,8 +170,7 @@ public final class AutoCommand implements Callable<Integer> {
         timings.addProperty("encode_ms", encodeMs);
         timings.addProperty("decode_ms", decodeMs);
         json.add("timings", timings);
-        OutputFiles.writeString(jsonFile, overwrite, new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
-                .create().toJson(json));
+        OutputFiles.writeJson(jsonFile, overwrite, json);
         System.out.printf("%s: %d %s; wrote %s.labels.tif, .rois.zip, .json%n", image.getFileName(), objects.size(),
                 semantic ? "region(s)" : "object(s)", output.out);
         return 0;

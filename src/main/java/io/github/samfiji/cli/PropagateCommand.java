@@ -1,6 +1,5 @@
 package io.github.samfiji.cli;
 
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import ij.ImagePlus;
@@ -214,7 +213,7 @@ public final class PropagateCommand implements Callable<Integer> {
         json.addProperty("iou_threshold", iouThreshold);
         json.addProperty("box_extension", boxExtension);
         json.add("objects", objects);
-        OutputFiles.writeString(jsonFile, overwrite, new GsonBuilder().setPrettyPrinting().create().toJson(json));
+        OutputFiles.writeJson(jsonFile, overwrite, json);
         System.out.printf("%s: %d object(s) propagated; wrote %s.labels.tif, .rois.zip, .json%n", image.getFileName(),
                 objects.size(), output.out);
         return 0;

@@ -1,6 +1,5 @@
 package io.github.samfiji.cli;
 
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import ij.ImagePlus;
@@ -132,7 +131,7 @@ public final class SegmentCommand implements Callable<Integer> {
                 if (truthMask != null) {
                     json.add("against_truth", compare(chosen, truthMask, built.box(), imp));
                 }
-                OutputFiles.writeString(jsonFile, overwrite, new GsonBuilder().setPrettyPrinting().create().toJson(json));
+                OutputFiles.writeJson(jsonFile, overwrite, json);
                 System.out.printf("%s: %d candidate(s), chosen %d (predicted IoU %.3f); wrote %s.*%n", image.getFileName(),
                         prediction.count(), prediction.best() + 1, prediction.iou()[prediction.best()], output.out);
             }

@@ -22,6 +22,10 @@ public record Prompt(List<Point> points, Box box, float[] maskInput) {
 
     public record Box(double x0, double y0, double x1, double y1) {
         public Box {
+            if (!Double.isFinite(x0) || !Double.isFinite(y0) || !Double.isFinite(x1) || !Double.isFinite(y1)) {
+                throw new IllegalArgumentException(String.format(
+                        "box (%s, %s, %s, %s): corners must be finite numbers", fmt(x0), fmt(y0), fmt(x1), fmt(y1)));
+            }
             if (!(x1 >= x0) || !(y1 >= y0)) {
                 throw new IllegalArgumentException(String.format(
                         "box (%s, %s, %s, %s) is inverted: it needs x1 >= x0 and y1 >= y0 (corners top-left then bottom-right)",
@@ -43,7 +47,7 @@ public record Prompt(List<Point> points, Box box, float[] maskInput) {
     }
 
     static String fmt(double v) {
-        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+        return Double.isFinite(v) && v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }
 
     public static final class Builder {

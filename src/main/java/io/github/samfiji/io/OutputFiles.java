@@ -1,5 +1,10 @@
 package io.github.samfiji.io;
 
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -48,6 +53,34 @@ public final class OutputFiles {
 
     public static void writeString(Path target, boolean overwrite, String content) throws IOException {
         write(target, overwrite, t -> Files.writeString(t, content));
+    }
+
+    /**
+     * Writes JSON that any parser accepts: a number that is not finite (a NaN score, an infinite distance) is left
+     * out of its object (null in an array), instead of written as a bare NaN, which JSON has not.
+     */
+    public static void writeJson(Path target, boolean overwrite, JsonElement json) throws IOException {
+        writeString(target, overwrite, new GsonBuilder().setPrettyPrinting().create()
+                .toJson(finite(json)));
+    }
+
+    /** A copy of {@code json} with every non-finite number replaced by null. */
+    public static JsonElement finite(JsonElement json) {
+        if (json.isJsonPrimitive() && json.getAsJsonPrimitive().isNumber()) {
+            double v = json.getAsDouble();
+            return Double.isFinite(v) ? json : JsonNull.INSTANCE;
+        }
+        if (json.isJsonArray()) {
+            JsonArray out = new JsonArray();
+            json.getAsJsonArray().forEach(e -> out.add(finite(e)));
+            return out;
+        }
+        if (json.isJsonObject()) {
+            JsonObject out = new JsonObject();
+            json.getAsJsonObject().entrySet().forEach(e -> out.add(e.getKey(), finite(e.getValue())));
+            return out;
+        }
+        return json;
     }
 
     /** Fails, naming the first one, if any of the targets exists. */

@@ -2,7 +2,6 @@ package io.github.samfiji.training;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.samfiji.checkpoint.ModelLoader;
@@ -92,7 +91,7 @@ public final class ModelFiles {
             OutputFiles.requireAbsent(file.toAbsolutePath(), sidecar);
         }
         // The JSON first: a model file is only ever found next to its own description.
-        OutputFiles.writeString(sidecar, overwrite, new GsonBuilder().setPrettyPrinting().create().toJson(json));
+        OutputFiles.writeJson(sidecar, overwrite, json);
         Safetensors.write(file, state, Map.of("format", "pt", "producer", "sam-fiji finetune"), overwrite);
     }
 }

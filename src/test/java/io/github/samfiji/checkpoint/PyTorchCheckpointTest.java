@@ -227,6 +227,71 @@ class PyTorchCheckpointTest {
         assertDamaged(lying, four, "truncated or damaged");
     }
 
+    /** The hostile files of the fuzzing report: each ends fast, with a short message and bounded memory. */
+    @Test
+    void hostilePicklesAreRefusedQuicklyWithShortMessages() throws IOException {
+        byte[] four = floats(1, 2, 3, 4);
+        // An expanded view (stride 0) of 20000 x 20000 over 4 floats: 1.6 GB if copied out.
+        assertRefusedQuickly(Pickle.single("w", "FloatStorage", "0", 4, 0, new long[] {20000, 20000}, new long[] {0, 0}),
+                four, "repeat their data");
+        // A list that contains itself used as a dictionary key (hashing it would never end).
+        assertRefusedQuickly(new Pickle().op('}').op(']').op('q').op(0).op('h').op(0).op('a').integer(1).op('s')
+                .op('.').bytes(), four, "dictionary key is a list");
+        // A 10,000-deep nest of lists as the value of a tensor's storage type: described without printing it.
+        Pickle deep = new Pickle().op('}').str("w");
+        for (int i = 0; i < 10000; i++) {
+            deep.op(']');
+        }
+        for (int i = 0; i < 9999; i++) {
+            deep.op('a');
+        }
+        assertRefusedQuickly(deep.op('s').op('.').bytes(), four, "contains no weights");
+        // A 1 MB integer (LONG4), and the same as protocol-0 text (LONG): refused before decoding.
+        byte[] huge = new byte[1 << 20];
+        java.util.Arrays.fill(huge, (byte) 0x55);
+        assertRefusedQuickly(new Pickle().op(0x8b).raw(java.nio.ByteBuffer.allocate(4)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(huge.length).array()).raw(huge).op('.').bytes(), four,
+                "an integer of 1048576 bytes");
+        assertRefusedQuickly(new Pickle().op('L').raw(("9".repeat(1 << 20) + "L\n").getBytes(StandardCharsets.US_ASCII))
+                .op('.').bytes(), four, "an integer of 1048577 digits");
+        // A 1 MB global name is not echoed in full.
+        assertRefusedQuickly(new Pickle().global("os", "x".repeat(1 << 20)).op('.').bytes(), four, "characters)");
+        // Numbers too large for a size.
+        assertRefusedQuickly(Pickle.single("w", "FloatStorage", "0", 4, 0, new long[] {1L << 62, 4}, new long[] {1, 1}),
+                four, "too many elements");
+    }
+
+    private void assertRefusedQuickly(byte[] pickle, byte[] storage, String expected) throws IOException {
+        Path file = torchZip(temp.resolve("hostile.pth"), "hostile", pickle, storages("0", storage));
+        long start = System.nanoTime();
+        CheckpointException e = assertThrows(CheckpointException.class, () -> PyTorchCheckpoint.read(file));
+        double seconds = (System.nanoTime() - start) / 1e9;
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+        assertTrue(e.getMessage().length() < 400, "message of " + e.getMessage().length() + " characters");
+        assertTrue(seconds < 5, "took " + seconds + " s");
+    }
+
+    @Test
+    void duplicatedZipEntriesAreRefused() throws IOException {
+        // ZipOutputStream refuses duplicate names, so write two names of equal length and rename one in place.
+        byte[] first = floats(1, 2, 3, 4);
+        byte[] second = floats(5, 6, 7, 8);
+        Path file = torchZip(temp.resolve("dup.pth"), "dup",
+                Pickle.single("w", "FloatStorage", "0", 4, 0, new long[] {4}, new long[] {1}),
+                storages("0", first, "1", second));
+        byte[] zip = Files.readAllBytes(file);
+        byte[] from = "dup/data/1".getBytes(StandardCharsets.US_ASCII);
+        byte[] to = "dup/data/0".getBytes(StandardCharsets.US_ASCII);
+        for (int i = 0; i + from.length <= zip.length; i++) {
+            if (Arrays.equals(zip, i, i + from.length, from, 0, from.length)) {
+                System.arraycopy(to, 0, zip, i, to.length);
+            }
+        }
+        Files.write(file, zip);
+        String message = assertThrows(CheckpointException.class, () -> PyTorchCheckpoint.read(file)).getMessage();
+        assertTrue(message.contains("lists 'dup/data/0' twice"), message);
+    }
+
     private void assertDamaged(byte[] pickle, byte[] storage, String expected) throws IOException {
         Path file = torchZip(temp.resolve("bad.pth"), "bad", pickle, storages("0", storage));
         CheckpointException e = assertThrows(CheckpointException.class, () -> PyTorchCheckpoint.read(file));

@@ -214,6 +214,21 @@ class SafetensorsTest {
         assertInvalid("{\"x\":{\"dtype\":\"F32\",\"shape\":[65536,65536],\"data_offsets\":[0,8]}}", 8,
                 "larger than 2 GB");
         assertInvalid("{} trailing", 0, "not valid JSON");
+        // The data section must be covered exactly: no gap, no byte left over (a wrong header length shifts them).
+        assertInvalid("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 9, "hold 8 data bytes but");
+        assertInvalid("{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12,
+                "4 data bytes before tensor 'x'");
+        assertInvalid("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"y\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", 12, "before tensor 'y'");
+        assertInvalid("{}", 4, "hold 0 data bytes but");
+        // A header padded with spaces whose length field is one byte short still parses; the shift must be caught.
+        String padded = ok + "   ";
+        byte[] json = padded.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        java.nio.ByteBuffer shortBy1 = java.nio.ByteBuffer.allocate(8 + json.length + 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        shortBy1.putLong(json.length - 1).put(json).putFloat(1f).putFloat(2f);
+        Path shifted = Files.write(temp.resolve("h.safetensors"), shortBy1.array());
+        assertTrue(assertThrows(CheckpointException.class, () -> Safetensors.read(shifted)).getMessage()
+                .contains("is the header length right?"));
 
         // a length field beyond the file, a tiny file, a non-UTF-8 header
         Path lying = Files.write(temp.resolve("h.safetensors"), new byte[] {(byte) 200, 0, 0, 0, 0, 0, 0, 0, '{', '}'});

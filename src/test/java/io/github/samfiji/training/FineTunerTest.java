@@ -162,7 +162,7 @@ class FineTunerTest {
                 for (int i = 0; i < 3; i++) {
                     first += tuner.step(List.of(batch), lr) / 3;
                 }
-                for (int i = 0; i < 20; i++) {
+                for (int i = 0; i < 40; i++) {
                     tuner.step(List.of(batch), lr);
                 }
                 double last = 0;
