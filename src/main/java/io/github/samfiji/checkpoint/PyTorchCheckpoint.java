@@ -188,8 +188,21 @@ public final class PyTorchCheckpoint {
             }
         }
 
+        /**
+         * A stored (uncompressed) entry has one size; a zip directory that gives it two is damaged (PyTorch refuses
+         * it, while Java would read by one size and report the other).
+         */
+        private void checkSizes(ZipEntry entry) throws CheckpointException {
+            if (entry.getMethod() == ZipEntry.STORED && entry.getSize() != entry.getCompressedSize()) {
+                throw CheckpointException.damaged(file, "its zip directory gives entry '"
+                        + CheckpointException.brief(entry.getName()) + "' two sizes, " + entry.getSize() + " and "
+                        + entry.getCompressedSize() + " bytes", null);
+            }
+        }
+
         /** Reads a whole entry whose declared size must not exceed {@code limit}. */
         private byte[] readEntry(ZipEntry entry, long limit, String what) throws IOException {
+            checkSizes(entry);
             long size = entry.getSize();
             if (size > limit) {
                 throw error("has a '" + what + "' entry of " + size + " bytes, more than the " + limit
@@ -221,10 +234,15 @@ public final class PyTorchCheckpoint {
             } catch (StackOverflowError e) {
                 // A last guard: no code path above should recurse over the pickle's structure.
                 throw CheckpointException.damaged(file, "its data.pkl nests objects too deeply", null);
-            } catch (RuntimeException | IOException e) {
-                // PickleException, ClassCastException, stack underflow, premature end, ...
+            } catch (PickleException e) {
                 throw CheckpointException.damaged(file, "its data.pkl cannot be decoded: "
                         + CheckpointException.brief(String.valueOf(e.getMessage())), e);
+            } catch (IOException e) {
+                throw CheckpointException.damaged(file, "its data.pkl ends in the middle of a value", e);
+            } catch (RuntimeException e) {
+                // Pyrolite's own checks: a value of the wrong kind for an instruction, a stack run empty, ...
+                throw CheckpointException.damaged(file, "its data.pkl cannot be decoded (an instruction meets a value "
+                        + "it cannot use)", e);
             } finally {
                 unpickler.close();
             }
@@ -242,6 +260,7 @@ public final class PyTorchCheckpoint {
                 throw new Failure(CheckpointException.damaged(file, "a storage has key " + brief(t[2]), null));
             }
             long numel = toLong(t[4], "storage element count");
+            String shown = CheckpointException.brief(key);
             StorageRef known = storages.get(key);
             if (known != null && known.type() == type.type && known.numel() == numel) {
                 return known;
@@ -252,18 +271,23 @@ public final class PyTorchCheckpoint {
                         + "' has no entry for its data", null));
             }
             if (numel < 0) {
-                throw new Failure(CheckpointException.damaged(file, "storage '" + key + "' declares " + numel
+                throw new Failure(CheckpointException.damaged(file, "storage '" + shown + "' declares " + numel
                         + " elements", null));
+            }
+            try {
+                checkSizes(entry);
+            } catch (CheckpointException e) {
+                throw new Failure(e);
             }
             long bytes;
             try {
                 bytes = TensorData.byteCount(numel, type.type);
             } catch (IllegalArgumentException e) {
-                throw new Failure(error("declares a storage ('" + key + "') of " + numel + " " + type.type
+                throw new Failure(error("declares a storage ('" + shown + "') of " + numel + " " + type.type
                         + " elements, more than 2 GB, which is not supported."));
             }
             if (entry.getSize() < bytes) {
-                throw new Failure(CheckpointException.damaged(file, "storage '" + key + "' declares " + numel + " "
+                throw new Failure(CheckpointException.damaged(file, "storage '" + shown + "' declares " + numel + " "
                         + type.type + " elements (" + bytes + " bytes) but its entry holds only " + entry.getSize()
                         + " bytes", null));
             }
@@ -308,7 +332,8 @@ public final class PyTorchCheckpoint {
                 if (last >= storage.numel()) {
                     throw new Failure(CheckpointException.damaged(file, "a tensor of size " + Arrays.toString(size)
                             + ", stride " + Arrays.toString(stride) + " and offset " + offset
-                            + " reaches beyond its storage '" + storage.key() + "' of " + storage.numel()
+                            + " reaches beyond its storage '" + CheckpointException.brief(storage.key()) + "' of "
+                            + storage.numel()
                             + " elements", null));
                 }
             }
@@ -508,12 +533,14 @@ public final class PyTorchCheckpoint {
                 byte[] data = new byte[bytes]; // one allocation: readNBytes(int) would buffer a second copy
                 int read = in.readNBytes(data, 0, bytes);
                 if (read != bytes) {
-                    throw CheckpointException.damaged(file, "storage '" + s.key() + "' ends after " + read
+                    throw CheckpointException.damaged(file, "storage '" + CheckpointException.brief(s.key())
+                            + "' ends after " + read
                             + " of " + bytes + " bytes", null);
                 }
                 return data;
             } catch (ZipException | EOFException e) {
-                throw CheckpointException.damaged(file, "storage '" + s.key() + "' cannot be read: "
+                throw CheckpointException.damaged(file, "storage '" + CheckpointException.brief(s.key())
+                        + "' cannot be read: "
                         + e.getMessage(), e);
             }
         }
@@ -716,8 +743,15 @@ public final class PyTorchCheckpoint {
                         throw new PickleException("a set, which a checkpoint of weights never holds");
                 case Opcodes.BINBYTES -> stack.add(readCounted(readLength(4)));
                 case Opcodes.BINBYTES8, Opcodes.BYTEARRAY8 -> stack.add(readCounted(readLength(8)));
-                case Opcodes.BINUNICODE -> stack.add(new String(readCounted(readLength(4)), StandardCharsets.UTF_8));
-                case Opcodes.BINUNICODE8 -> stack.add(new String(readCounted(readLength(8)), StandardCharsets.UTF_8));
+                case Opcodes.BINUNICODE -> stack.add(utf8(readCounted(readLength(4))));
+                case Opcodes.BINUNICODE8 -> stack.add(utf8(readCounted(readLength(8))));
+                case Opcodes.SHORT_BINUNICODE -> {
+                    int length = input.read();
+                    if (length < 0) {
+                        throw new PickleException("the pickle ends inside a string");
+                    }
+                    stack.add(utf8(readCounted(length)));
+                }
                 case Opcodes.BINSTRING -> stack.add(PickleUtils.rawStringFromBytes(readCounted(readLength(4))));
                 case Opcodes.LONG4 -> stack.add(PickleUtils.decode_long(readCounted(integerLength(readLength(4)))));
                 case Opcodes.LONG1 -> stack.add(PickleUtils.decode_long(readCounted(integerLength(input.read()))));
@@ -774,6 +808,18 @@ public final class PyTorchCheckpoint {
                         : value.bitLength() < 64 ? (Object) value.longValue() : value;
             } catch (NumberFormatException e) {
                 throw new PickleException("an integer written as '" + CheckpointException.brief(text) + "'");
+            }
+        }
+
+        /** Strict UTF-8, as Python decodes: a malformed name is refused, not silently given replacement characters. */
+        private static String utf8(byte[] bytes) {
+            try {
+                return StandardCharsets.UTF_8.newDecoder()
+                        .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                        .decode(ByteBuffer.wrap(bytes)).toString();
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw new PickleException("a string that is not valid UTF-8");
             }
         }
 

@@ -233,7 +233,12 @@ public final class Safetensors {
             if (e instanceof CheckpointException c) {
                 throw c;
             }
-            throw invalid(file, "its header is not valid JSON (" + e.getMessage() + ")");
+            Throwable root = e;
+            while (root.getCause() != null) {
+                root = root.getCause();
+            }
+            throw invalid(file, "its header is not valid JSON (" + CheckpointException.brief(String.valueOf(
+                    root.getMessage())) + ")");
         }
         checkCoverage(file, entries, dataLength);
         return new Header(entries, metadata, dataStart);

@@ -67,6 +67,26 @@ class ModelLoaderTest {
     }
 
     @Test
+    void renamedBlockKeysAreRefusedBeforeAnyModelIsBuilt() throws IOException {
+        // Uses the bundled sample so that it runs on a bare clone too.
+        java.util.Map<String, long[]> shapes = ModelLoader.shapes(StateDict.load(Path.of("samples/sam_tiny.pth")));
+        String key = "mask_decoder.transformer.layers.1.norm1.weight";
+        assertTrue(shapes.containsKey(key));
+        java.util.Map<String, long[]> far = new java.util.LinkedHashMap<>(shapes);
+        far.put(key.replace("layers.1.", "layers.100000."), far.remove(key));
+        String message = assertThrows(CheckpointException.class, () -> ArchitectureInference.infer(far)).getMessage();
+        assertTrue(message.contains("block number no SAM model has"), message);
+        java.util.Map<String, long[]> huge = new java.util.LinkedHashMap<>(shapes);
+        huge.put(key.replace("layers.1.", "layers.99999999999999999999."), huge.remove(key));
+        message = assertThrows(CheckpointException.class, () -> ArchitectureInference.infer(huge)).getMessage();
+        assertTrue(message.contains("block number no SAM model has") && message.length() < 300, message);
+        java.util.Map<String, long[]> gap = new java.util.LinkedHashMap<>(shapes);
+        gap.put(key.replace("layers.1.", "layers.3."), gap.remove(key));
+        message = assertThrows(CheckpointException.class, () -> ArchitectureInference.infer(gap)).getMessage();
+        assertTrue(message.contains("block 2 is missing"), message);
+    }
+
+    @Test
     void tinyVitArchitectureInferredFromShapesExceptInputSize() throws IOException {
         SamConfig reference = FixtureModels.config("mobile_sam_tiny");
         SamConfig inferred = ArchitectureInference.infer(ModelLoader.shapes(
