@@ -16,7 +16,7 @@ bin/sam-fiji finetune --images "$data/images" --masks "$data/masks" --from-scrat
   --parts encoder-decoder --method vanilla --objective auto --lr 1e-3 --warmup 50 --epochs 250 --patience 50 \
   --seed 42 --time-limit 27 --out "$work/busi_auto.safetensors" --overwrite
 bin/sam-fiji finetune --images "$data/images" --masks "$data/masks" --checkpoint "$work/busi_auto.safetensors" \
-  --parts encoder-decoder --method vanilla --objective interactive --lr 3e-4 --warmup 50 --epochs 250 \
+  --train-prompt-encoder --parts encoder-decoder --method vanilla --objective interactive --lr 3e-4 --warmup 50 --epochs 250 \
   --patience 50 --seed 42 --time-limit 24 --out "$work/busi_prompt.safetensors" --overwrite
 cp "$work/busi_prompt.safetensors" samples/busi_sam_tiny.safetensors
 cp "$work/busi_prompt.json" samples/busi_sam_tiny.json

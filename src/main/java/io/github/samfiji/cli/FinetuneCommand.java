@@ -116,7 +116,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--train-list and --val-list go together");
         }
         Strategy strategy = new Strategy(Strategy.Parts.parse(parts), Strategy.Method.parse(method), rank, loraScale,
-                adapterBlocks).withPromptEncoder(inputs.fromScratch);
+                adapterBlocks).withPromptEncoder(inputs.promptEncoderTrained());
         FineTuneOptions options = new FineTuneOptions(lr, weightDecay, warmup, decay, batch, accumulate, epochs,
                 patience, 1, !noAugment, seed);
         Path curves = out.resolveSibling(stem(out) + ".curves.png");

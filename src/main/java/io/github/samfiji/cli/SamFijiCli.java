@@ -25,16 +25,29 @@ public final class SamFijiCli {
     }
 
     public static int run(String... args) {
+        // --debug anywhere (or SAMFIJI_DEBUG set) adds the stack trace to the one-line error; otherwise users see
+        // a short message only.
+        boolean debug = System.getenv("SAMFIJI_DEBUG") != null || java.util.Arrays.asList(args).contains("--debug");
+        String[] rest = java.util.Arrays.stream(args).filter(a -> !a.equals("--debug")).toArray(String[]::new);
         CommandLine cli = new CommandLine(new SamFijiCli());
         // propagate's --point/--box/--object are order-sensitive setters called once per occurrence.
         cli.getSubcommands().get("propagate").setOverwrittenOptionsAllowed(true);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             commandLine.getErr().println("sam-fiji " + commandLine.getCommandName() + ": " + InputFiles.describe(e));
-            if (System.getenv("SAMFIJI_DEBUG") != null) {
+            if (debug) {
                 e.printStackTrace(commandLine.getErr());
             }
             return 1;
         });
-        return cli.execute(args);
+        try {
+            return cli.execute(rest);
+        } catch (OutOfMemoryError | StackOverflowError e) {
+            // Errors pass picocli's handler; they still get one line and exit status 1.
+            cli.getErr().println("sam-fiji: " + InputFiles.describe(e));
+            if (debug) {
+                e.printStackTrace(cli.getErr());
+            }
+            return 1;
+        }
     }
 }

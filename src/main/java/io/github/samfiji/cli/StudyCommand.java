@@ -102,7 +102,7 @@ public final class StudyCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--strategies '" + s + "': write parts:method, e.g. decoder:lora");
             }
             grid.add(new Strategy(Strategy.Parts.parse(pm[0]), Strategy.Method.parse(pm[1]), rank, 1f, null)
-                    .withPromptEncoder(inputs.fromScratch));
+                    .withPromptEncoder(inputs.promptEncoderTrained()));
         }
         for (double b : budgets) {
             if (!(b > 0 && b <= 1)) {

@@ -41,6 +41,15 @@ final class TrainingInputs {
     @Option(names = "--from-scratch", description = "start from random weights (with --preset or --config)")
     boolean fromScratch;
 
+    @Option(names = "--train-prompt-encoder", description = "train the prompt encoder too (always with "
+            + "--from-scratch; use it to continue training a model that started from random weights)")
+    boolean trainPromptEncoder;
+
+    /** Whether the prompt encoder learns: from random weights it must, or prompts carry too little signal. */
+    boolean promptEncoderTrained() {
+        return fromScratch || trainPromptEncoder;
+    }
+
     @Option(names = "--input-size", description = "encoder input size (default: the model's; smaller trains faster)")
     Integer inputSize;
 

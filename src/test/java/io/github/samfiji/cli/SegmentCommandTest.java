@@ -1,6 +1,7 @@
 package io.github.samfiji.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -100,6 +101,10 @@ class SegmentCommandTest {
         assertError("lies outside", segment("outside", "--point", "500,10"));
         assertError("inverted", segment("inverted", "--box", "50,10,20,40"));
         assertError("needs 4", segment("short", "--box", "1,2,3"));
+        // Non-finite corners are refused as such (before: exit 0, NaN logits and a JSON file with a bare NaN).
+        assertError("corners must be finite numbers", segment("infinite", "--box", "0,0,Infinity,Infinity"));
+        assertError("corners must be finite numbers", segment("nan", "--box", "NaN,0,10,10"));
+        assertFalse(Files.exists(temp.resolve("infinite.json")));
         Path notImage = temp.resolve("x.png");
         Files.writeString(notImage, "not an image");
         assertError("cannot read", "segment", "--checkpoint", SAMPLES.resolve("sam_tiny.pth").toString(), "--image",
@@ -124,6 +129,9 @@ class SegmentCommandTest {
         }
         String text = err.toString(StandardCharsets.UTF_8);
         assertNotEquals(0, code, "exit code for " + fragment);
+        // One short line: no stack trace, no Java class names.
+        assertEquals(1, text.strip().lines().count(), text);
+        assertFalse(text.contains("Exception") || text.contains("\tat "), text);
         assertTrue(text.contains(fragment), "stderr '" + text.trim() + "' should mention '" + fragment + "'");
     }
 
