@@ -30,12 +30,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code segment}: one object from point/box/mask prompts; writes masks, logits, low-res logits and a JSON. */
+/** {@code segment}: one object from point/box/mask prompts; writes masks, low-res logits, a RoiSet and a JSON. */
 @Command(name = "segment", mixinStandardHelpOptions = true,
         description = {"Segment one object of an image from prompts.",
             "Coordinates are pixels of the original image, x right, y down. Writes PREFIX.masks.tif (8-bit, one slice "
-                + "per candidate, 255 = object), PREFIX.logits.tif, PREFIX.lowres.tif (usable as --mask-input), "
-                + "PREFIX.rois.zip (the chosen mask as a RoiSet) and PREFIX.json."})
+                + "per candidate, 255 = object), PREFIX.lowres.tif (usable as --mask-input), PREFIX.rois.zip (the "
+                + "chosen mask as a RoiSet), PREFIX.json, and with --logits PREFIX.logits.tif."})
 public final class SegmentCommand implements Callable<Integer> {
 
     @Mixin
@@ -70,17 +70,23 @@ public final class SegmentCommand implements Callable<Integer> {
             + "evaluating box-prompted segmentation on annotated images)")
     boolean boxFromTruth;
 
+
+    @Option(names = "--logits", description = "also write PREFIX.logits.tif: the full-size float logits of every "
+            + "candidate (4 bytes a pixel each; 1.6 GB for a 20000 x 20000 image)")
+    boolean writeLogits;
+
     @Mixin
     OutputOptions output;
 
     @Override
     public Integer call() throws Exception {
         Path masksFile = output.file(".masks.tif");
-        Path logitsFile = output.file(".logits.tif");
+        Path logitsFile = writeLogits ? output.file(".logits.tif") : null;
         Path lowresFile = output.file(".lowres.tif");
         Path jsonFile = output.file(".json");
         Path roisFile = output.file(".rois.zip");
-        output.requireWritable(masksFile, logitsFile, lowresFile, jsonFile, roisFile);
+        output.requireWritable(java.util.stream.Stream.of(masksFile, logitsFile, lowresFile, jsonFile, roisFile)
+                .filter(java.util.Objects::nonNull).toArray(Path[]::new));
         boolean overwrite = output.overwrite;
         Prompt.Builder prompt = Prompt.builder();
         for (String p : points) {
@@ -216,7 +222,9 @@ public final class SegmentCommand implements Callable<Integer> {
             labels.add(label);
         }
         ImageFiles.saveTiff(new ImagePlus(output.out.getFileName() + " masks", masks), masksFile, output.overwrite);
-        ImageFiles.saveTiff(ImageFiles.floatStack("logits", w, h, logits, labels), logitsFile, output.overwrite);
+        if (logitsFile != null) {
+            ImageFiles.saveTiff(ImageFiles.floatStack("logits", w, h, logits, labels), logitsFile, output.overwrite);
+        }
         ImagePlus lowres = ImageFiles.floatStack("low-res logits", p.lowResSize(), p.lowResSize(), low, labels);
         lowres.setProperty("Info", "sam.chosen=" + (p.best() + 1) + "\n");
         ImageFiles.saveTiff(lowres, lowresFile, output.overwrite);

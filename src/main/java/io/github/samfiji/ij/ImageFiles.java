@@ -26,13 +26,44 @@ public final class ImageFiles {
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString());
         }
+        Runtime runtime = Runtime.getRuntime();
+        ImageHeaders.checkFits(file, runtime.maxMemory() - (runtime.totalMemory() - runtime.freeMemory()));
         int type = new Opener().getFileType(file.toString());
-        ImagePlus image = type == Opener.UNKNOWN ? null : IJ.openImage(file.toString());
+        String[] noise = new String[1];
+        ImagePlus image = type == Opener.UNKNOWN ? null : quietly(() -> IJ.openImage(file.toString()), noise);
         if (image == null) {
             throw new IOException("cannot read " + file + " as an image (supported: TIFF, PNG, JPEG, GIF, BMP, DICOM, "
-                    + "FITS, PGM; other formats through Bio-Formats inside Fiji)");
+                    + "FITS, PGM; other formats through Bio-Formats inside Fiji)"
+                    + (noise[0] != null ? "; ImageJ says: " + noise[0] : ""));
         }
         return image;
+    }
+
+    /**
+     * Headless, ImageJ's readers print their exceptions (whole stack traces) to the console before returning
+     * nothing; that text is kept from the user, and its first line handed back for the one-line error.
+     */
+    private static ImagePlus quietly(java.util.function.Supplier<ImagePlus> open, String[] firstLine) {
+        if (!java.awt.GraphicsEnvironment.isHeadless()) {
+            return open.get();
+        }
+        java.io.PrintStream out = System.out;
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream sink = new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8);
+        System.setOut(sink);
+        System.setErr(sink);
+        try {
+            return open.get();
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+            String text = captured.toString(java.nio.charset.StandardCharsets.UTF_8).strip();
+            if (!text.isEmpty()) {
+                String line = text.lines().findFirst().orElse("").replaceAll("^[\\w.$]+(Exception|Error):\\s*", "");
+                firstLine[0] = line.length() > 160 ? line.substring(0, 160) + "..." : line;
+            }
+        }
     }
 
     /** Saves an image or stack as TIFF; refuses to replace an existing file unless {@code overwrite}. */

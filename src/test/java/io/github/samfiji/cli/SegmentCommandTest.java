@@ -48,7 +48,7 @@ class SegmentCommandTest {
     @Test
     @NeedsSharedData
     void boxPromptWritesReferenceMasksLogitsAndJson() throws Exception {
-        assertEquals(0, run(segment("box", "--box", "30,29,77,76", "--multimask")));
+        assertEquals(0, run(segment("box", "--box", "30,29,77,76", "--multimask", "--logits")));
         ImagePlus masks = IJ.openImage(temp.resolve("box.masks.tif").toString());
         ImagePlus logits = IJ.openImage(temp.resolve("box.logits.tif").toString());
         ImagePlus low = IJ.openImage(temp.resolve("box.lowres.tif").toString());
@@ -89,7 +89,7 @@ class SegmentCommandTest {
         assertEquals(0, run(segment("first", "--box", "30,29,77,76", "--multimask")));
         // box_mask case of the reference: the same box plus the best low-res logits of the first call.
         assertEquals(0, run(segment("second", "--box", "30,29,77,76", "--mask-input",
-                temp.resolve("first.lowres.tif").toString())));
+                temp.resolve("first.lowres.tif").toString(), "--logits")));
         ImagePlus logits = IJ.openImage(temp.resolve("second.logits.tif").toString());
         Assertions2.assertClose("box_mask logits", Fixtures.npy("sam_tiny", "box_mask__mmF__logits_orig").floats(),
                 (float[]) logits.getProcessor().getPixels(), 1e-4);
@@ -113,6 +113,7 @@ class SegmentCommandTest {
                 SAMPLES.resolve("fixture-image.png").toString(), "--box", "1,1,5,5", "--out", temp.resolve("bad").toString());
         // Outputs are never replaced without --overwrite.
         assertEquals(0, run(segment("once", "--point", "53,52")));
+        assertFalse(Files.exists(temp.resolve("once.logits.tif")), "full-size logits only when asked");
         assertError("exists already", segment("once", "--point", "53,52"));
         assertEquals(0, run(segment("once", "--point", "53,52", "--overwrite")));
     }

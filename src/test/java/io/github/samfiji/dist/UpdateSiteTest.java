@@ -212,7 +212,7 @@ class UpdateSiteTest {
         try {
             System.setErr(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
             assertEquals(0, SamFijiCli.run("segment", "--checkpoint", "samples/sam_tiny.pth", "--image",
-                    "samples/fixture-image.png", "--box", "30,29,77,76", "--multimask", "--out", cli.toString()));
+                    "samples/fixture-image.png", "--box", "30,29,77,76", "--multimask", "--logits", "--out", cli.toString()));
         } finally {
             System.setErr(saved);
         }
