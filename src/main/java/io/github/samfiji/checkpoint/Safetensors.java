@@ -383,7 +383,10 @@ public final class Safetensors {
 
         Path temp;
         try {
-            temp = Files.createTempFile(folder, "." + target.getFileName() + ".", ".part");
+            // Like any new file (the user's umask applies): createTempFile would make the model owner-only while
+            // its JSON beside it is readable by the group.
+            temp = Files.createFile(folder.resolve("." + target.getFileName() + "." + Long.toHexString(System.nanoTime())
+                    + ".part"));
         } catch (AccessDeniedException e) {
             throw new CheckpointException(file, "cannot write " + describe(file)
                     + ": no permission to create files in that folder.", e);

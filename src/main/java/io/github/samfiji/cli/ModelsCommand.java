@@ -99,8 +99,12 @@ public final class ModelsCommand implements Runnable {
 
         @Option(names = "--mirror", paramLabel = "URL",
                 description = "download from this folder URL (serving the published file names) instead of the "
-                        + "authors' addresses")
+                        + "authors' addresses (http, https, or file: for a folder on a share)")
         URI mirror;
+
+        @Option(names = "--trust", description = "install a model whose authors published no checksum (nothing can "
+                + "prove the file is theirs)")
+        boolean trust;
 
         @Spec
         CommandSpec spec;
@@ -108,7 +112,7 @@ public final class ModelsCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             KnownModel model = ModelRegistry.require(id);
-            ModelDownloader downloader = new ModelDownloader(mirror);
+            ModelDownloader downloader = new ModelDownloader(mirror).trusting(trust);
             var err = spec.commandLine().getErr();
             if (model.checksum() == null) {
                 err.println("note: " + model.title() + ": " + model.note());

@@ -55,6 +55,10 @@ public class ModelManagerCommand implements Command {
                     + "addresses; empty: the authors'")
     String mirror = "";
 
+    @Parameter(label = "Trust a model without checksum", description = "install a model whose authors published no "
+            + "checksum (nothing can prove the downloaded file is theirs)")
+    boolean trust = false;
+
     /** What the command reported, line by line (also in the Log window). */
     final List<String> report = new ArrayList<>();
 
@@ -80,7 +84,8 @@ public class ModelManagerCommand implements Command {
 
     private void download(Path folder) throws IOException {
         KnownModel model = ModelRegistry.require(known);
-        ModelDownloader downloader = new ModelDownloader(mirror == null || mirror.isBlank() ? null : URI.create(mirror.trim()));
+        ModelDownloader downloader = new ModelDownloader(mirror == null || mirror.isBlank() ? null
+                : URI.create(mirror.trim())).trusting(trust);
         if (model.checksum() == null) {
             say("Note: " + model.title() + ": " + model.note());
         }

@@ -36,6 +36,7 @@ public final class OutputFiles {
         }
         Path dir = absolute.getParent();
         Files.createDirectories(dir);
+        removeStaleLeftovers(dir);
         // Created like any new file (the user's umask applies), unlike createTempFile's owner-only permissions.
         Path temp = Files.createFile(dir.resolve("." + absolute.getFileName() + "." + Long.toHexString(System.nanoTime())
                 + ".partial"));
@@ -48,6 +49,33 @@ public final class OutputFiles {
             }
         } finally {
             Files.deleteIfExists(temp);
+        }
+    }
+
+    /** Folders already cleaned in this session (a listing per written file would cost much in big batch folders). */
+    private static final java.util.Set<Path> CLEANED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * Deletes the hidden {@code .*.partial} / {@code .*.part} files that a killed write left in {@code dir} more than
+     * a day ago (a younger one may belong to a write still running elsewhere).
+     */
+    static void removeStaleLeftovers(Path dir) {
+        if (!CLEANED.add(dir)) {
+            return;
+        }
+        java.time.Instant dayAgo = java.time.Instant.now().minus(java.time.Duration.ofDays(1));
+        try (java.nio.file.DirectoryStream<Path> files = Files.newDirectoryStream(dir, p -> {
+            String n = p.getFileName().toString();
+            // Only names with our hexadecimal stamp: a download's ".NAME.part" is kept for resuming.
+            return n.matches("\\..+\\.[0-9a-f]+\\.part(ial)?");
+        })) {
+            for (Path leftover : files) {
+                if (Files.getLastModifiedTime(leftover).toInstant().isBefore(dayAgo)) {
+                    Files.deleteIfExists(leftover);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // Cleaning is a courtesy; the write itself must not fail for it.
         }
     }
 

@@ -32,9 +32,12 @@ public final class ModelDownloader {
     private static final int CHUNK = 1 << 20;
 
     private static final int CONNECT_TIMEOUT_MS = 20_000;
+    /** The most a model without a published size may take (ViT-H, the largest, is 2.6 GB). */
+    static final long MAX_UNPUBLISHED_SIZE = 4L << 30;
 
     private final URI mirror;
     private int readTimeoutMs = 60_000;
+    private boolean trusted;
 
     public ModelDownloader() {
         this(null);
@@ -51,6 +54,15 @@ public final class ModelDownloader {
     /** How long a transfer may receive nothing before it counts as stalled (and is left to be resumed). */
     public ModelDownloader readTimeout(Duration timeout) {
         this.readTimeoutMs = (int) Math.max(1, timeout.toMillis());
+        return this;
+    }
+
+    /**
+     * Allows installing a model whose checksum was never published: then nothing proves the file is the authors'
+     * (a mirror or a man in the middle could send any checkpoint), so the user has to say so.
+     */
+    public ModelDownloader trusting(boolean trust) {
+        this.trusted = trust;
         return this;
     }
 
@@ -81,15 +93,27 @@ public final class ModelDownloader {
             throw new FileAlreadyExistsException(target.toString(), null,
                     "is installed already; delete it or allow replacing it (--overwrite) to download it again");
         }
+        if (model.checksum() == null && !trusted) {
+            throw new ModelException(model.title() + " has no published checksum, so its download cannot be verified ("
+                    + model.note() + "); to install it anyway, say that you trust its source: --trust (Fiji: tick "
+                    + "'Trust a model without checksum')");
+        }
+        URI uri = source(model);
+        String scheme = String.valueOf(uri.getScheme()).toLowerCase(java.util.Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https") && !scheme.equals("file")) {
+            throw new ModelException("cannot download from " + uri + ": only http, https and file: addresses are "
+                    + "supported (a folder on a share is a file: address, e.g. file:///mnt/models/)");
+        }
         Files.createDirectories(folder);
         Path part = partial(folder, model.fileName());
-        URI uri = source(model);
         long have = Files.exists(part) ? Files.size(part) : 0;
         if (model.hasSize() && have > model.size()) {
             Files.delete(part);
             have = 0;
         }
-        if (!model.hasSize() || have < model.size()) {
+        if (scheme.equals("file")) {
+            copyLocal(model, Path.of(uri), part, progress);
+        } else if (!model.hasSize() || have < model.size()) {
             fetch(model, uri, folder, part, have, progress);
         }
         verify(model, part, progress);
@@ -139,6 +163,11 @@ public final class ModelDownloader {
                 have = 0;
             } else if (status == 416 && have > 0) {
                 return; // nothing left to send: the partial file is complete; verification decides
+            } else if (status / 100 == 3) {
+                // Java follows redirects only within one protocol (http to https is refused): say where it points.
+                throw new ModelException(uri + " redirects to " + connection.getHeaderField("Location") + ", which "
+                        + "cannot be followed automatically; use that address as the mirror, or download the file "
+                        + "there and add it as a local file");
             } else {
                 throw new ModelException("the server answered HTTP " + status + " for " + uri
                         + (status == 404 ? " (not found: the address may have moved; "
@@ -147,6 +176,13 @@ public final class ModelDownloader {
             long length = connection.getContentLengthLong();
             long total = model.hasSize() ? model.size() : length < 0 ? -1 : length + (append ? have : 0);
             long received = copy(model, connection, part, append, have, total, progress) - have;
+            if (model.hasSize() ? have + received > model.size() : have + received > MAX_UNPUBLISHED_SIZE) {
+                Files.deleteIfExists(part);
+                throw new ModelException(uri.getHost() + " sent more than " + (model.hasSize()
+                        ? "the published " + Units.bytes(model.size()) : Units.bytes(MAX_UNPUBLISHED_SIZE)
+                        + ", more than any SAM model") + " for " + model.fileName() + " (another file?); the download "
+                        + "was deleted");
+            }
             if (length >= 0 && received < length) {
                 // The connection closed early without an error: keep what came, for the next attempt to resume.
                 throw new ModelException("the download of " + model.fileName() + " was interrupted after "
@@ -155,6 +191,30 @@ public final class ModelDownloader {
             }
         } finally {
             connection.disconnect();
+        }
+    }
+
+    /** A file: mirror (a lab's share): copied with progress; the same checks follow as for a download. */
+    private static void copyLocal(KnownModel model, Path source, Path part, Progress progress) throws IOException {
+        if (!Files.isRegularFile(source)) {
+            throw new ModelException("the mirror has no file " + source + "; check the mirror folder");
+        }
+        long size = Files.size(source);
+        long limit = model.hasSize() ? model.size() : MAX_UNPUBLISHED_SIZE;
+        if (size > limit) {
+            throw new ModelException(source + " has " + Units.bytes(size) + ", more than "
+                    + (model.hasSize() ? "the published " : "any SAM model's ") + Units.bytes(limit));
+        }
+        byte[] buffer = new byte[CHUNK];
+        long done = 0;
+        try (InputStream in = Files.newInputStream(source); OutputStream out = Files.newOutputStream(part)) {
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                out.write(buffer, 0, n);
+                done += n;
+                progress.update(size > 0 ? (double) done / size : 0, "copying " + model.fileName() + ": "
+                        + Units.bytes(done) + " of " + Units.bytes(size));
+                progress.checkCancelled();
+            }
         }
     }
 
@@ -169,8 +229,8 @@ public final class ModelDownloader {
             for (int n; (n = in.read(buffer)) > 0; ) {
                 out.write(buffer, 0, n);
                 done += n;
-                if (model.hasSize() && done > model.size()) {
-                    break; // more than published: verification reports it
+                if (done > (model.hasSize() ? model.size() : MAX_UNPUBLISHED_SIZE)) {
+                    break; // more than published (or than any model): reported by the caller
                 }
                 progress.update(total > 0 ? Math.min(1, (double) done / total) : 0,
                         "downloading " + model.fileName() + ": " + Units.bytes(done)
@@ -214,7 +274,8 @@ public final class ModelDownloader {
     /** What to tell a user whose machine cannot reach the download server. */
     public static String unreachable(KnownModel model, URI uri, Path folder, Exception e) {
         return "cannot reach " + uri.getHost() + (uri.getPort() > 0 ? ":" + uri.getPort() : "")
-                + " to download " + model.title() + " (" + e.getClass().getSimpleName() + ": " + e.getMessage()
+                + " to download " + model.title() + " (" + (e instanceof UnknownHostException ? "unknown host"
+                        : e instanceof SocketTimeoutException ? "no answer" : "connection refused")
                 + "). If this computer is offline, download " + uri + " on another one (" + model.sizeText()
                 + (model.checksum() != null ? ", " + model.checksum() : "") + ") and put it into " + folder.toAbsolutePath()
                 + " as " + model.fileName() + ", or add the downloaded file (checked against the published size and "

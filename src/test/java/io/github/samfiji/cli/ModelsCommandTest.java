@@ -117,7 +117,8 @@ class ModelsCommandTest {
 
     @Test
     void downloadFromAMirrorAndOfflineMessage() throws Exception {
-        // The MedicoSAM entry has no published checksum or size: any PyTorch zip served under its name passes.
+        // The MedicoSAM entry has no published checksum or size: only with --trust, any PyTorch zip served under its
+        // name passes.
         byte[] checkpoint = Files.readAllBytes(Path.of("samples/sam_tiny.pth"));
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/vit_b_medicosam.pt", ex -> {
@@ -128,8 +129,13 @@ class ModelsCommandTest {
         server.start();
         try {
             Path folder = temp.resolve("models");
-            Run r = run("models", "download", "medicosam_vit_b", "--folder", folder.toString(), "--mirror",
-                    "http://127.0.0.1:" + server.getAddress().getPort() + "/");
+            String mirror = "http://127.0.0.1:" + server.getAddress().getPort() + "/";
+            Run refused = run("models", "download", "medicosam_vit_b", "--folder", folder.toString(), "--mirror", mirror);
+            assertEquals(1, refused.exit(), refused.err());
+            assertTrue(refused.err().contains("no published checksum") && refused.err().contains("--trust"),
+                    refused.err());
+            Run r = run("models", "download", "medicosam_vit_b", "--folder", folder.toString(), "--mirror", mirror,
+                    "--trust");
             assertEquals(0, r.exit(), r.err());
             assertTrue(r.err().contains("NOT VERIFIED"), "the user is told the file cannot be verified: " + r.err());
             assertTrue(r.err().contains("downloading vit_b_medicosam.pt"), r.err());

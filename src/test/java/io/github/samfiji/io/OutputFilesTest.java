@@ -45,4 +45,23 @@ class OutputFilesTest {
         // Never replaced without being asked.
         assertThrows(FileAlreadyExistsException.class, () -> OutputFiles.writeJson(file, false, o));
     }
+
+    @Test
+    void leftoversOfKilledWritesAreRemovedWhenADayOld() throws Exception {
+        Path dir = java.nio.file.Files.createDirectories(temp.resolve("out"));
+        Path old = Files.writeString(dir.resolve(".cells.tif.18f3a2b4c.partial"), "half");
+        Path oldModel = Files.writeString(dir.resolve(".model.safetensors.1a2b.part"), "half");
+        Path recent = Files.writeString(dir.resolve(".other.tif.2b3c.partial"), "being written");
+        Path download = Files.writeString(dir.resolve(".sam_vit_b_01ec64.pth.part"), "resumable");
+        java.nio.file.attribute.FileTime twoDaysAgo = java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minus(java.time.Duration.ofDays(2)));
+        for (Path p : new Path[] {old, oldModel, download}) {
+            Files.setLastModifiedTime(p, twoDaysAgo);
+        }
+        OutputFiles.writeString(dir.resolve("result.csv"), false, "a,b\n");
+        assertFalse(Files.exists(old));
+        assertFalse(Files.exists(oldModel));
+        assertTrue(Files.exists(recent), "may belong to a write still running");
+        assertTrue(Files.exists(download), "a download's part is kept for resuming");
+    }
 }

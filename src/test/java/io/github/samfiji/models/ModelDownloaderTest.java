@@ -122,7 +122,7 @@ class ModelDownloaderTest {
     void wrongSizeFailsClearlyAndLeavesNoFile() throws Exception {
         KnownModel lying = model(server.uri(NAME), content.length + 10L, null);
         ModelException e = assertThrows(ModelException.class,
-                () -> new ModelDownloader().download(lying, folder, false, Progress.NONE));
+                () -> new ModelDownloader().trusting(true).download(lying, folder, false, Progress.NONE));
         assertTrue(e.getMessage().contains("not the " + (content.length + 10) + " published"), e.getMessage());
         assertFalse(Files.exists(folder.resolve(NAME)));
         assertFalse(Files.exists(ModelDownloader.partial(folder, NAME)));
@@ -187,12 +187,17 @@ class ModelDownloaderTest {
 
     @Test
     void modelWithoutPublishedChecksumIsCheckedToBeACheckpoint() throws Exception {
-        new ModelDownloader().download(model(server.uri(NAME), -1, null), folder, false, Progress.NONE);
+        // Without a published checksum nothing proves the file: the user must say they trust it.
+        ModelException untrusted = assertThrows(ModelException.class, () -> new ModelDownloader()
+                .download(model(server.uri(NAME), -1, null), folder, false, Progress.NONE));
+        assertTrue(untrusted.getMessage().contains("--trust"), untrusted.getMessage());
+        assertFalse(Files.exists(folder.resolve(NAME)));
+        new ModelDownloader().trusting(true).download(model(server.uri(NAME), -1, null), folder, false, Progress.NONE);
         assertArrayEquals(content, Files.readAllBytes(folder.resolve(NAME)));
 
         try (LocalHttpServer errorPage = new LocalHttpServer(NAME, "<html>quota exceeded</html>".getBytes())) {
             Path other = temp.resolve("other");
-            ModelException e = assertThrows(ModelException.class, () -> new ModelDownloader()
+            ModelException e = assertThrows(ModelException.class, () -> new ModelDownloader().trusting(true)
                     .download(model(errorPage.uri(NAME), -1, null), other, false, Progress.NONE));
             assertTrue(e.getMessage().contains("not a PyTorch checkpoint"), e.getMessage());
             assertFalse(Files.exists(other.resolve(NAME)));
@@ -207,6 +212,37 @@ class ModelDownloaderTest {
         assertEquals(server.uri(NAME), mirror.source(elsewhere));
         mirror.download(elsewhere, folder, false, Progress.NONE);
         assertArrayEquals(content, Files.readAllBytes(folder.resolve(NAME)));
+    }
+
+    @Test
+    void fileMirrorsAreCopiedAndCheckedAndOtherSchemesRefused() throws Exception {
+        Path share = Files.createDirectories(temp.resolve("share"));
+        Files.write(share.resolve(NAME), content);
+        ModelDownloader fromShare = new ModelDownloader(share.toUri());
+        fromShare.download(published(), folder, false, Progress.NONE);
+        assertArrayEquals(content, Files.readAllBytes(folder.resolve(NAME)));
+        // A wrong file on the share fails its checksum and is not installed.
+        Files.write(share.resolve(NAME), java.util.Arrays.copyOf(content, content.length - 1));
+        Path other = temp.resolve("other");
+        assertThrows(ModelException.class, () -> fromShare.download(published(), other, false, Progress.NONE));
+        assertFalse(Files.exists(other.resolve(NAME)));
+        ModelException ftp = assertThrows(ModelException.class, () -> new ModelDownloader(URI.create("ftp://host/m/"))
+                .download(published(), other, false, Progress.NONE));
+        assertTrue(ftp.getMessage().contains("only http, https and file:"), ftp.getMessage());
+    }
+
+    @Test
+    void aServerSendingMoreThanPublishedIsStoppedAndNothingKept() throws Exception {
+        byte[] longer = java.util.Arrays.copyOf(content, content.length + 5000);
+        try (LocalHttpServer big = new LocalHttpServer(NAME, longer)) {
+            ModelException e = assertThrows(ModelException.class, () -> new ModelDownloader()
+                    .download(model(big.uri(NAME), content.length, null), folder, false, Progress.NONE));
+            assertTrue(e.getMessage().contains("--trust"), e.getMessage());
+            e = assertThrows(ModelException.class, () -> new ModelDownloader().trusting(true)
+                    .download(model(big.uri(NAME), content.length, null), folder, false, Progress.NONE));
+            assertTrue(e.getMessage().contains("sent more than the published"), e.getMessage());
+            assertFalse(Files.exists(ModelDownloader.partial(folder, NAME)), "no .part left to resume");
+        }
     }
 
     @Test
