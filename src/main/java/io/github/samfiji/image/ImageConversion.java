@@ -79,6 +79,13 @@ public final class ImageConversion {
         }
         int width = (int) w;
         int height = (int) h;
+        if (mapping.mode() != IntensityMapping.Mode.FIXED
+                && !(image.getType() instanceof net.imglib2.type.numeric.IntegerType) && !anyFinite(image)) {
+            // Mapping would give a black picture and a confident mask of nothing; say what is wrong instead. (A
+            // fixed range, a volume's, maps an empty slice of a finite volume to black, as its other NaN pixels.)
+            throw new IllegalArgumentException("the image has no finite pixel value (every pixel is NaN or infinite): "
+                    + "nothing to segment; replace the NaN pixels first (Process > Noise > Remove NaNs in Fiji)");
+        }
         IntensityMapping.Range range = mapping.range(image);
         byte[] rgb = new byte[width * height * 3];
         if (grey) {
@@ -107,5 +114,14 @@ public final class ImageConversion {
             s.append(d == 0 ? "" : " x ").append(image.dimension(d));
         }
         return s.append(" (").append(image.numDimensions()).append("D)").toString();
+    }
+
+    private static <T extends RealType<T>> boolean anyFinite(RandomAccessibleInterval<T> image) {
+        for (T t : Views.iterable(image)) {
+            if (Double.isFinite(t.getRealDouble())) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -186,10 +186,13 @@ class ImageConversionTest {
         assertEquals(new IntensityMapping.Range(10, 20), IntensityMapping.minMax().range(ArrayImgs.floats(data, 3, 2)));
         Rgb8Image rgb = ImageConversion.toRgb8(ArrayImgs.floats(data, 3, 2), IntensityMapping.minMax());
         assertArrayEquals(new int[] {0, 0, 255, 255, 0, 128}, channel(rgb, 0));
-        // all NaN: empty range, all 0
-        float[] nan = {Float.NaN, Float.NaN};
-        assertArrayEquals(new byte[6], ImageConversion.toRgb8(ArrayImgs.floats(nan, 2, 1)).toBytes());
-        assertArrayEquals(new byte[6],
+        // all NaN or infinite: nothing to segment, said so rather than segmenting a black picture
+        float[] nan = {Float.NaN, Float.POSITIVE_INFINITY};
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ImageConversion.toRgb8(ArrayImgs.floats(nan, 2, 1)));
+        assertTrue(e.getMessage().contains("no finite pixel value"), e.getMessage());
+        // with a fixed (a volume's) range such a plane is black, as NaN pixels are
+        assertArrayEquals(new byte[] {0, 0, 0, -1, -1, -1},
                 ImageConversion.toRgb8(ArrayImgs.floats(nan, 2, 1), IntensityMapping.fixed(0, 1)).toBytes());
     }
 
