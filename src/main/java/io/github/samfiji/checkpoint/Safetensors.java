@@ -209,7 +209,7 @@ public final class Safetensors {
             while (reader.hasNext()) {
                 String name = reader.nextName();
                 if (!seen.add(name)) {
-                    throw invalid(file, "its header names '" + name + "' twice");
+                    throw invalid(file, "its header names '" + CheckpointException.brief(name) + "' twice");
                 }
                 JsonElement value = JsonParser.parseReader(reader);
                 if (name.equals(METADATA_KEY)) {
@@ -218,8 +218,12 @@ public final class Safetensors {
                     }
                     for (Map.Entry<String, JsonElement> m : value.getAsJsonObject().entrySet()) {
                         JsonElement v = m.getValue();
-                        metadata.put(m.getKey(), v.isJsonPrimitive() && v.getAsJsonPrimitive().isString()
-                                ? v.getAsString() : v.toString());
+                        // The format's metadata maps text to text; anything else is refused, not printed.
+                        if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString()) {
+                            throw invalid(file, "its __metadata__ value for '" + CheckpointException.brief(m.getKey())
+                                    + "' is not text");
+                        }
+                        metadata.put(m.getKey(), v.getAsString());
                     }
                 } else {
                     entries.add(parseEntry(file, name, value, dataLength));
@@ -229,6 +233,8 @@ public final class Safetensors {
             if (reader.peek() != JsonToken.END_DOCUMENT) {
                 throw invalid(file, "its header has text after the JSON object");
             }
+        } catch (StackOverflowError e) {
+            throw invalid(file, "its header nests JSON too deeply");
         } catch (IOException | JsonParseException | IllegalStateException e) {
             if (e instanceof CheckpointException c) {
                 throw c;
@@ -246,18 +252,20 @@ public final class Safetensors {
 
     private static Entry parseEntry(Path file, String name, JsonElement value, long dataLength)
             throws CheckpointException {
+        String shown = CheckpointException.brief(name);
         if (!value.isJsonObject()) {
-            throw invalid(file, "tensor '" + name + "' is described by " + value + " rather than an object");
+            throw invalid(file, "tensor '" + CheckpointException.brief(name) + "' is described by a "
+                    + (value.isJsonArray() ? "list" : "value") + " rather than an object");
         }
         JsonObject o = value.getAsJsonObject();
         JsonElement dtype = o.get("dtype");
         if (dtype == null || !dtype.isJsonPrimitive() || !dtype.getAsJsonPrimitive().isString()) {
-            throw invalid(file, "tensor '" + name + "' has no dtype");
+            throw invalid(file, "tensor '" + shown + "' has no dtype");
         }
         TensorType type = TensorType.fromSafetensorsName(dtype.getAsString());
         if (type == null) {
-            throw new CheckpointException(file, describe(file) + " stores tensor '" + name + "' as "
-                    + dtype.getAsString() + ", a data type sam-fiji does not support (it reads F32, F16, BF16, F64, "
+            throw new CheckpointException(file, describe(file) + " stores tensor '" + shown + "' as "
+                    + CheckpointException.brief(dtype.getAsString()) + ", a data type sam-fiji does not support (it reads F32, F16, BF16, F64, "
                     + "I64, I32, I16, I8, U8 and BOOL).");
         }
         long[] shape = unsignedArray(file, name, "shape", o.get("shape"), -1);
@@ -265,7 +273,7 @@ public final class Safetensors {
         long begin = offsets[0];
         long end = offsets[1];
         if (begin > end) {
-            throw invalid(file, "tensor '" + name + "' has data_offsets [" + begin + ", " + end + "]");
+            throw invalid(file, "tensor '" + shown + "' has data_offsets [" + begin + ", " + end + "]");
         }
         long numel;
         long bytes;
@@ -273,15 +281,15 @@ public final class Safetensors {
             numel = TensorData.elementCount(shape);
             bytes = TensorData.byteCount(numel, type);
         } catch (IllegalArgumentException e) {
-            throw invalid(file, "tensor '" + name + "': " + e.getMessage());
+            throw invalid(file, "tensor '" + shown + "': " + e.getMessage());
         }
         if (end - begin != bytes) {
-            throw invalid(file, "tensor '" + name + "' is " + type.safetensorsName() + " of shape "
+            throw invalid(file, "tensor '" + shown + "' is " + type.safetensorsName() + " of shape "
                     + Arrays.toString(shape) + " (" + bytes + " bytes) but its data_offsets span " + (end - begin)
                     + " bytes");
         }
         if (end > dataLength) {
-            throw CheckpointException.damaged(file, "tensor '" + name + "' ends at byte " + end
+            throw CheckpointException.damaged(file, "tensor '" + shown + "' ends at byte " + end
                     + " of the data but the file holds only " + dataLength + " data bytes", null);
         }
         return new Entry(name, type, shape, begin, end);
@@ -290,20 +298,22 @@ public final class Safetensors {
     private static long[] unsignedArray(Path file, String tensor, String field, JsonElement value, int length)
             throws CheckpointException {
         if (value == null || !value.isJsonArray() || (length >= 0 && value.getAsJsonArray().size() != length)) {
-            throw invalid(file, "tensor '" + tensor + "' has " + (value == null ? "no " + field
-                    : field + " " + value));
+            throw invalid(file, "tensor '" + CheckpointException.brief(tensor) + "' has " + (value == null ? "no " + field
+                    : field + " " + CheckpointException.brief(value.toString())));
         }
         JsonArray array = value.getAsJsonArray();
         long[] out = new long[array.size()];
         for (int i = 0; i < out.length; i++) {
             JsonElement v = array.get(i);
             if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isNumber() || !UNSIGNED.matcher(v.getAsString()).matches()) {
-                throw invalid(file, "tensor '" + tensor + "' has " + field + " " + value);
+                throw invalid(file, "tensor '" + CheckpointException.brief(tensor) + "' has " + field + " "
+                        + CheckpointException.brief(value.toString()));
             }
             try {
                 out[i] = Long.parseLong(v.getAsString());
             } catch (NumberFormatException e) {
-                throw invalid(file, "tensor '" + tensor + "' has " + field + " " + value);
+                throw invalid(file, "tensor '" + CheckpointException.brief(tensor) + "' has " + field + " "
+                        + CheckpointException.brief(value.toString()));
             }
         }
         return out;

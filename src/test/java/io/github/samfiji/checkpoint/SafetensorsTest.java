@@ -221,6 +221,9 @@ class SafetensorsTest {
         assertInvalid("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
                 + "\"y\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", 12, "before tensor 'y'");
         assertInvalid("{}", 4, "hold 0 data bytes but");
+        // Deep nesting and non-text metadata: refused without printing or recursing over them.
+        assertInvalid("{\"x\":" + "[".repeat(100000) + "]".repeat(100000) + "}", 0, "rather than an object");
+        assertInvalid("{\"__metadata__\":{\"a\":" + "[".repeat(100000) + "]".repeat(100000) + "}}", 0, "is not text");
         // A header padded with spaces whose length field is one byte short still parses; the shift must be caught.
         String padded = ok + "   ";
         byte[] json = padded.getBytes(java.nio.charset.StandardCharsets.UTF_8);
