@@ -114,6 +114,7 @@ public final class SamPredictor {
 
     private Prediction decode(ImageEmbedding embedding, Prompt prompt, boolean multimask) {
         validate(embedding, prompt);
+        requireMemoryFor(embedding.originalWidth(), embedding.originalHeight(), multimask ? 3 : 1);
         long start = System.nanoTime();
         int size = model.config().imageSize();
         int lowSize = model.promptEncoder().maskInputSize();
@@ -226,6 +227,22 @@ public final class SamPredictor {
                 out[i] = java.util.Arrays.copyOfRange(all, i * ow * oh, (i + 1) * ow * oh);
             }
             return out;
+        }
+    }
+
+    /**
+     * Full-size results take about 13 bytes a pixel and candidate (logits in libtorch, their Java copies, the mask);
+     * a result that cannot fit is refused with advice before any of it is allocated, not met as an OutOfMemoryError.
+     */
+    static void requireMemoryFor(long width, long height, int candidates) {
+        long needed = 13L * width * height * candidates;
+        Runtime r = Runtime.getRuntime();
+        long available = r.maxMemory() - (r.totalMemory() - r.freeMemory());
+        if (needed > available) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "the full-size result for a %d x %d "
+                    + "image (%d candidate(s)) needs about %.1f GB of memory, %.1f GB are free: work on a cropped or "
+                    + "scaled copy, ask for one candidate, or give Java more memory (SAMFIJI_JAVA_OPTS=-Xmx...; Fiji: "
+                    + "Edit > Options > Memory)", width, height, candidates, needed / 1e9, available / 1e9));
         }
     }
 
