@@ -8,7 +8,7 @@ import io.github.samfiji.evaluation.PairedTests;
 import io.github.samfiji.evaluation.PairedTests.McNemarMethod;
 import io.github.samfiji.evaluation.PairedTests.WilcoxonMethod;
 import io.github.samfiji.evaluation.PixelComparison;
-import io.github.samfiji.ij.LabelImageFiles;
+import io.github.samfiji.imagejio.LabelImageFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;

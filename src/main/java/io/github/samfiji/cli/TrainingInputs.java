@@ -1,7 +1,7 @@
 package io.github.samfiji.cli;
 
 import io.github.samfiji.checkpoint.ModelLoader;
-import io.github.samfiji.ij.TrainingData;
+import io.github.samfiji.imagejio.TrainingData;
 import io.github.samfiji.model.ConfigJson;
 import io.github.samfiji.model.Presets;
 import io.github.samfiji.model.SamConfig;

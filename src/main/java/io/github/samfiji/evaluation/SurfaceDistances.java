@@ -1,6 +1,7 @@
 package io.github.samfiji.evaluation;
 
 import java.util.Arrays;
+import io.github.samfiji.image.DistanceTransform;
 
 /**
  * Surface distances between two binary masks, with the definitions of medpy ({@code medpy.metric.binary.hd95}
@@ -39,8 +40,15 @@ public final class SurfaceDistances {
     public static SurfaceDistances of(boolean[] prediction, boolean[] truth, int[] dims, double[] spacing) {
         boolean[] predictionSurface = surface(prediction, dims);
         boolean[] truthSurface = surface(truth, dims);
-        double[] toTruth = DistanceTransform.squared(truthSurface, dims, spacing);
-        double[] toPrediction = DistanceTransform.squared(predictionSurface, dims, spacing);
+        double[] toTruth;
+        double[] toPrediction;
+        try {
+            toTruth = DistanceTransform.squared(truthSurface, dims, spacing);
+            toPrediction = DistanceTransform.squared(predictionSurface, dims, spacing);
+        } catch (IllegalArgumentException e) {
+            // Bad spacing or a region too large: an evaluation input problem, reported as such.
+            throw new EvaluationException(e.getMessage());
+        }
         return new SurfaceDistances(sample(toTruth, predictionSurface), sample(toPrediction, truthSurface));
     }
 

@@ -20,6 +20,9 @@ import org.scijava.ItemIO;
 import org.scijava.command.Command;
 import org.scijava.plugin.Parameter;
 import org.scijava.plugin.Plugin;
+import io.github.samfiji.imagejio.StackSlices;
+import io.github.samfiji.imagejio.RoiOutput;
+import io.github.samfiji.imagejio.InstanceOutput;
 
 /**
  * Auto-segment: every object of the image (SAM's automatic mask generation) or, with a model fine-tuned without

@@ -6,6 +6,7 @@ import ij.macro.Interpreter;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import io.github.samfiji.imagejio.LabelImageFiles;
 
 /**
  * Per-image errors of a folder macro, so that one bad image does not end the batch: while a macro collects

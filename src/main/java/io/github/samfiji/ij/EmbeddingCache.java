@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import io.github.samfiji.imagejio.StackSlices;
 
 /**
  * One encode per image plane: embeddings are kept (least recently used first out) so that re-prompting a slice

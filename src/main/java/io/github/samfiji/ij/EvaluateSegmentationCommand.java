@@ -22,6 +22,7 @@ import net.imglib2.view.Views;
 import org.scijava.command.Command;
 import org.scijava.plugin.Parameter;
 import org.scijava.plugin.Plugin;
+import io.github.samfiji.imagejio.LabelImageFiles;
 
 /**
  * Evaluate Segmentation: a prediction against ground truth (open label images or masks, 2D or stacks) into the

@@ -7,6 +7,8 @@ import java.util.List;
 import org.scijava.command.Command;
 import org.scijava.plugin.Parameter;
 import org.scijava.plugin.Plugin;
+import io.github.samfiji.imagejio.TrainingData;
+import io.github.samfiji.imagejio.RoiSets;
 
 /**
  * Fine-tune SAM from a folder of images and a folder of label masks or RoiSets with the same names, the same job as

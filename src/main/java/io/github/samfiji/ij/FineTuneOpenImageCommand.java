@@ -9,6 +9,7 @@ import java.util.List;
 import org.scijava.command.Command;
 import org.scijava.plugin.Parameter;
 import org.scijava.plugin.Plugin;
+import io.github.samfiji.imagejio.TrainingData;
 
 /**
  * Fine-tune SAM on the current image with its annotations: a label image (or stack) of the same size, or the ROI

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import io.github.samfiji.imagejio.MaskRois;
 
 /**
  * Reads SAM prompts from ImageJ selections:

@@ -5,6 +5,7 @@ import io.github.samfiji.model.SamModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.github.samfiji.imagejio.StackSlices;
 
 /**
  * Keeps the model the user chose loaded between commands, since loading a ViT-H takes many seconds and gigabytes.

@@ -13,6 +13,7 @@ import io.github.samfiji.inference.Prompt;
 import java.awt.Color;
 import java.util.ArrayList;
 import java.util.List;
+import io.github.samfiji.imagejio.RoiOutput;
 
 /**
  * The prompts of one object being segmented interactively on one image plane, and its current mask. The first

@@ -18,6 +18,8 @@ import org.scijava.ItemIO;
 import org.scijava.command.Command;
 import org.scijava.plugin.Parameter;
 import org.scijava.plugin.Plugin;
+import io.github.samfiji.imagejio.StackSlices;
+import io.github.samfiji.imagejio.RoiOutput;
 
 /**
  * Propagate in 3D: objects prompted in the ROI Manager on one or a few slices (a rectangle or points; ROIs with

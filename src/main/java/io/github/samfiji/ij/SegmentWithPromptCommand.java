@@ -16,6 +16,7 @@ import org.scijava.ItemIO;
 import org.scijava.command.Command;
 import org.scijava.plugin.Parameter;
 import org.scijava.plugin.Plugin;
+import io.github.samfiji.imagejio.RoiOutput;
 
 /**
  * Segment with Prompt: each object prompted by the image's selection or by the ROI Manager becomes a ROI (holes

@@ -1,6 +1,6 @@
 package io.github.samfiji.inference;
 
-import io.github.samfiji.evaluation.DistanceTransform;
+import io.github.samfiji.image.DistanceTransform;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

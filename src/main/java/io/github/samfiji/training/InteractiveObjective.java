@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import io.github.samfiji.evaluation.DistanceTransform;
+import io.github.samfiji.image.DistanceTransform;
 import io.github.samfiji.inference.MaskGeometry;
 import io.github.samfiji.model.Ops;
 import io.github.samfiji.model.SamModel;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.github.samfiji.ij.RoiSets;
+import io.github.samfiji.imagejio.RoiSets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;

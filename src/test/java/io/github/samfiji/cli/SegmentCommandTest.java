@@ -140,9 +140,9 @@ class SegmentCommandTest {
     void truthGivesDiceBesideTheInscribedEllipseBaselineAndTheRoiSetHoldsTheChosenMask() throws Exception {
         assertEquals(0, run(segment("first", "--box", "30,29,77,76")));
         ImagePlus masks = IJ.openImage(temp.resolve("first.masks.tif").toString());
-        java.util.List<ij.gui.Roi> rois = io.github.samfiji.ij.RoiSets.read(temp.resolve("first.rois.zip"));
+        java.util.List<ij.gui.Roi> rois = io.github.samfiji.imagejio.RoiSets.read(temp.resolve("first.rois.zip"));
         assertEquals(1, rois.size());
-        boolean[] fromRoi = io.github.samfiji.ij.MaskRois.toMask(rois.get(0), 97, 150);
+        boolean[] fromRoi = io.github.samfiji.imagejio.MaskRois.toMask(rois.get(0), 97, 150);
         byte[] px = (byte[]) masks.getStack().getPixels(1);
         for (int k = 0; k < px.length; k++) {
             assertEquals(px[k] != 0, fromRoi[k], "RoiSet equals the mask, pixel " + k);

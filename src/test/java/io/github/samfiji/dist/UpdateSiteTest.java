@@ -12,7 +12,7 @@ import ij.ImagePlus;
 import ij.gui.Roi;
 import ij.plugin.frame.RoiManager;
 import io.github.samfiji.cli.SamFijiCli;
-import io.github.samfiji.ij.MaskRois;
+import io.github.samfiji.imagejio.MaskRois;
 import io.github.samfiji.testing.NeedsDisplay;
 import java.io.ByteArrayOutputStream;
 import java.io.File;

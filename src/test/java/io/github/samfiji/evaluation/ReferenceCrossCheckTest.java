@@ -18,6 +18,7 @@ import java.util.List;
 import net.imglib2.img.array.ArrayImgs;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import io.github.samfiji.image.DistanceTransform;
 
 /**
  * Every metric and test against values computed independently by {@code make_reference.py} (numpy, scipy,

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.github.samfiji.imagejio.RoiSets;
 
 /**
  * macros/auto_folder.ijm and macros/propagate_folder.ijm run headless by the real ImageJ 1 jar with -batch on an

@@ -14,7 +14,7 @@ import ij.measure.ResultsTable;
 import ij.plugin.frame.RoiManager;
 import ij.process.ByteProcessor;
 import io.github.samfiji.checkpoint.ModelLoader;
-import io.github.samfiji.ij.StackSlices;
+import io.github.samfiji.imagejio.StackSlices;
 import io.github.samfiji.image.ImageConversion;
 import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.inference.AmgSettings;
@@ -32,6 +32,8 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.github.samfiji.imagejio.MaskRois;
+import io.github.samfiji.imagejio.ImageWrapping;
 
 /**
  * Auto-segment and Propagate in 3D run from real ImageJ 1 macros by their menu names; the ROIs they produce must

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.github.samfiji.imagejio.ImageWrapping;
 
 /**
  * Evaluate Interactive Segmentation run from a macro line with the tiny fixture model (random weights, so the Dice

@@ -15,6 +15,9 @@ import io.github.samfiji.training.TrainingSample;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import io.github.samfiji.imagejio.TrainingData;
+import io.github.samfiji.imagejio.StackSlices;
+import io.github.samfiji.imagejio.ImageWrapping;
 
 /**
  * A plane of a 16-bit volume reaches the model as the same 8-bit input whether it is prompted (Segment with Prompt's

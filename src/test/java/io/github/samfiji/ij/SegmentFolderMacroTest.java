@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.github.samfiji.imagejio.RoiSets;
+import io.github.samfiji.imagejio.MaskRois;
 
 /**
  * macros/segment_folder.ijm run by the real ImageJ 1 jar in -batch mode, with sam-fiji installed the way a user

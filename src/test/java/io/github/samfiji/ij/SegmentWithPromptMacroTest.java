@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.github.samfiji.imagejio.MaskRois;
 
 /**
  * Segment with Prompt run the way a user's macro runs it: a real ImageJ 1 macro through the macro interpreter,

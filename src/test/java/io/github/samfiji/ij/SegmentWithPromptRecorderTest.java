@@ -18,6 +18,7 @@ import java.awt.Window;
 import java.awt.event.ActionEvent;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import io.github.samfiji.imagejio.MaskRois;
 
 /**
  * Recordable: running Segment with Prompt from its menu (the dialog answered as a user would) with the Macro

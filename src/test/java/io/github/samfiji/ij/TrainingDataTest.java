@@ -27,6 +27,8 @@ import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.github.samfiji.imagejio.TrainingData;
+import io.github.samfiji.imagejio.RoiSets;
 
 /** Training data from RoiSets and from open images with the ROI Manager or a label image. */
 class TrainingDataTest {

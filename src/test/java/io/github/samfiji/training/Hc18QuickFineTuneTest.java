@@ -2,7 +2,7 @@ package io.github.samfiji.training;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.samfiji.ij.TrainingData;
+import io.github.samfiji.imagejio.TrainingData;
 import io.github.samfiji.model.ConfigJson;
 import io.github.samfiji.model.SamConfig;
 import io.github.samfiji.testing.Fixtures;

@@ -1,4 +1,4 @@
-package io.github.samfiji.ij;
+package io.github.samfiji.imagejio;
 
 import ij.gui.Roi;
 import ij.plugin.filter.ThresholdToSelection;

@@ -1,4 +1,4 @@
-package io.github.samfiji.evaluation;
+package io.github.samfiji.image;
 
 import java.util.Arrays;
 
@@ -121,13 +121,13 @@ public final class DistanceTransform {
                 throw new IllegalArgumentException("empty grid axis " + d);
             }
             if (!(spacing[d] > 0) || Double.isInfinite(spacing[d])) {
-                throw new EvaluationException("voxel spacing must be positive and finite, got " + spacing[d]
+                throw new IllegalArgumentException("voxel spacing must be positive and finite, got " + spacing[d]
                         + " on axis " + d);
             }
             total *= dims[d];
         }
         if (total > Integer.MAX_VALUE - 8) {
-            throw new EvaluationException("region of " + total + " voxels is too large for one distance transform");
+            throw new IllegalArgumentException("region of " + total + " voxels is too large for one distance transform");
         }
         return (int) total;
     }

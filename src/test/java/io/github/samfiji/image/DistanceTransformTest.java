@@ -1,4 +1,4 @@
-package io.github.samfiji.evaluation;
+package io.github.samfiji.image;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

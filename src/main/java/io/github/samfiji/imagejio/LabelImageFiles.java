@@ -1,4 +1,4 @@
-package io.github.samfiji.ij;
+package io.github.samfiji.imagejio;
 
 import ij.ImagePlus;
 import ij.ImageStack;
@@ -229,7 +229,7 @@ public final class LabelImageFiles {
         }
     }
 
-    static List<Roi> readRois(Path file) throws IOException {
+    public static List<Roi> readRois(Path file) throws IOException {
         List<Roi> rois;
         try {
             rois = RoiSets.read(file);

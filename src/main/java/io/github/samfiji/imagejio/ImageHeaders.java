@@ -1,4 +1,4 @@
-package io.github.samfiji.ij;
+package io.github.samfiji.imagejio;
 
 import java.io.DataInputStream;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.github.samfiji.ij;
+package io.github.samfiji.imagejio;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
