@@ -120,8 +120,14 @@ class ModelManagerMacroTest {
         });
         server.start();
         try {
+            // No published checksum: refused unless the user says they trust the source.
             run("run('SAM Model Manager', 'action=[Download a known model] known=medicosam_vit_b mirror=http://127.0.0.1:"
                     + server.getAddress().getPort() + "/');");
+            assertFalse(Files.exists(temp.resolve("models/vit_b_medicosam.pt")));
+            assertTrue(String.valueOf(CommandDialog.lastError).contains("Trust a model without checksum"),
+                    String.valueOf(CommandDialog.lastError));
+            run("run('SAM Model Manager', 'action=[Download a known model] known=medicosam_vit_b mirror=http://127.0.0.1:"
+                    + server.getAddress().getPort() + "/ trust');");
         } finally {
             server.stop(0);
         }
