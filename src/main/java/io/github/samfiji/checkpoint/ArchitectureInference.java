@@ -49,6 +49,10 @@ public final class ArchitectureInference {
         int depth = count(shapes, DEC + "transformer.layers.");
         int mlpDim = (int) require(shapes, DEC + "transformer.layers.0.mlp.lin1.weight")[0];
         int internal = (int) require(shapes, DEC + "transformer.layers.0.cross_attn_token_to_image.q_proj.weight")[0];
+        if (dim % internal != 0) {
+            throw new CheckpointException("the checkpoint's decoder width " + dim + " is not a multiple of its attention "
+                    + "width " + internal + "; the file was edited or is not a SAM model.");
+        }
         int iouDepth = count(shapes, DEC + "iou_prediction_head.layers.");
         int iouHidden = (int) require(shapes, DEC + "iou_prediction_head.layers.0.weight")[0];
         assumptions.add("mask decoder attention heads 8 (shapes do not determine it)");
@@ -63,7 +67,7 @@ public final class ArchitectureInference {
         int inChans = (int) proj[1];
         int patch = (int) proj[2];
         int depth = count(s, ENC + "blocks.");
-        long[] pos = s.get(ENC + "pos_embed");
+        long[] pos = optional(s, ENC + "pos_embed");
         boolean relPos = s.containsKey(ENC + "blocks.0.attn.rel_pos_h");
         if (pos == null) {
             throw new CheckpointException("ViT checkpoint without position embedding: its input size cannot be "
@@ -74,7 +78,11 @@ public final class ArchitectureInference {
         int window = 0;
         List<Integer> global = new ArrayList<>();
         if (relPos) {
-            long[] rel = s.get(ENC + "blocks.0.attn.rel_pos_h");
+            long[] rel = require(s, ENC + "blocks.0.attn.rel_pos_h");
+            if (embed % rel[1] != 0) {
+                throw new CheckpointException("the checkpoint's embedding width " + embed + " is not a multiple of its "
+                        + "attention head width " + rel[1] + "; the file was edited or is not a SAM model.");
+            }
             heads = (int) (embed / rel[1]);
             for (int i = 0; i < depth; i++) {
                 int size = (int) ((require(s, ENC + "blocks." + i + ".attn.rel_pos_h")[0] + 1) / 2);
@@ -126,19 +134,52 @@ public final class ArchitectureInference {
         // Stage 0 has no attention; the reference still lists a head count and window for it.
         heads[0] = heads.length > 1 ? Math.max(1, heads[1] / 2) : 1;
         windows[0] = windows.length > 1 ? windows[1] : 7;
-        long[] head = s.get(ENC + "head.weight");
+        long[] head = optional(s, ENC + "head.weight");
         int outChans = (int) require(s, ENC + "neck.0.weight")[0];
         return new TinyVitConfig(1024, (int) require(s, ENC + "patch_embed.seq.0.c.weight")[1],
                 head == null ? 0 : (int) head[0], dims, depths, heads, windows, mlpRatio, expand, localConv, outChans);
     }
 
+    /** No SAM-family tensor has a side longer than this (ViT-H's MLP is 5120 wide). */
+    static final long MAX_SIDE = 1 << 16;
+
     private static long[] require(Map<String, long[]> s, String key) throws CheckpointException {
-        long[] shape = s.get(key);
+        long[] shape = optional(s, key);
         if (shape == null) {
             throw new CheckpointException("the checkpoint lacks tensor '" + key + "', which every SAM-family model has");
         }
         return shape;
     }
+
+    /**
+     * The shape of {@code key}, or null; a shape with fewer axes than the architecture reads or a side outside
+     * 1..65536 is refused here, so that no division by zero, overflow or missing axis reaches the user as such.
+     */
+    private static long[] optional(Map<String, long[]> s, String key) throws CheckpointException {
+        long[] shape = s.get(key);
+        if (shape == null) {
+            return null;
+        }
+        int rank = EXPECTED_RANK.getOrDefault(key.replaceAll("\\.\\d+\\.", ".N."), 1);
+        boolean sidesOk = java.util.Arrays.stream(shape).allMatch(d -> d >= 1 && d <= MAX_SIDE);
+        if (shape.length < rank || !sidesOk) {
+            throw new CheckpointException("the checkpoint's tensor '" + CheckpointException.brief(key) + "' has shape "
+                    + CheckpointException.brief(java.util.Arrays.toString(shape)) + ", which no SAM-family model has; "
+                    + "the file was edited or is not a SAM model.");
+        }
+        return shape;
+    }
+
+    /** How many axes the inference reads from each tensor (block numbers written as N). */
+    private static final Map<String, Integer> EXPECTED_RANK = Map.ofEntries(
+            Map.entry("prompt_encoder.not_a_point_embed.weight", 2),
+            Map.entry("image_encoder.patch_embed.proj.weight", 4),
+            Map.entry("image_encoder.pos_embed", 4),
+            Map.entry("image_encoder.blocks.N.attn.rel_pos_h", 2),
+            Map.entry("image_encoder.layers.N.blocks.N.conv1.c.weight", 2),
+            Map.entry("image_encoder.layers.N.blocks.N.attn.attention_biases", 2),
+            Map.entry("image_encoder.layers.N.blocks.N.local_conv.c.weight", 3),
+            Map.entry("image_encoder.patch_embed.seq.N.c.weight", 2));
 
     /** The largest block index believed: the largest published models have 32 encoder blocks. */
     static final int MAX_INDEX = 1024;

@@ -84,6 +84,16 @@ class ModelLoaderTest {
         gap.put(key.replace("layers.1.", "layers.3."), gap.remove(key));
         message = assertThrows(CheckpointException.class, () -> ArchitectureInference.infer(gap)).getMessage();
         assertTrue(message.contains("block 2 is missing"), message);
+        // Shapes crafted to reach an index, a division or an int overflow: named as impossible shapes instead.
+        for (Object[] c : new Object[][] {
+            {"prompt_encoder.not_a_point_embed.weight", new long[] {1}},
+            {"mask_decoder.transformer.layers.0.cross_attn_token_to_image.q_proj.weight", new long[] {0, 32}},
+            {"image_encoder.neck.0.weight", new long[] {1L << 40, 1, 1, 1}}}) {
+            java.util.Map<String, long[]> crafted = new java.util.LinkedHashMap<>(shapes);
+            crafted.put((String) c[0], (long[]) c[1]);
+            message = assertThrows(CheckpointException.class, () -> ArchitectureInference.infer(crafted)).getMessage();
+            assertTrue(message.contains("which no SAM-family model has"), message);
+        }
     }
 
     @Test
