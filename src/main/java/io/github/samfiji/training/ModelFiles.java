@@ -90,8 +90,23 @@ public final class ModelFiles {
         if (!overwrite) {
             OutputFiles.requireAbsent(file.toAbsolutePath(), sidecar);
         }
-        // The JSON first: a model file is only ever found next to its own description.
-        OutputFiles.writeJson(sidecar, overwrite, json);
-        Safetensors.write(file, state, Map.of("format", "pt", "producer", "sam-fiji finetune"), overwrite);
+        // The weights are written in full under a hidden name first, then the JSON, then the weights are renamed:
+        // a model file is only ever found next to its own description, and a run killed while writing leaves at
+        // most a hidden leftover (removed later), never a description without its weights.
+        Path target = file.toAbsolutePath();
+        Path hidden = target.resolveSibling("." + target.getFileName() + "." + Long.toHexString(System.nanoTime())
+                + ".partial");
+        try {
+            Safetensors.write(hidden, state, Map.of("format", "pt", "producer", "sam-fiji finetune"), false);
+            OutputFiles.writeJson(sidecar, overwrite, json);
+            try {
+                java.nio.file.Files.move(hidden, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+                java.nio.file.Files.move(hidden, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(hidden);
+        }
     }
 }
