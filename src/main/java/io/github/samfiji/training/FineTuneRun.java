@@ -274,7 +274,7 @@ public final class FineTuneRun {
         Strategy s = setup.strategy();
         o.addProperty("objective", setup.objective() == FineTuner.Objective.INTERACTIVE
                 ? "interactive (box or point on each part of the mask, " + InteractiveObjective.CORRECTIONS
-                        + " correction rounds; Dice + IoU MSE; background boxes with empty targets; test Dice from a "
+                        + " correction rounds; Dice + cross-entropy + IoU MSE; background boxes with empty targets; test Dice from a "
                         + "tight box)"
                 : "automatic (no prompt; Dice + cross-entropy)");
         o.addProperty("parts", s.parts().label());

@@ -22,10 +22,12 @@ import java.util.Random;
  *   <li>each object starts from a box or a point prompt (equal probability), then {@link #CORRECTIONS} correction
  *       sub-iterations each add an object point in the missed region and a background point in the wrongly included
  *       region of the current prediction, and feed the previous logits as mask prompt with probability 0.5; every
- *       sub-iteration adds Dice on the mask plus the squared error between the predicted and the true IoU;</li>
+ *       sub-iteration adds Dice and cross-entropy on the mask (as SAM pairs Dice with a per-pixel loss: with Dice
+ *       alone, a model pushed to empty masks by the background boxes has no gradient left to find objects again)
+ *       plus the squared error between the predicted and the true IoU;</li>
  *   <li>with probability {@link #BACKGROUND_BOX_PROBABILITY} a box that holds only background asks for an empty mask
- *       (binary cross-entropy: Dice is blind to an empty target), so that a box away from the object is not answered
- *       with the object.</li>
+ *       (binary cross-entropy: Dice is blind to an empty target), weighted as one object with its rounds, so that a
+ *       box away from the object is not answered with the object.</li>
  * </ul>
  * Without these, one salient object per image lets the decoder ignore the prompt and still score well. Prompts are
  * placed on the decoder's low-resolution grid (4 input pixels a cell).
@@ -42,6 +44,9 @@ final class InteractiveObjective {
     /** Parts smaller than this (in low-resolution cells) are not prompted alone, unless nothing larger exists. */
     static final int MIN_OBJECT_CELLS = 4;
     static final double BACKGROUND_BOX_PROBABILITY = 1.0;
+    /** Weight of a background box's term: twice an object with its rounds (measured on HC18: less lets boxes away
+     * from the object return the object). */
+    static final int BACKGROUND_WEIGHT = 2 * (CORRECTIONS + 1);
 
     private InteractiveObjective() {
     }
@@ -82,7 +87,8 @@ final class InteractiveObjective {
                     NDList out = decode(model, embedding, pe, points, box, maskPrompt, m);
                     NDArray logits = out.get(0);
                     boolean[] predicted = positive(logits);
-                    NDArray term = Losses.dice(logits, targetNd).add(iouError(out.get(1), predicted, object, m));
+                    NDArray term = Losses.diceCrossEntropy(logits, targetNd)
+                            .add(iouError(out.get(1), predicted, object, m));
                     total = total == null ? term : total.add(term);
                     terms++;
                     if (round == CORRECTIONS) {
@@ -100,9 +106,9 @@ final class InteractiveObjective {
                     boolean[] empty = new boolean[foreground.length];
                     // Weighted as much as one object with its correction rounds: both answers matter equally.
                     NDArray term = Ops.mulScalar(Losses.binaryCrossEntropy(logits, m.zeros(logits.getShape()))
-                            .add(iouError(out.get(1), positive(logits), empty, m)), CORRECTIONS + 1);
+                            .add(iouError(out.get(1), positive(logits), empty, m)), BACKGROUND_WEIGHT);
                     total = total == null ? term : total.add(term);
-                    terms += CORRECTIONS + 1;
+                    terms += BACKGROUND_WEIGHT;
                 }
             }
         }
