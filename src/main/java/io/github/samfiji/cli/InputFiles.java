@@ -83,42 +83,7 @@ final class InputFiles {
 
     /** One line for the user from an exception. */
     static String describe(Throwable e) {
-        if (e instanceof NoSuchFileException n) {
-            String reason = n.getReason();
-            return reason != null ? n.getFile() + ": " + reason : "file not found: " + n.getFile();
-        }
-        if (e instanceof FileAlreadyExistsException f) {
-            return f.getFile() + " " + (f.getReason() != null ? f.getReason() : "exists already");
-        }
-        if (e instanceof OutOfMemoryError) {
-            return String.format(java.util.Locale.ROOT, "out of memory (the Java heap is %.1f GB): use a smaller image or "
-                    + "tile it, or give Java more memory, e.g. SAMFIJI_JAVA_OPTS=-Xmx12g", maxHeapGb());
-        }
-        if (e instanceof StackOverflowError) {
-            return "an input is nested too deeply to read (a damaged or hostile file?)";
-        }
-        String message = e.getMessage();
-        if (message == null || message.isBlank() || isInternal(e)) {
-            // A Java runtime failure is no message for a user; name the kind of problem and where to report it.
-            return "unexpected internal problem" + (message == null ? "" : " (" + shorten(message, 120) + ")")
-                    + "; run again with --debug and report it";
-        }
-        return shorten(message.replace('\n', ' ').replace('\r', ' '), 400);
-    }
-
-    /** Runtime exceptions that mean a bug or an unchecked input rather than a problem already explained. */
-    private static boolean isInternal(Throwable e) {
-        return e instanceof NullPointerException || e instanceof IndexOutOfBoundsException
-                || e instanceof ArithmeticException || e instanceof ClassCastException
-                || e instanceof NegativeArraySizeException || e instanceof ArrayStoreException;
-    }
-
-    private static String shorten(String text, int limit) {
-        return text.length() <= limit ? text : text.substring(0, limit) + "...";
-    }
-
-    private static double maxHeapGb() {
-        return Runtime.getRuntime().maxMemory() / (1024.0 * 1024 * 1024);
+        return io.github.samfiji.io.ErrorMessages.describe(e);
     }
 
     static List<String> fileNames(List<Path> files) {

@@ -140,7 +140,7 @@ public final class ModelsCommand implements Runnable {
             int bad = 0;
             for (ModelLibrary.Verification v : new ModelLibrary(folder.folder())
                     .verify(new ConsoleProgress(spec.commandLine().getErr()))) {
-                out.println((v.ok() ? "ok        " : "MISMATCH  ") + v.fileName() + ": " + v.message());
+                out.println(String.format("%-11s", v.status()) + v.fileName() + ": " + v.message());
                 bad += v.ok() ? 0 : 1;
             }
             return bad == 0 ? 0 : 1;

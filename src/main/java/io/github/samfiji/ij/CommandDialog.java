@@ -45,8 +45,12 @@ public final class CommandDialog {
         } catch (CancellationException e) {
             IJ.showStatus(title + ": cancelled");
             return false;
-        } catch (RuntimeException e) {
-            String message = e.getMessage() == null ? e.toString() : e.getMessage();
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            // The command line's words for the same failure (io.ErrorMessages); the trace goes to the Console only.
+            String message = io.github.samfiji.io.ErrorMessages.describe(e);
+            if (message.startsWith("unexpected internal problem")) {
+                e.printStackTrace();
+            }
             lastError = message;
             if (fromMacro) {
                 // In a macro: no dialog to block an unattended batch; the message goes to the Log and the macro

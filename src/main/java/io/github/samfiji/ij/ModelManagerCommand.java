@@ -119,7 +119,7 @@ public class ModelManagerCommand implements Command {
         List<String> bad = new ArrayList<>();
         try {
             for (ModelLibrary.Verification v : new ModelLibrary(folder).verify(progress)) {
-                say((v.ok() ? "  ok: " : "  MISMATCH: ") + v.fileName() + ": " + v.message());
+                say("  " + v.status() + ": " + v.fileName() + ": " + v.message());
                 if (!v.ok()) {
                     bad.add(v.fileName());
                 }

@@ -70,7 +70,12 @@ public final class ModelLibrary {
     }
 
     /** The outcome of checking an installed file against its published size and checksum. */
-    public record Verification(String fileName, boolean ok, String message) {
+    public record Verification(String fileName, boolean ok, boolean checked, String message) {
+
+        /** One word for lists: ok (checked and matching), UNVERIFIED (nothing published to check), MISMATCH. */
+        public String status() {
+            return !ok ? "MISMATCH" : checked ? "ok" : "UNVERIFIED";
+        }
     }
 
     /**
@@ -83,16 +88,17 @@ public final class ModelLibrary {
         for (Installed m : installed()) {
             Optional<KnownModel> known = ModelRegistry.byFileName(m.fileName());
             if (known.isEmpty()) {
-                out.add(new Verification(m.fileName(), true, "not a published model: nothing to check against"));
+                out.add(new Verification(m.fileName(), true, false, "not a published model: nothing to check against"));
                 continue;
             }
             try {
                 verifyPublished(known.get(), m.path(), progress);
-                out.add(new Verification(m.fileName(), true, known.get().checksum() != null
+                boolean checked = known.get().checksum() != null;
+                out.add(new Verification(m.fileName(), true, checked, checked
                         ? "size and " + known.get().checksum().algorithm() + " checksum match"
-                        : "not verifiable (" + known.get().note() + ")"));
+                        : "no published checksum, so any checkpoint under this name passes (" + known.get().note() + ")"));
             } catch (ModelException e) {
-                out.add(new Verification(m.fileName(), false, e.getMessage()));
+                out.add(new Verification(m.fileName(), false, true, e.getMessage()));
             }
         }
         return out;

@@ -108,9 +108,9 @@ class ModelsCommandTest {
         assertEquals(0, run("models", "add", "samples/sam_tiny.pth", "--folder", folder.toString()).exit());
         Run v = run("models", "verify", "--folder", folder.toString());
         assertEquals(1, v.exit(), v.out());
-        assertTrue(v.out().contains("MISMATCH  mobile_sam.pt: ") && v.out().contains("does not match the published "
+        assertTrue(v.out().contains("MISMATCH   mobile_sam.pt: ") && v.out().contains("does not match the published "
                 + "checksum"), v.out());
-        assertTrue(v.out().contains("ok        sam_tiny.pth: not a published model"), v.out());
+        assertTrue(v.out().contains("UNVERIFIED sam_tiny.pth: not a published model"), v.out());
         Files.delete(folder.resolve("mobile_sam.pt"));
         assertEquals(0, run("models", "verify", "--folder", folder.toString()).exit());
     }
@@ -140,6 +140,9 @@ class ModelsCommandTest {
             assertTrue(r.err().contains("NOT VERIFIED"), "the user is told the file cannot be verified: " + r.err());
             assertTrue(r.err().contains("downloading vit_b_medicosam.pt"), r.err());
             assertArrayEquals(checkpoint, Files.readAllBytes(folder.resolve("vit_b_medicosam.pt")));
+            // 'verify' does not call such a file ok: nothing was checked.
+            Run verified = run("models", "verify", "--folder", folder.toString());
+            assertTrue(verified.out().contains("UNVERIFIED vit_b_medicosam.pt: no published checksum"), verified.out());
             Run list = run("models", "list", "--folder", folder.toString());
             assertTrue(list.out().matches("(?s).*medicosam_vit_b\\s.*size unknown\\s+installed.*"), list.out());
         } finally {

@@ -97,7 +97,7 @@ class ModelManagerMacroTest {
         Files.write(temp.resolve("models/sam_vit_b_01ec64.pth"), new byte[] {'P', 'K', 3, 4});
         CommandDialog.lastError = null;
         run("run('SAM Model Manager', 'action=[Verify installed models]');");
-        assertTrue(log().contains("ok: sam_tiny.pth: not a published model"), log());
+        assertTrue(log().contains("UNVERIFIED: sam_tiny.pth: not a published model"), log());
         assertTrue(log().contains("MISMATCH: sam_vit_b_01ec64.pth: "), log());
         assertTrue(String.valueOf(CommandDialog.lastError).contains("not as published: sam_vit_b_01ec64.pth"),
                 String.valueOf(CommandDialog.lastError));
