@@ -26,8 +26,8 @@ public final class ImageFiles {
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString());
         }
-        Runtime runtime = Runtime.getRuntime();
-        ImageHeaders.checkFits(file, runtime.maxMemory() - (runtime.totalMemory() - runtime.freeMemory()));
+        ImageHeaders.checkFits(file, io.github.samfiji.inference.SamPredictor.freeHeap(false),
+                () -> io.github.samfiji.inference.SamPredictor.freeHeap(true));
         int type = new Opener().getFileType(file.toString());
         String[] noise = new String[1];
         ImagePlus image = type == Opener.UNKNOWN ? null : quietly(() -> IJ.openImage(file.toString()), noise);

@@ -29,10 +29,10 @@ final class ImageHeaders {
     }
 
     /**
-     * Refuses an image whose pixels would need more than {@code budget} bytes of memory, with a message that says
-     * what to do. Files whose header is not understood here are left to ImageJ's opener.
+     * Refuses an image whose pixels would need more than {@code budget} bytes of memory (or, when that looks short,
+     * than {@code afterCollection} gives after a garbage collection), with a message that says what to do. Files whose header is not understood here are left to ImageJ's opener.
      */
-    static void checkFits(Path file, long budget) throws IOException {
+    static void checkFits(Path file, long budget, java.util.function.LongSupplier afterCollection) throws IOException {
         Declared d = declared(file);
         if (d == null) {
             return;
@@ -43,6 +43,9 @@ final class ImageHeaders {
         }
         // ImageJ holds the pixels; the model input and the outputs need about as much again.
         long needed = 2 * d.bytes();
+        if (needed > budget) {
+            budget = afterCollection.getAsLong(); // what looked used may be garbage not yet collected
+        }
         if (needed > budget || d.width() * d.height() > Integer.MAX_VALUE) {
             throw new IOException(String.format(Locale.ROOT, "%s declares %d x %d pixels%s, which needs about %.1f GB "
                     + "of memory; %.1f GB are available to Java. Crop or scale it down first, or give Java more memory "

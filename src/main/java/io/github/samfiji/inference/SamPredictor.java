@@ -210,6 +210,7 @@ public final class SamPredictor {
         if (count == 0) {
             return new float[0][];
         }
+        requireMemoryFor(embedding.originalWidth(), embedding.originalHeight(), lowRes.length);
         int size = model.config().imageSize();
         int lowSize = model.promptEncoder().maskInputSize();
         int ow = embedding.originalWidth();
@@ -236,14 +237,25 @@ public final class SamPredictor {
      */
     static void requireMemoryFor(long width, long height, int candidates) {
         long needed = 13L * width * height * candidates;
-        Runtime r = Runtime.getRuntime();
-        long available = r.maxMemory() - (r.totalMemory() - r.freeMemory());
+        long available = freeHeap(false);
+        if (needed > available) {
+            available = freeHeap(true); // what looked used may be garbage not yet collected
+        }
         if (needed > available) {
             throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "the full-size result for a %d x %d "
                     + "image (%d candidate(s)) needs about %.1f GB of memory, %.1f GB are free: work on a cropped or "
                     + "scaled copy, ask for one candidate, or give Java more memory (SAMFIJI_JAVA_OPTS=-Xmx...; Fiji: "
                     + "Edit > Options > Memory)", width, height, candidates, needed / 1e9, available / 1e9));
         }
+    }
+
+    /** Heap that a new allocation can have, after a full collection if asked. */
+    public static long freeHeap(boolean collectFirst) {
+        Runtime r = Runtime.getRuntime();
+        if (collectFirst) {
+            System.gc();
+        }
+        return r.maxMemory() - (r.totalMemory() - r.freeMemory());
     }
 
     /**
