@@ -140,11 +140,6 @@ public final class StateDict {
         return Collections.unmodifiableMap(tensors).entrySet();
     }
 
-    /** An unmodifiable live view, in order. */
-    public Map<String, TensorData> asMap() {
-        return Collections.unmodifiableMap(tensors);
-    }
-
     /** Name → shape, in order, e.g. for {@link LoadReport}. */
     public Map<String, long[]> shapes() {
         Map<String, long[]> out = new LinkedHashMap<>();

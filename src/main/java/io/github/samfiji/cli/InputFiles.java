@@ -5,12 +5,9 @@ import io.github.samfiji.evaluation.EvaluationException;
 import io.github.samfiji.evaluation.NameMatching;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -84,13 +81,5 @@ final class InputFiles {
     /** One line for the user from an exception. */
     static String describe(Throwable e) {
         return io.github.samfiji.io.ErrorMessages.describe(e);
-    }
-
-    static List<String> fileNames(List<Path> files) {
-        List<String> names = new ArrayList<>();
-        for (Path f : files) {
-            names.add(f.getFileName().toString());
-        }
-        return names;
     }
 }

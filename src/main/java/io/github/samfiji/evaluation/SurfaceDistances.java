@@ -76,18 +76,6 @@ public final class SurfaceDistances {
         return (mean(fromPrediction) + mean(fromTruth)) / 2;
     }
 
-    /** The largest distance in either direction (the Hausdorff distance). */
-    public double hausdorff() {
-        double max = 0;
-        for (double d : fromPrediction) {
-            max = Math.max(max, d);
-        }
-        for (double d : fromTruth) {
-            max = Math.max(max, d);
-        }
-        return max;
-    }
-
     /** Voxels of the mask with a face neighbour outside the mask or outside the grid. */
     public static boolean[] surface(boolean[] mask, int[] dims) {
         int total = mask.length;

@@ -46,9 +46,4 @@ public final class ImageWrapping {
         }
         throw new IllegalArgumentException("unsupported pixel type in " + image.getTitle());
     }
-
-    /** The plane currently shown (channel, slice, frame of a hyperstack). */
-    public static RandomAccessibleInterval<?> wrapCurrentPlane(ImagePlus image) {
-        return wrapPlane(image, image.getCurrentSlice());
-    }
 }

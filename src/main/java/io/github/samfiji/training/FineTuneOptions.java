@@ -54,11 +54,6 @@ public record FineTuneOptions(double learningRate, double weightDecay, int warmu
                 validateEvery, a, seed);
     }
 
-    public FineTuneOptions withSeed(long s) {
-        return new FineTuneOptions(learningRate, weightDecay, warmup, decay, batchSize, accumulation, epochs, patience,
-                validateEvery, augment, s);
-    }
-
     public FineTuneOptions withDecay(boolean d, double wd) {
         return new FineTuneOptions(learningRate, wd, warmup, d, batchSize, accumulation, epochs, patience,
                 validateEvery, augment, seed);
