@@ -1,5 +1,6 @@
 package io.github.samfiji.cli;
 
+import io.github.samfiji.io.ErrorMessages;
 import io.github.samfiji.evaluation.Csv;
 import io.github.samfiji.evaluation.EvaluationException;
 import io.github.samfiji.evaluation.MetricsTable;
@@ -114,15 +115,7 @@ public final class CompareCommand implements Callable<Integer> {
         try {
             return run(console, err);
         } catch (EvaluationException | IOException | UncheckedIOException e) {
-            err.println("compare: error: " + InputFiles.describe(e));
-            return 1;
-        } catch (RuntimeException e) {
-            // Not a mistake in the input: say so, and show the trace when asked to.
-            err.println("compare: internal error: " + InputFiles.describe(e) + " (" + e.getClass().getSimpleName()
-                    + "; set SAMFIJI_DEBUG=1 for details)");
-            if (System.getenv("SAMFIJI_DEBUG") != null) {
-                e.printStackTrace(err);
-            }
+            err.println("compare: error: " + ErrorMessages.describe(e));
             return 1;
         } finally {
             console.flush();

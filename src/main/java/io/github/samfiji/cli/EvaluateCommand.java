@@ -1,5 +1,6 @@
 package io.github.samfiji.cli;
 
+import io.github.samfiji.io.ErrorMessages;
 import io.github.samfiji.evaluation.EmptyCase;
 import io.github.samfiji.evaluation.EvaluationException;
 import io.github.samfiji.evaluation.InstanceMetrics;
@@ -122,15 +123,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         try {
             return run(out, err);
         } catch (EvaluationException | IOException | UncheckedIOException e) {
-            err.println("evaluate: error: " + InputFiles.describe(e));
-            return 1;
-        } catch (RuntimeException e) {
-            // Not a mistake in the input: say so, and show the trace when asked to.
-            err.println("evaluate: internal error: " + InputFiles.describe(e) + " (" + e.getClass().getSimpleName()
-                    + "; set SAMFIJI_DEBUG=1 for details)");
-            if (System.getenv("SAMFIJI_DEBUG") != null) {
-                e.printStackTrace(err);
-            }
+            err.println("evaluate: error: " + ErrorMessages.describe(e));
             return 1;
         } finally {
             out.flush();
@@ -160,7 +153,7 @@ public final class EvaluateCommand implements Callable<Integer> {
                     throw e;
                 }
                 // One bad image among many: say which and why, and evaluate the others.
-                err.println("error: '" + c.name() + "': " + InputFiles.describe(e) + "; skipped");
+                err.println("error: '" + c.name() + "': " + ErrorMessages.describe(e) + "; skipped");
                 failed.add(c.name());
             }
         }

@@ -77,9 +77,4 @@ final class InputFiles {
     interface IoWriter {
         void write(Path file) throws IOException;
     }
-
-    /** One line for the user from an exception. */
-    static String describe(Throwable e) {
-        return io.github.samfiji.io.ErrorMessages.describe(e);
-    }
 }

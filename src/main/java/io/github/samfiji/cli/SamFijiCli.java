@@ -1,5 +1,6 @@
 package io.github.samfiji.cli;
 
+import io.github.samfiji.io.ErrorMessages;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -33,7 +34,7 @@ public final class SamFijiCli {
         // propagate's --point/--box/--object are order-sensitive setters called once per occurrence.
         cli.getSubcommands().get("propagate").setOverwrittenOptionsAllowed(true);
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            commandLine.getErr().println("sam-fiji " + commandLine.getCommandName() + ": " + InputFiles.describe(e));
+            commandLine.getErr().println("sam-fiji " + commandLine.getCommandName() + ": " + ErrorMessages.describe(e));
             if (debug) {
                 e.printStackTrace(commandLine.getErr());
             }
@@ -43,7 +44,7 @@ public final class SamFijiCli {
             return cli.execute(rest);
         } catch (OutOfMemoryError | StackOverflowError e) {
             // Errors pass picocli's handler; they still get one line and exit status 1.
-            cli.getErr().println("sam-fiji: " + InputFiles.describe(e));
+            cli.getErr().println("sam-fiji: " + ErrorMessages.describe(e));
             if (debug) {
                 e.printStackTrace(cli.getErr());
             }

@@ -6,6 +6,7 @@ import ij.ImageStack;
 import ij.io.FileSaver;
 import ij.io.Opener;
 import ij.process.FloatProcessor;
+import io.github.samfiji.io.Memory;
 import io.github.samfiji.io.OutputFiles;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,8 +27,7 @@ public final class ImageFiles {
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString());
         }
-        ImageHeaders.checkFits(file, io.github.samfiji.inference.SamPredictor.freeHeap(false),
-                () -> io.github.samfiji.inference.SamPredictor.freeHeap(true));
+        ImageHeaders.checkFits(file, Memory.freeHeap(false), () -> Memory.freeHeap(true));
         int type = new Opener().getFileType(file.toString());
         String[] noise = new String[1];
         ImagePlus image = type == Opener.UNKNOWN ? null : quietly(() -> IJ.openImage(file.toString()), noise);

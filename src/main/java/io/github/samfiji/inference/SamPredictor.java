@@ -237,9 +237,9 @@ public final class SamPredictor {
      */
     static void requireMemoryFor(long width, long height, int candidates) {
         long needed = 13L * width * height * candidates;
-        long available = freeHeap(false);
+        long available = io.github.samfiji.io.Memory.freeHeap(false);
         if (needed > available) {
-            available = freeHeap(true); // what looked used may be garbage not yet collected
+            available = io.github.samfiji.io.Memory.freeHeap(true); // what looked used may be garbage
         }
         if (needed > available) {
             throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "the full-size result for a %d x %d "
@@ -247,15 +247,6 @@ public final class SamPredictor {
                     + "scaled copy, ask for one candidate, or give Java more memory (SAMFIJI_JAVA_OPTS=-Xmx...; Fiji: "
                     + "Edit > Options > Memory)", width, height, candidates, needed / 1e9, available / 1e9));
         }
-    }
-
-    /** Heap that a new allocation can have, after a full collection if asked. */
-    public static long freeHeap(boolean collectFirst) {
-        Runtime r = Runtime.getRuntime();
-        if (collectFirst) {
-            System.gc();
-        }
-        return r.maxMemory() - (r.totalMemory() - r.freeMemory());
     }
 
     /**

@@ -326,10 +326,13 @@ public final class TinyViT extends Module implements ImageEncoder {
         private final int heads;
         private final int window;
         private final float scale;
+        /** Bias index of every (query, key) pair of a window: fixed by the window size, so computed once. */
+        private final long[] biasIndex;
 
         WindowAttention(int dim, int heads, int window) {
             this.heads = heads;
             this.window = window;
+            this.biasIndex = biasIndex(window);
             int keyDim = dim / heads;
             scale = (float) Math.pow(keyDim, -0.5);
             biases = param("attention_biases", heads, (long) window * window);
@@ -362,7 +365,7 @@ public final class TinyViT extends Module implements ImageEncoder {
             NDArray q = qkvs.get(0).transpose(0, 2, 1, 3);
             NDArray k = qkvs.get(1).transpose(0, 2, 1, 3);
             NDArray v = qkvs.get(2).transpose(0, 2, 1, 3);
-            NDArray index = Ops.constant(x.getManager(), biasIndex(window), new Shape((long) n * n));
+            NDArray index = Ops.constant(x.getManager(), biasIndex, new Shape((long) n * n));
             NDArray bias = biases.value().get(new NDIndex(":, {}", index)).reshape(heads, n, n);
             NDArray attn = Ops.mulScalar(q.matMul(k.transpose(0, 1, 3, 2)), scale).add(bias).softmax(-1);
             return proj.forward(attn.matMul(v).transpose(0, 2, 1, 3).reshape(b, n, dim));

@@ -18,17 +18,9 @@ public final class Baselines {
      * when the mask is empty).
      */
     public static boolean[] boxEllipse(TrainingSample s) {
-        int[] b = io.github.samfiji.inference.MaskGeometry.bounds(toBoolean(s.mask()), s.width());
+        int[] b = io.github.samfiji.inference.MaskGeometry.bounds(FineTuner.toBoolean(s.mask()), s.width());
         return b == null ? new boolean[s.mask().length]
                 : io.github.samfiji.inference.MaskGeometry.inscribedEllipse(s.width(), s.height(), b[0], b[1], b[2], b[3]);
-    }
-
-    private static boolean[] toBoolean(byte[] mask) {
-        boolean[] out = new boolean[mask.length];
-        for (int i = 0; i < mask.length; i++) {
-            out[i] = mask[i] != 0;
-        }
-        return out;
     }
 
     public static boolean[] allForeground(TrainingSample s) {

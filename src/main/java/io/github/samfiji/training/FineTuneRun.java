@@ -8,7 +8,9 @@ import io.github.samfiji.model.SamModel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -230,7 +232,10 @@ public final class FineTuneRun {
         log.accept(String.format("training %s after %d epoch(s), %d iteration(s), %.0f s; best validation Dice %.4f at epoch %d",
                 result.cancelled() ? "cancelled" : result.stoppedEarly() ? "stopped early" : "finished",
                 result.history().size(), result.iterations(), result.seconds(), result.bestDice(), result.bestEpoch()));
-        VolumeDice.Scores scores = FineTuner.evaluate(model, split.test(), setup.objective());
+        // An interactive model is scored twice on its test images (box prompt, no prompt): each is encoded once.
+        Map<TrainingSample, io.github.samfiji.inference.ImageEmbedding> encoded =
+                setup.objective() == FineTuner.Objective.INTERACTIVE ? new HashMap<>() : null;
+        VolumeDice.Scores scores = FineTuner.evaluate(model, split.test(), setup.objective(), encoded);
         double[] testDice = scores.dice();
         // The baselines are scored on the same images or volumes as the model.
         List<TrainingSample> scored = new ArrayList<>();
@@ -247,8 +252,10 @@ public final class FineTuneRun {
         if (setup.objective() == FineTuner.Objective.INTERACTIVE) {
             // The box prompt's own baseline, and whether the prompt matters at all for this model.
             ellipse = VolumeDice.of(scored, scored.stream().map(Baselines::boxEllipse).toList()).dice();
-            VolumeDice.Scores free = FineTuner.evaluate(model, scored, FineTuner.Objective.AUTOMATIC);
-            promptFree = free.dice();
+            promptFree = FineTuner.evaluate(model, scored, FineTuner.Objective.AUTOMATIC, encoded).dice();
+        }
+        if (encoded != null) {
+            encoded.values().forEach(io.github.samfiji.inference.ImageEmbedding::close);
         }
         JsonObject finetune = describe(setup, model, split, trainable, result,
                 new double[][] {testDice, otsu, allFg, ellipse, promptFree});

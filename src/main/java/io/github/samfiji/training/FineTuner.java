@@ -509,8 +509,9 @@ public final class FineTuner implements AutoCloseable {
         return evaluate(model, samples, objective, null);
     }
 
-    private static VolumeDice.Scores evaluate(SamModel model, List<TrainingSample> samples, Objective objective,
-                                              Map<TrainingSample, ImageEmbedding> kept) {
+    /** As {@link #evaluate(SamModel, List, Objective)}; {@code kept} (may be null) keeps embeddings for later calls. */
+    static VolumeDice.Scores evaluate(SamModel model, List<TrainingSample> samples, Objective objective,
+                                      Map<TrainingSample, ImageEmbedding> kept) {
         return objective == Objective.INTERACTIVE ? diceWithBox(model, samples, kept) : dice(model, samples, kept);
     }
 
@@ -546,7 +547,7 @@ public final class FineTuner implements AutoCloseable {
         return VolumeDice.of(prompted, predicted);
     }
 
-    private static boolean[] toBoolean(byte[] mask) {
+    static boolean[] toBoolean(byte[] mask) {
         boolean[] out = new boolean[mask.length];
         for (int i = 0; i < mask.length; i++) {
             out[i] = mask[i] != 0;

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.Reader;
 import java.nio.ByteBuffer;
@@ -121,10 +120,5 @@ class CheckpointFuzzTest {
         hashes.forEach((name, hash) -> lines.append(name).append('\t').append(hash).append('\n'));
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                 .digest(lines.toString().getBytes(StandardCharsets.UTF_8)));
-    }
-
-    /** Rebuilds the oracle's input files: {@code CheckpointFuzz.main(dir, ORACLE_CASES)}. */
-    static void writeOracleCases(Path dir) throws IOException {
-        CheckpointFuzz.main(new String[] {dir.toString(), Integer.toString(ORACLE_CASES)});
     }
 }

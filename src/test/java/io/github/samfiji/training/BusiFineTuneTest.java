@@ -2,13 +2,8 @@ package io.github.samfiji.training;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.samfiji.imagejio.TrainingData;
-import io.github.samfiji.model.ConfigJson;
 import io.github.samfiji.model.SamConfig;
-import io.github.samfiji.testing.Fixtures;
 import io.github.samfiji.testing.NeedsSharedData;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -25,9 +20,8 @@ class BusiFineTuneTest {
 
     @Test
     void fromScratchBeatsOtsuAndAllForegroundOnHeldOutImages() throws Exception {
-        Path busi = Fixtures.data("busi");
-        List<TrainingSample> samples = TrainingData.fromFolders(busi.resolve("images"), busi.resolve("masks"));
-        SamConfig config = ConfigJson.parse(Files.readString(Path.of("samples/sam_tiny.json")));
+        List<TrainingSample> samples = TinyModels.sharedData("busi");
+        SamConfig config = TinyModels.samTinyAt(256);
         FineTuneOptions options = new FineTuneOptions(1e-3, 0.1, 50, false, 4, 1, 40, 0, 5, true, 42);
         FromScratchRun run = FromScratchRun.train(samples, config, options);
         System.out.println("BUSI, " + run);

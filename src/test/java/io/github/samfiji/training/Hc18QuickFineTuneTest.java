@@ -2,13 +2,8 @@ package io.github.samfiji.training;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.samfiji.imagejio.TrainingData;
-import io.github.samfiji.model.ConfigJson;
 import io.github.samfiji.model.SamConfig;
-import io.github.samfiji.testing.Fixtures;
 import io.github.samfiji.testing.NeedsSharedData;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -23,10 +18,8 @@ class Hc18QuickFineTuneTest {
 
     @Test
     void aFewEpochsFromScratchClearlyBeatOtsuAndAllForeground() throws Exception {
-        Path hc18 = Fixtures.data("hc18");
-        List<TrainingSample> samples = TrainingData.fromFolders(hc18.resolve("images"), hc18.resolve("masks"));
-        SamConfig config = InputResize.configFor(ConfigJson.parse(Files.readString(Path.of("samples/sam_tiny.json"))),
-                128);
+        List<TrainingSample> samples = TinyModels.sharedData("hc18");
+        SamConfig config = TinyModels.samTinyAt(128);
         int epochs = Integer.getInteger("hc18.epochs", 10);
         FineTuneOptions options = new FineTuneOptions(1e-3, 0.1, 20, false, 4, 1, epochs, 0, epochs, true, 42);
         FromScratchRun run = FromScratchRun.train(samples, config, options);

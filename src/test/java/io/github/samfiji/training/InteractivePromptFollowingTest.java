@@ -2,18 +2,13 @@ package io.github.samfiji.training;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.samfiji.imagejio.TrainingData;
 import io.github.samfiji.inference.ImageEmbedding;
 import io.github.samfiji.inference.MaskGeometry;
 import io.github.samfiji.inference.Prompt;
 import io.github.samfiji.inference.SamPredictor;
-import io.github.samfiji.model.ConfigJson;
 import io.github.samfiji.model.SamConfig;
 import io.github.samfiji.model.SamModel;
-import io.github.samfiji.testing.Fixtures;
 import io.github.samfiji.testing.NeedsSharedData;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -31,10 +26,8 @@ class InteractivePromptFollowingTest {
 
     @Test
     void boxesAwayFromTheObjectGiveOtherMasksAndBoxesBeatNoPrompt() throws Exception {
-        Path hc18 = Fixtures.data("hc18");
-        List<TrainingSample> samples = TrainingData.fromFolders(hc18.resolve("images"), hc18.resolve("masks"));
-        SamConfig config = InputResize.configFor(ConfigJson.parse(Files.readString(Path.of("samples/sam_tiny.json"))),
-                128);
+        List<TrainingSample> samples = TinyModels.sharedData("hc18");
+        SamConfig config = TinyModels.samTinyAt(128);
         int epochs = Integer.getInteger("interactive.epochs", 30);
         FineTuneOptions options = new FineTuneOptions(1e-3, 0.1, 20, false, 4, 1, epochs, 0, epochs, true, 42);
         DataSplit split = DataSplit.bySeed(samples, 42);

@@ -32,6 +32,19 @@ final class TinyModels {
                 new DecoderConfig(32, 8, 3, 2, 64, 2, 2, 3, 32));
     }
 
+    /** The small SAM of samples/sam_tiny.json at another input size (real-data runs in the default tests). */
+    static SamConfig samTinyAt(int inputSize) throws java.io.IOException {
+        SamConfig config = io.github.samfiji.model.ConfigJson.parse(
+                java.nio.file.Files.readString(java.nio.file.Path.of("samples/sam_tiny.json")));
+        return config.imageSize() == inputSize ? config : InputResize.configFor(config, inputSize);
+    }
+
+    /** A shared data set ({@code ../shared/data/NAME}: images/ and masks/) as training samples. */
+    static List<TrainingSample> sharedData(String name) throws java.io.IOException {
+        java.nio.file.Path dir = io.github.samfiji.testing.Fixtures.data(name);
+        return io.github.samfiji.imagejio.TrainingData.fromFolders(dir.resolve("images"), dir.resolve("masks"));
+    }
+
     static SamModel randomTinyVit(long seed) {
         SamModel model = new SamModel(tinyVitConfig());
         model.initializeRandom(seed);
