@@ -10,12 +10,9 @@ import io.github.samfiji.imagejio.InstanceOutput;
 import io.github.samfiji.imagejio.InstanceOutput.PlaneInstances;
 import io.github.samfiji.imagejio.RoiSets;
 import io.github.samfiji.imagejio.StackSlices;
-import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.inference.AmgSettings;
-import io.github.samfiji.inference.AutomaticMaskGenerator;
+import io.github.samfiji.inference.AutoSegmentation;
 import io.github.samfiji.inference.InstanceMask;
-import io.github.samfiji.inference.PromptFreeSegmenter;
-import io.github.samfiji.inference.SemanticClasses;
 import io.github.samfiji.inference.SamPredictor;
 import io.github.samfiji.io.OutputFiles;
 import io.github.samfiji.model.SamModel;
@@ -87,11 +84,8 @@ public final class AutoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        boolean semantic = switch (mode) {
-            case "amg" -> false;
-            case "semantic" -> true;
-            default -> throw new IllegalArgumentException("--mode must be amg or semantic, got '" + mode + "'");
-        };
+        AutoSegmentation.Mode chosen = AutoSegmentation.Mode.parse(mode);
+        boolean semantic = chosen == AutoSegmentation.Mode.SEMANTIC;
         if (!semantic && !classModels.isEmpty()) {
             throw new IllegalArgumentException("--class-model needs --mode semantic");
         }
@@ -103,44 +97,27 @@ public final class AutoCommand implements Callable<Integer> {
         boolean overwrite = output.overwrite;
         ImagePlus imp = ImageFiles.open(image);
         StackSlices planes = StackSlices.of(imp);
-        int[] range = sliceRange(slices, planes.depth());
-        ConsoleProgress progress = new ConsoleProgress();
-        List<PlaneInstances> found = new ArrayList<>();
-        JsonArray objects = new JsonArray();
-        double encodeMs = 0;
-        double decodeMs = 0;
+        List<Integer> chosenPlanes = AutoSegmentation.planes(slices, planes.depth());
+        AutoSegmentation.Result result;
         List<SamModel> extra = new ArrayList<>();
         try (SamModel sam = model.load()) {
+            List<SamPredictor> classPredictors = new ArrayList<>();
             for (Path file : classModels) {
-                extra.add(ModelLoader.load(file, null));
+                SamModel m = ModelLoader.load(file, null);
+                extra.add(m);
+                classPredictors.add(new SamPredictor(m));
             }
-            SamPredictor predictor = new SamPredictor(sam);
-            List<PromptFreeSegmenter> classes = new ArrayList<>();
-            classes.add(new PromptFreeSegmenter(predictor, tileSize, tileOverlap));
-            for (SamModel m : extra) {
-                classes.add(new PromptFreeSegmenter(new SamPredictor(m), tileSize, tileOverlap));
-            }
-            int nextLabel = 1;
-            for (int z = range[0]; z <= range[1]; z++) {
-                Rgb8Image slice = planes.slice(z);
-                if (semantic) {
-                    // One region per class present on this slice, labelled by its class (1 with a single model).
-                    for (SemanticClasses.ClassRegion r : SemanticClasses.regions(classes, slice, progress)) {
-                        found.add(new PlaneInstances(planes.stackIndex(z), r.label(), List.of(r.region())));
-                        objects.add(describe(r.region(), r.label(), z + 1));
-                    }
-                } else {
-                    AutomaticMaskGenerator.Result r = new AutomaticMaskGenerator(predictor, settings).generate(slice, progress);
-                    encodeMs += r.encodeMillis();
-                    decodeMs += r.decodeMillis();
-                    found.add(new PlaneInstances(planes.stackIndex(z), nextLabel, r.masks()));
-                    for (InstanceMask m : r.masks()) {
-                        objects.add(describe(m, nextLabel++, z + 1));
-                    }
-                }
-            }
+            result = new AutoSegmentation(chosen, new SamPredictor(sam), classPredictors, settings)
+                    .run(planes::slice, chosenPlanes, new ConsoleProgress());
         } finally {
             extra.forEach(SamModel::close);
+        }
+        List<PlaneInstances> found = InstanceOutput.of(result, planes);
+        JsonArray objects = new JsonArray();
+        for (AutoSegmentation.Plane p : result.planes()) {
+            for (int i = 0; i < p.masks().size(); i++) {
+                objects.add(describe(p.masks().get(i), p.firstLabel() + i, p.plane() + 1));
+            }
         }
         ImagePlus labels = InstanceOutput.labelImage(imp, found);
         List<Roi> rois = InstanceOutput.rois(imp, found);
@@ -164,11 +141,11 @@ public final class AutoCommand implements Callable<Integer> {
         }
         json.addProperty("width", imp.getWidth());
         json.addProperty("height", imp.getHeight());
-        json.addProperty("slices", (range[0] + 1) + "-" + (range[1] + 1));
+        json.addProperty("slices", (chosenPlanes.get(0) + 1) + "-" + (chosenPlanes.get(chosenPlanes.size() - 1) + 1));
         json.add(semantic ? "regions" : "objects", objects);
         JsonObject timings = new JsonObject();
-        timings.addProperty("encode_ms", encodeMs);
-        timings.addProperty("decode_ms", decodeMs);
+        timings.addProperty("encode_ms", result.encodeMillis());
+        timings.addProperty("decode_ms", result.decodeMillis());
         json.add("timings", timings);
         OutputFiles.writeJson(jsonFile, overwrite, json);
         System.out.printf("%s: %d %s; wrote %s.labels.tif, .rois.zip, .json%n", image.getFileName(), objects.size(),
@@ -196,30 +173,5 @@ public final class AutoCommand implements Callable<Integer> {
         box.add(m.y1());
         o.add("box", box);
         return o;
-    }
-
-    /** 0-based inclusive range from "all", "N" or "A-B" (1-based). */
-    static int[] sliceRange(String spec, int depth) {
-        String s = spec.trim();
-        int a;
-        int b;
-        try {
-            if (s.equals("all")) {
-                return new int[] {0, depth - 1};
-            } else if (s.matches("\\d+")) {
-                a = b = Integer.parseInt(s);
-            } else if (s.matches("\\d+-\\d+")) {
-                a = Integer.parseInt(s.substring(0, s.indexOf('-')));
-                b = Integer.parseInt(s.substring(s.indexOf('-') + 1));
-            } else {
-                throw new NumberFormatException();
-            }
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--slices '" + spec + "': use all, N or A-B (1-based)");
-        }
-        if (a < 1 || b > depth || a > b) {
-            throw new IllegalArgumentException("--slices " + spec + " is outside the image's " + depth + " slice(s)");
-        }
-        return new int[] {a - 1, b - 1};
     }
 }

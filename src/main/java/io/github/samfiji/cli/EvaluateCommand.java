@@ -1,10 +1,9 @@
 package io.github.samfiji.cli;
 
 import io.github.samfiji.io.ErrorMessages;
-import io.github.samfiji.evaluation.EmptyCase;
 import io.github.samfiji.evaluation.EvaluationException;
 import io.github.samfiji.evaluation.InstanceMetrics;
-import io.github.samfiji.evaluation.LabelMetrics;
+import io.github.samfiji.evaluation.PairEvaluation;
 import io.github.samfiji.evaluation.MetricsTable;
 import io.github.samfiji.evaluation.NameMatching;
 import io.github.samfiji.evaluation.SegmentationMetrics;
@@ -22,9 +21,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import net.imglib2.RandomAccessibleInterval;
-import net.imglib2.type.numeric.RealType;
-import net.imglib2.view.Views;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -191,42 +187,12 @@ public final class EvaluateCommand implements Callable<Integer> {
         Inputs in = open(c);
         double[] voxelSize = voxelSize(in, c, err);
         units.add(spacing != null ? "calibrated units (--spacing)" : in.unit);
-        int depth = in.truth.pixels().numDimensions() == 3 ? (int) in.truth.pixels().dimension(2) : 1;
-        boolean slices = perSlice && in.truth.pixels().numDimensions() == 3;
-        for (int z = 0; z < (slices ? depth : 1); z++) {
-            String name = slices ? c.name() + ":" + (z + 1) : c.name();
-            RandomAccessibleInterval<? extends RealType<?>> t = slice(in.truth, slices, z);
-            RandomAccessibleInterval<? extends RealType<?>> p = in.prediction == null ? null
-                    : slice(in.prediction, slices, z);
-            RandomAccessibleInterval<? extends RealType<?>> s = in.probability == null ? null
-                    : slice(in.probability, slices, z);
-            if (instances) {
-                table.add(name, InstanceMetrics.evaluate(p, t));
-                continue;
-            }
-            double[] size = slices && voxelSize != null ? Arrays.copyOf(voxelSize, 2) : voxelSize;
-            SegmentationMetrics m = metrics.withSpacing(size);
-            if (p == null) {
-                m = m.withThreshold(threshold * in.probability.maxValue());
-            }
-            List<LabelMetrics> results = m.evaluate(p, t, s);
-            for (LabelMetrics r : results) {
-                table.add(name, r);
-                if (r.emptyCase() != EmptyCase.NONE) {
-                    emptyCases.computeIfAbsent("label " + r.label() + " is " + r.emptyCase().describe(),
-                            k -> new ArrayList<>()).add(name);
-                }
-            }
-            if (!binary && p != null && results.size() == 2
-                    && results.stream().anyMatch(r -> r.emptyCase() == EmptyCase.TRUTH_EMPTY)
-                    && results.stream().anyMatch(r -> r.emptyCase() == EmptyCase.PREDICTION_EMPTY)) {
-                suspectBinary.add(name);
-            }
-        }
-    }
-
-    private static RandomAccessibleInterval<? extends RealType<?>> slice(Loaded image, boolean slices, int z) {
-        return slices ? Views.hyperSlice(image.pixels(), 2, image.pixels().min(2) + z) : image.pixels();
+        PairEvaluation.Findings found = new PairEvaluation(metrics, instances, perSlice, binary, threshold).add(table,
+                c.name(), in.truth.pixels(), in.prediction == null ? null : in.prediction.pixels(),
+                in.probability == null ? null : in.probability.pixels(),
+                in.probability == null ? 1 : in.probability.maxValue(), voxelSize);
+        found.emptyCases().forEach((kind, rows) -> emptyCases.computeIfAbsent(kind, k -> new ArrayList<>()).addAll(rows));
+        suspectBinary.addAll(found.noCommonLabel());
     }
 
     /** The opened files of one case. */

@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
 /** {@code finetune}: fine-tunes a SAM model on image/mask folders (automatic, prompt-free mode). */
 @Command(name = "finetune", mixinStandardHelpOptions = true,
         description = {"Fine-tune a SAM model on images and label masks (matched by name) for automatic segmentation.",
-            "Splits the data 7:1:2 by image/volume (seeded), trains with AdamW and early stopping on validation Dice, "
+            "Splits the data 7:1:2 by image/volume (seeded), trains with AdamW and early stopping on validation Dice (interactive: box Dice x background boxes left empty), "
                 + "and writes MODEL.safetensors with MODEL.json beside it (loadable by every command with "
                 + "--checkpoint), MODEL.curves.png, and the test-split Dice next to Otsu and all-foreground baselines."})
 public final class FinetuneCommand implements Callable<Integer> {
@@ -58,25 +58,25 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--val-list", description = "text file of validation image names; the rest is the test split")
     Path valList;
 
-    @Option(names = "--epochs", defaultValue = "200", description = "maximum epochs (default ${DEFAULT-VALUE})")
+    @Option(names = "--epochs", defaultValue = "" + FineTuneOptions.EPOCHS, description = "maximum epochs (default ${DEFAULT-VALUE})")
     int epochs;
 
-    @Option(names = "--patience", defaultValue = "20", description = "epochs without a better validation Dice before stopping; 0 = never (default ${DEFAULT-VALUE})")
+    @Option(names = "--patience", defaultValue = "" + FineTuneOptions.PATIENCE, description = "epochs without a better validation Dice before stopping; 0 = never (default ${DEFAULT-VALUE})")
     int patience;
 
-    @Option(names = "--batch", defaultValue = "4", description = "batch size (default ${DEFAULT-VALUE})")
+    @Option(names = "--batch", defaultValue = "" + FineTuneOptions.BATCH, description = "batch size (default ${DEFAULT-VALUE})")
     int batch;
 
     @Option(names = "--accumulate", defaultValue = "1", description = "micro-batches per optimizer step (default ${DEFAULT-VALUE})")
     int accumulate;
 
-    @Option(names = "--lr", defaultValue = "1e-4", description = "learning rate (default ${DEFAULT-VALUE})")
+    @Option(names = "--lr", defaultValue = "" + FineTuneOptions.LEARNING_RATE, description = "learning rate (default ${DEFAULT-VALUE})")
     double lr;
 
-    @Option(names = "--weight-decay", defaultValue = "0.1", description = "decoupled weight decay (default ${DEFAULT-VALUE})")
+    @Option(names = "--weight-decay", defaultValue = "" + FineTuneOptions.WEIGHT_DECAY, description = "decoupled weight decay (default ${DEFAULT-VALUE})")
     double weightDecay;
 
-    @Option(names = "--warmup", defaultValue = "200", description = "linear warm-up iterations (default ${DEFAULT-VALUE})")
+    @Option(names = "--warmup", defaultValue = "" + FineTuneOptions.WARMUP, description = "linear warm-up iterations (default ${DEFAULT-VALUE})")
     int warmup;
 
     @Option(names = "--decay", description = "poly decay after warm-up instead of a constant rate")
@@ -85,7 +85,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--no-augment", description = "no histogram equalization, colour jitter or flips")
     boolean noAugment;
 
-    @Option(names = "--seed", defaultValue = "42", description = "seed of split, budget, initialization, order and augmentation (default ${DEFAULT-VALUE})")
+    @Option(names = "--seed", defaultValue = "" + FineTuneOptions.SEED, description = "seed of split, budget, initialization, order and augmentation (default ${DEFAULT-VALUE})")
     long seed;
 
     @Option(names = "--time-limit", description = "stop training after this many minutes (keeps the best model, then evaluates)")
@@ -131,7 +131,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         try (SamModel model = inputs.loadModel(seed)) {
             System.out.printf("model: %s at %d px input; %d image(s)/slice(s); threads: %s%n", setup.source(),
                     model.config().imageSize(), samples.size(), System.getProperty("ai.djl.pytorch.num_threads", "default"));
-            FineTuneRun.Summary summary = FineTuneRun.run(model, samples, setup, new ConsoleListener(epochs, timeLimit) {
+            FineTuneRun.Summary summary = FineTuneRun.run(model, samples, setup, new ConsoleListener(epochs, timeLimit, setup.objective()) {
                         @Override
                         public void onHistory(List<FineTuner.EpochRecord> history) {
                             // Redrawn after every epoch, so the curves can be watched while training runs.
@@ -169,9 +169,11 @@ public final class FinetuneCommand implements Callable<Integer> {
     static class ConsoleListener implements FineTuner.Listener {
         private final int epochs;
         private final long deadline;
+        private final String validationLabel;
 
-        ConsoleListener(int epochs, Double minutes) {
+        ConsoleListener(int epochs, Double minutes, FineTuner.Objective objective) {
             this.epochs = epochs;
+            this.validationLabel = objective.validationLabel();
             this.deadline = minutes == null ? Long.MAX_VALUE : System.nanoTime() + (long) (minutes * 60e9);
         }
 
@@ -194,8 +196,8 @@ public final class FinetuneCommand implements Callable<Integer> {
 
         @Override
         public void onEpoch(FineTuner.EpochRecord r, double secondsLeft) {
-            System.out.printf("\repoch %d/%d  iteration %d  train loss %.4f  val Dice %.4f  %.1f s/epoch  ETA %s%n",
-                    r.epoch(), epochs, r.iterations(), r.trainLoss(), r.validationDice(), r.seconds(), eta(secondsLeft));
+            System.out.printf("\repoch %d/%d  iteration %d  train loss %.4f  val %s %.4f  %.1f s/epoch  ETA %s%n",
+                    r.epoch(), epochs, r.iterations(), r.trainLoss(), validationLabel, r.validationScore(), r.seconds(), eta(secondsLeft));
         }
 
         static String eta(double seconds) {

@@ -5,7 +5,7 @@ import com.google.gson.JsonObject;
 import ij.ImagePlus;
 import ij.gui.Roi;
 import ij.measure.Calibration;
-import io.github.samfiji.checkpoint.ModelLoader;
+import io.github.samfiji.checkpoint.ModelIdentity;
 import io.github.samfiji.imagejio.ImageFiles;
 import io.github.samfiji.imagejio.RoiOutput;
 import io.github.samfiji.imagejio.RoiOutput.SegmentedObject;
@@ -14,13 +14,12 @@ import io.github.samfiji.imagejio.StackSlices;
 import io.github.samfiji.inference.Prompt;
 import io.github.samfiji.inference.SamPredictor;
 import io.github.samfiji.inference.StackEmbeddings;
+import io.github.samfiji.inference.StackPropagation;
 import io.github.samfiji.inference.VolumePropagator;
 import io.github.samfiji.inference.VolumePropagator.Projection;
 import io.github.samfiji.inference.VolumePropagator.SlicePrompt;
 import io.github.samfiji.io.OutputFiles;
 import io.github.samfiji.model.SamModel;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -164,24 +163,23 @@ public final class PropagateCommand implements Callable<Integer> {
         try (SamModel sam = model.load()) {
             SamPredictor predictor = new SamPredictor(sam);
             try (StackEmbeddings stack = new StackEmbeddings(predictor, planes.asFunction(), planes.depth(), cache,
-                    modelKey())) {
+                    ModelIdentity.of(model.checkpoint, model.config))) {
                 VolumePropagator.SliceSegmenter segmenter = VolumePropagator.withModel(predictor, stack, imp.getWidth(),
                         imp.getHeight());
+                List<StackPropagation.ObjectPrompts> todo = new ArrayList<>();
                 for (Map.Entry<Integer, Map<Integer, Prompt.Builder>> e : prompts.entrySet()) {
-                    int object = e.getKey();
                     List<SlicePrompt> slicePrompts = new ArrayList<>();
                     e.getValue().forEach((z, b) -> slicePrompts.add(new SlicePrompt(z - 1, b.build())));
-                    givenMasks.getOrDefault(object, Map.of()).forEach((z, m) -> slicePrompts.add(SlicePrompt.ofMask(z - 1, m)));
-                    VolumePropagator.Result r;
-                    try {
-                        r = new VolumePropagator(settings).propagate(segmenter, slicePrompts, progress);
-                    } catch (IllegalArgumentException ex) {
-                        throw new IllegalArgumentException("object " + object + ": " + ex.getMessage(), ex);
-                    }
-                    r.slices().forEach((z, m) -> segmented.add(new SegmentedObject(object, planes.stackIndex(z),
-                            m.mask(), m.predictedIou(), 0)));
+                    givenMasks.getOrDefault(e.getKey(), Map.of())
+                            .forEach((z, m) -> slicePrompts.add(SlicePrompt.ofMask(z - 1, m)));
+                    todo.add(new StackPropagation.ObjectPrompts(e.getKey(), slicePrompts));
+                }
+                for (StackPropagation.ObjectResult found : StackPropagation.run(segmenter, settings, todo, progress)) {
+                    VolumePropagator.Result r = found.result();
+                    r.slices().forEach((z, m) -> segmented.add(new SegmentedObject(found.object(),
+                            planes.stackIndex(z), m.mask(), m.predictedIou(), 0)));
                     JsonObject o = new JsonObject();
-                    o.addProperty("object", object);
+                    o.addProperty("object", found.object());
                     o.addProperty("first_slice", r.first() + 1);
                     o.addProperty("last_slice", r.last() + 1);
                     o.addProperty("slices", r.slices().size());
@@ -218,17 +216,4 @@ public final class PropagateCommand implements Callable<Integer> {
                 objects.size(), output.out);
         return 0;
     }
-
-    /** Identifies the model for the embedding cache: its file (path, size, date) and configuration. */
-    private String modelKey() throws IOException {
-        Path checkpoint = model.checkpoint;
-        StringBuilder key = new StringBuilder(checkpoint.toAbsolutePath().toString()).append('|')
-                .append(Files.size(checkpoint)).append('|').append(Files.getLastModifiedTime(checkpoint).toMillis());
-        Path json = model.config != null ? model.config : ModelLoader.sidecarOf(checkpoint);
-        if (Files.isRegularFile(json)) {
-            key.append('|').append(Files.readString(json));
-        }
-        return key.toString();
-    }
-
 }

@@ -62,19 +62,19 @@ public final class StudyCommand implements Callable<Integer> {
     @Option(names = "--rank", defaultValue = "4", description = "LoRA rank (default ${DEFAULT-VALUE})")
     int rank;
 
-    @Option(names = "--epochs", defaultValue = "200", description = "maximum epochs per run (default ${DEFAULT-VALUE})")
+    @Option(names = "--epochs", defaultValue = "" + FineTuneOptions.EPOCHS, description = "maximum epochs per run (default ${DEFAULT-VALUE})")
     int epochs;
 
-    @Option(names = "--patience", defaultValue = "20", description = "early-stopping patience (default ${DEFAULT-VALUE})")
+    @Option(names = "--patience", defaultValue = "" + FineTuneOptions.PATIENCE, description = "early-stopping patience (default ${DEFAULT-VALUE})")
     int patience;
 
-    @Option(names = "--batch", defaultValue = "4", description = "batch size (default ${DEFAULT-VALUE})")
+    @Option(names = "--batch", defaultValue = "" + FineTuneOptions.BATCH, description = "batch size (default ${DEFAULT-VALUE})")
     int batch;
 
-    @Option(names = "--lr", defaultValue = "1e-4", description = "learning rate (default ${DEFAULT-VALUE})")
+    @Option(names = "--lr", defaultValue = "" + FineTuneOptions.LEARNING_RATE, description = "learning rate (default ${DEFAULT-VALUE})")
     double lr;
 
-    @Option(names = "--warmup", defaultValue = "200", description = "warm-up iterations (default ${DEFAULT-VALUE})")
+    @Option(names = "--warmup", defaultValue = "" + FineTuneOptions.WARMUP, description = "warm-up iterations (default ${DEFAULT-VALUE})")
     int warmup;
 
     @Option(names = "--time-limit", description = "minutes per run at most")
@@ -143,7 +143,7 @@ public final class StudyCommand implements Callable<Integer> {
             long start = System.nanoTime();
             try (SamModel model = inputs.loadModel(seed)) {
                 FineTuneRun.Summary s = FineTuneRun.run(model, samples, setup,
-                        new FinetuneCommand.ConsoleListener(epochs, timeLimit), System.out::println);
+                        new FinetuneCommand.ConsoleListener(epochs, timeLimit, setup.objective()), System.out::println);
                 runs.add(new Run(setup.strategy().label(), setup.budget(), seed, s.trainImages(), s.testGroups(),
                         s.testDice(), s.otsuDice(), s.allForegroundDice(), (System.nanoTime() - start) / 1e9));
             }

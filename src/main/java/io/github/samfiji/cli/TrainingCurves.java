@@ -59,7 +59,7 @@ final class TrainingCurves {
         int prevX = -1;
         int prevY = -1;
         for (int i = 0; i < n; i++) {
-            double d = history.get(i).validationDice();
+            double d = history.get(i).validationScore();
             if (Double.isNaN(d)) {
                 continue;
             }

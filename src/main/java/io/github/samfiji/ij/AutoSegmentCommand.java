@@ -4,13 +4,9 @@ import ij.ImagePlus;
 import ij.gui.Roi;
 import ij.measure.ResultsTable;
 import ij.plugin.frame.RoiManager;
-import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.inference.AmgSettings;
-import io.github.samfiji.inference.AutomaticMaskGenerator;
+import io.github.samfiji.inference.AutoSegmentation;
 import io.github.samfiji.inference.InstanceMask;
-import io.github.samfiji.inference.Progress;
-import io.github.samfiji.inference.PromptFreeSegmenter;
-import io.github.samfiji.inference.SemanticClasses;
 import io.github.samfiji.inference.SamPredictor;
 import io.github.samfiji.model.SamModel;
 import java.io.File;
@@ -98,61 +94,37 @@ public class AutoSegmentCommand implements Command {
             throw new IllegalArgumentException("no image is open");
         }
         File file = ModelFolder.chosen(installed, model);
-        boolean semantic = SEMANTIC.equals(mode);
+        AutoSegmentation.Mode chosen = SEMANTIC.equals(mode) ? AutoSegmentation.Mode.SEMANTIC
+                : AutoSegmentation.Mode.AMG;
         AmgSettings settings = AmgSettings.defaults().pointsPerSide(pointsPerSide).predIouThresh(predIouThresh)
                 .stabilityScoreThresh(stabilityScoreThresh).boxNmsThresh(boxNmsThresh).cropNLayers(cropNLayers)
                 .minMaskRegionArea(minMaskRegionArea).tileSize(tileSize).tileOverlap(tileOverlap);
         StackSlices planes = StackSlices.of(image);
-        List<Integer> todo = new ArrayList<>();
-        if (allSlices) {
-            for (int z = 0; z < planes.depth(); z++) {
-                todo.add(z);
-            }
-        } else {
-            int z = planes.planeOf(image.getCurrentSlice());
-            todo.add(Math.max(0, z));
-        }
+        List<Integer> todo = allSlices ? AutoSegmentation.planes("all", planes.depth())
+                : List.of(Math.max(0, planes.planeOf(image.getCurrentSlice())));
         List<File> extraFiles = new ArrayList<>();
         for (String part : classModels == null ? new String[0] : classModels.split(";")) {
             if (!part.isBlank()) {
                 extraFiles.add(new File(part.trim()));
             }
         }
-        if (!semantic && !extraFiles.isEmpty()) {
-            throw new IllegalArgumentException("class models need the Semantic mode");
-        }
         IJProgress progress = new IJProgress("Auto-segment");
-        List<InstanceOutput.PlaneInstances> out = new ArrayList<>();
+        List<InstanceOutput.PlaneInstances> out;
         List<SamModel> extra = new ArrayList<>();
         try {
             SamModel sam = ModelCache.get(file.toPath(), null);
-            SamPredictor predictor = ModelCache.embeddings(sam).predictor();
-            List<PromptFreeSegmenter> classes = new ArrayList<>(List.of(
-                    new PromptFreeSegmenter(predictor, tileSize, tileOverlap)));
+            List<SamPredictor> classPredictors = new ArrayList<>();
             for (File f : extraFiles) {
                 if (!f.isFile()) {
                     throw new IllegalArgumentException("class model not found: " + f);
                 }
                 SamModel m = io.github.samfiji.checkpoint.ModelLoader.load(f.toPath(), null);
                 extra.add(m);
-                classes.add(new PromptFreeSegmenter(new SamPredictor(m), tileSize, tileOverlap));
+                classPredictors.add(new SamPredictor(m));
             }
-            int next = 1;
-            for (int i = 0; i < todo.size(); i++) {
-                int z = todo.get(i);
-                Progress part = Progress.scaled(progress, i / (double) todo.size(), 1.0 / todo.size());
-                Rgb8Image slice = planes.slice(z);
-                if (semantic) {
-                    // One region per class present on this slice, labelled by its class (1 with a single model).
-                    for (SemanticClasses.ClassRegion r : SemanticClasses.regions(classes, slice, part)) {
-                        out.add(new InstanceOutput.PlaneInstances(planes.stackIndex(z), r.label(), List.of(r.region())));
-                    }
-                } else {
-                    List<InstanceMask> masks = new AutomaticMaskGenerator(predictor, settings).generate(slice, part).masks();
-                    out.add(new InstanceOutput.PlaneInstances(planes.stackIndex(z), next, masks));
-                    next += masks.size();
-                }
-            }
+            AutoSegmentation job = new AutoSegmentation(chosen, ModelCache.embeddings(sam).predictor(),
+                    classPredictors, settings);
+            out = InstanceOutput.of(job.run(planes::slice, todo, progress), planes);
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         } finally {

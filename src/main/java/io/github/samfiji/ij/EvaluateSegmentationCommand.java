@@ -6,19 +6,14 @@ import ij.WindowManager;
 import ij.gui.Roi;
 import ij.measure.ResultsTable;
 import ij.plugin.frame.RoiManager;
-import io.github.samfiji.evaluation.EmptyCase;
-import io.github.samfiji.evaluation.InstanceMetrics;
-import io.github.samfiji.evaluation.LabelMetrics;
 import io.github.samfiji.evaluation.MetricsTable;
+import io.github.samfiji.evaluation.PairEvaluation;
 import io.github.samfiji.evaluation.SegmentationMetrics;
 import io.github.samfiji.io.OutputFiles;
 import java.io.File;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
-import net.imglib2.RandomAccessibleInterval;
-import net.imglib2.type.numeric.RealType;
-import net.imglib2.view.Views;
 import org.scijava.command.Command;
 import org.scijava.plugin.Parameter;
 import org.scijava.plugin.Plugin;
@@ -148,43 +143,16 @@ public class EvaluateSegmentationCommand implements Command {
     private MetricsTable evaluate(String name, LabelImageFiles.Loaded pred, LabelImageFiles.Loaded ref,
             LabelImageFiles.Loaded map) {
         MetricsTable metrics = instances ? MetricsTable.instances() : MetricsTable.segmentation();
-        boolean noCommonLabel = true;
-        boolean slices = perSlice && ref.pixels().numDimensions() == 3;
-        int depth = slices ? (int) ref.pixels().dimension(2) : 1;
-        double[] spacing = slices ? Arrays.copyOf(ref.spacing(), 2) : ref.spacing();
-        SegmentationMetrics segmentation = new SegmentationMetrics().withBinary(binary).withSpacing(spacing);
-        if (pred == null) {
-            segmentation = segmentation.withThreshold(threshold * map.maxValue());
-        }
-        for (int z = 0; z < depth; z++) {
-            String row = slices ? name + ":" + (z + 1) : name;
-            RandomAccessibleInterval<? extends RealType<?>> t = plane(ref, slices, z);
-            RandomAccessibleInterval<? extends RealType<?>> p = pred == null ? null : plane(pred, slices, z);
-            if (instances) {
-                metrics.add(row, InstanceMetrics.evaluate(p, t));
-                continue;
-            }
-            RandomAccessibleInterval<? extends RealType<?>> s = map == null ? null : plane(map, slices, z);
-            List<LabelMetrics> results = segmentation.evaluate(p, t, s);
-            for (LabelMetrics r : results) {
-                metrics.add(row, r);
-            }
-            noCommonLabel &= p != null && !binary && results.stream().noneMatch(r -> r.emptyCase() == EmptyCase.NONE)
-                    && results.stream().anyMatch(r -> r.emptyCase() == EmptyCase.TRUTH_EMPTY)
-                    && results.stream().anyMatch(r -> r.emptyCase() == EmptyCase.PREDICTION_EMPTY);
-        }
-        if (!instances && noCommonLabel) {
-            // Typical of ROIs (labels 1, 2, ...) against a mask (255): every label is then "missed" with Dice 0.
-            IJ.log("Evaluate Segmentation: no label of the prediction is a label of the ground truth (e.g. ROIs"
-                    + " numbered 1, 2, ... against a 0/255 mask); for a mask tick Binary masks, to match objects tick"
-                    + " Instances, or give the ROIs the truth's label numbers as groups");
+        PairEvaluation.Findings found = new PairEvaluation(new SegmentationMetrics().withBinary(binary), instances,
+                perSlice, binary, threshold).add(metrics, name, ref.pixels(), pred == null ? null : pred.pixels(),
+                map == null ? null : map.pixels(), map == null ? 1 : map.maxValue(), ref.spacing());
+        if (!found.noCommonLabel().isEmpty()) {
+            IJ.log("Evaluate Segmentation: no label of the prediction is a label of the ground truth in "
+                    + found.noCommonLabel().size() + " row(s) (e.g. 0/1 against 0/255, or ROIs numbered 1, 2, ..."
+                    + " against a 0/255 mask); for masks tick Binary masks, to match objects tick Instances, or give"
+                    + " the ROIs the truth's label numbers as groups");
         }
         return metrics;
-    }
-
-    private static RandomAccessibleInterval<? extends RealType<?>> plane(LabelImageFiles.Loaded image, boolean slices,
-            int z) {
-        return slices ? Views.hyperSlice(image.pixels(), 2, image.pixels().min(2) + z) : image.pixels();
     }
 
     private static void sameSize(String role, LabelImageFiles.Loaded image, LabelImageFiles.Loaded truth) {

@@ -51,16 +51,16 @@ public abstract class FineTuneJob implements Command {
     double budget = 1.0;
 
     @Parameter(label = "Epochs", min = "1")
-    int epochs = 200;
+    int epochs = FineTuneOptions.EPOCHS;
 
     @Parameter(label = "Patience", min = "0", description = "epochs without a better validation Dice before stopping")
-    int patience = 20;
+    int patience = FineTuneOptions.PATIENCE;
 
     @Parameter(label = "Learning rate", min = "0")
-    double learningRate = 1e-4;
+    double learningRate = FineTuneOptions.LEARNING_RATE;
 
     @Parameter(label = "Batch size", min = "1")
-    int batch = 4;
+    int batch = FineTuneOptions.BATCH;
 
     @Parameter(label = "Input size", min = "0", description = "encoder input (0 = the model's own; smaller is faster)")
     int inputSize = 0;
@@ -102,7 +102,7 @@ public abstract class FineTuneJob implements Command {
         }
         Strategy strategy = new Strategy(Strategy.Parts.parse(parts), Strategy.Method.parse(method), rank, 1f, null)
                 .withPromptEncoder(!FROM_FILE.equals(start));
-        FineTuneOptions options = new FineTuneOptions(learningRate, 0.1, 200, false, batch, 1, epochs, patience, 1,
+        FineTuneOptions options = new FineTuneOptions(learningRate, FineTuneOptions.WEIGHT_DECAY, FineTuneOptions.WARMUP, false, batch, 1, epochs, patience, 1,
                 !"off".equals(augmentation), seed);
         String source = FROM_FILE.equals(start) ? String.valueOf(model) : start;
         FineTuneRun.Setup setup = new FineTuneRun.Setup(strategy, options, budget, 0, null, null, output.toPath(),
@@ -122,8 +122,9 @@ public abstract class FineTuneJob implements Command {
 
                     @Override
                     public void onEpoch(FineTuner.EpochRecord r, double secondsLeft) {
-                        IJ.log(String.format("epoch %d: train loss %.4f, validation Dice %.4f", r.epoch(), r.trainLoss(),
-                                r.validationDice()));
+                        IJ.log(String.format("epoch %d: train loss %.4f, validation " + FineTuner.Objective.parse(objective)
+                                .validationLabel() + " %.4f", r.epoch(), r.trainLoss(),
+                                r.validationScore()));
                     }
 
                     @Override
@@ -193,7 +194,7 @@ public abstract class FineTuneJob implements Command {
         for (int i = 0; i < epoch.length; i++) {
             epoch[i] = history.get(i).epoch();
             loss[i] = history.get(i).trainLoss();
-            dice[i] = history.get(i).validationDice();
+            dice[i] = history.get(i).validationScore();
         }
         Plot plot = new Plot("Fine-tune SAM: training curves", "epoch", "value");
         plot.setColor(java.awt.Color.RED);

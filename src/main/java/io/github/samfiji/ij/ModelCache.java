@@ -62,7 +62,12 @@ public final class ModelCache {
             if (stack != null) {
                 stack.close();
             }
-            String modelKey = loadedFile + "|" + loadedStamp + "|" + loadedConfig;
+            String modelKey;
+            try {
+                modelKey = io.github.samfiji.checkpoint.ModelIdentity.of(loadedFile, loadedConfig);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("cannot read the model file " + loadedFile, e);
+            }
             stack = new io.github.samfiji.inference.StackEmbeddings(cache.predictor(), planes.asFunction(), planes.depth(),
                     diskCache, modelKey);
             STACKS.put(key, stack);

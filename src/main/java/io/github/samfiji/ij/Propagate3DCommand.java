@@ -5,8 +5,8 @@ import ij.gui.Roi;
 import ij.measure.Calibration;
 import ij.measure.ResultsTable;
 import ij.plugin.frame.RoiManager;
-import io.github.samfiji.inference.Progress;
 import io.github.samfiji.inference.StackEmbeddings;
+import io.github.samfiji.inference.StackPropagation;
 import io.github.samfiji.inference.VolumePropagator;
 import io.github.samfiji.inference.VolumePropagator.Projection;
 import io.github.samfiji.inference.VolumePropagator.SlicePrompt;
@@ -94,8 +94,8 @@ public class Propagate3DCommand implements Command {
             StackEmbeddings stack = ModelCache.stack(sam, image, planes, cacheFolder == null ? null : cacheFolder.toPath());
             VolumePropagator.SliceSegmenter segmenter = VolumePropagator.withModel(ModelCache.embeddings(sam).predictor(),
                     stack, image.getWidth(), image.getHeight());
-            for (int i = 0; i < objects.size(); i++) {
-                ImagePrompts.VolumeObject o = objects.get(i);
+            List<StackPropagation.ObjectPrompts> todo = new ArrayList<>();
+            for (ImagePrompts.VolumeObject o : objects) {
                 List<SlicePrompt> prompts = new ArrayList<>();
                 for (ImagePrompts.ObjectPrompt p : o.planes()) {
                     prompts.add(new SlicePrompt(plane(planes, o, p.stackIndex()), p.prompt()));
@@ -103,15 +103,11 @@ public class Propagate3DCommand implements Command {
                 for (var m : o.masks().entrySet()) {
                     prompts.add(SlicePrompt.ofMask(plane(planes, o, m.getKey()), m.getValue()));
                 }
-                Progress part = Progress.scaled(progress, i / (double) objects.size(), 1.0 / objects.size());
-                VolumePropagator.Result r;
-                try {
-                    r = new VolumePropagator(settings).propagate(segmenter, prompts, part);
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("object " + o.number() + ": " + e.getMessage(), e);
-                }
-                out.add(r);
-                r.slices().forEach((z, m) -> segmented.add(new RoiOutput.SegmentedObject(o.number(),
+                todo.add(new StackPropagation.ObjectPrompts(o.number(), prompts));
+            }
+            for (StackPropagation.ObjectResult found : StackPropagation.run(segmenter, settings, todo, progress)) {
+                out.add(found.result());
+                found.result().slices().forEach((z, m) -> segmented.add(new RoiOutput.SegmentedObject(found.object(),
                         planes.stackIndex(z), m.mask(), m.predictedIou(), 0)));
             }
         } catch (java.io.IOException e) {

@@ -19,6 +19,13 @@ public final class InstanceOutput {
     private InstanceOutput() {
     }
 
+    /** The planes of an auto-segmentation of {@code slices}, at their ImageJ stack positions. */
+    public static List<PlaneInstances> of(io.github.samfiji.inference.AutoSegmentation.Result result,
+                                          StackSlices slices) {
+        return result.planes().stream()
+                .map(p -> new PlaneInstances(slices.stackIndex(p.plane()), p.firstLabel(), p.masks())).toList();
+    }
+
     /**
      * A label stack of the image's size: 0 background, object k of a plane = firstLabel + k. Objects come largest
      * first, so a smaller object overlapping a larger one stays visible.

@@ -25,8 +25,18 @@ public record FineTuneOptions(double learningRate, double weightDecay, int warmu
         }
     }
 
+    // The defaults, in one place: the command line's options and Fiji's fields are set from these.
+    public static final double LEARNING_RATE = 1e-4;
+    public static final double WEIGHT_DECAY = 0.1;
+    public static final int WARMUP = 200;
+    public static final int BATCH = 4;
+    public static final int EPOCHS = 200;
+    public static final int PATIENCE = 20;
+    public static final long SEED = 42;
+
     public static FineTuneOptions defaults() {
-        return new FineTuneOptions(1e-4, 0.1, 200, false, 4, 1, 200, 20, 1, true, 42);
+        return new FineTuneOptions(LEARNING_RATE, WEIGHT_DECAY, WARMUP, false, BATCH, 1, EPOCHS, PATIENCE, 1, true,
+                SEED);
     }
 
     public FineTuneOptions withEpochs(int n) {

@@ -80,8 +80,8 @@ public final class FineTuneRun {
      */
     public record Summary(FineTuner.Result result, long trainable, long total, int trainImages, int validationImages,
                           int testImages, List<String> testGroups, double[] testDice, double[] otsuDice,
-                          double[] allForegroundDice, double[] ellipseDice, double[] promptFreeDice, Path model,
-                          Path merged) {
+                          double[] allForegroundDice, double[] ellipseDice, double[] promptFreeDice,
+                          double backgroundLeftEmpty, Path model, Path merged) {
 
         /** One line of test figures, mean [95% bootstrap CI] each, the same for every front end. */
         public String testLine() {
@@ -89,7 +89,9 @@ public final class FineTuneRun {
             if (ellipseDice != null) {
                 return head + "model with a box prompt " + meanText(testDice) + "; ellipse inscribed in the box "
                         + meanText(ellipseDice) + "; same model without prompt " + meanText(promptFreeDice)
-                        + "; Otsu " + meanText(otsuDice) + "; all foreground " + meanText(allForegroundDice);
+                        + "; Otsu " + meanText(otsuDice) + "; all foreground " + meanText(allForegroundDice)
+                        + String.format(java.util.Locale.ROOT, "; a box on background only left empty: %.2f (1 - "
+                                + "returned area / object area, mean)", backgroundLeftEmpty);
             }
             return head + "model " + meanText(testDice) + "; Otsu " + meanText(otsuDice) + "; all foreground "
                     + meanText(allForegroundDice);
@@ -164,7 +166,7 @@ public final class FineTuneRun {
             }
             resumeFrom = saved.state();
             log.accept(String.format("resuming after epoch %d (iteration %d, best validation Dice %.4f at epoch %d)",
-                    resumeFrom.epoch(), resumeFrom.iteration(), resumeFrom.bestDice(), resumeFrom.bestEpoch()));
+                    resumeFrom.epoch(), resumeFrom.iteration(), resumeFrom.bestScore(), resumeFrom.bestEpoch()));
         }
         long total = model.parameterCount();
         int leftOut = split.train().size() - DataSplit.withForeground(split.train()).size();
@@ -195,7 +197,7 @@ public final class FineTuneRun {
                 public void onNewBest(FineTuner.EpochRecord record) {
                     latest[0] = describe(setup, model, split, trainable, null, null);
                     latest[0].addProperty("best_epoch", record.epoch());
-                    latest[0].addProperty("best_validation_dice", record.validationDice());
+                    latest[0].addProperty("best_validation_score", record.validationScore());
                     try {
                         // Our own file from earlier in this run may be replaced; the check above protected others.
                         ModelFiles.save(model, peft, latest[0], setup.out(), true);
@@ -229,13 +231,22 @@ public final class FineTuneRun {
             };
             result = tuner.fit(split.train(), split.validation(), saving, resumeFrom);
         }
-        log.accept(String.format("training %s after %d epoch(s), %d iteration(s), %.0f s; best validation Dice %.4f at epoch %d",
+        log.accept(String.format("training %s after %d epoch(s), %d iteration(s), %.0f s; best validation "
+                + setup.objective().validationLabel() + " %.4f at epoch %d",
                 result.cancelled() ? "cancelled" : result.stoppedEarly() ? "stopped early" : "finished",
-                result.history().size(), result.iterations(), result.seconds(), result.bestDice(), result.bestEpoch()));
+                result.history().size(), result.iterations(), result.seconds(), result.bestScore(), result.bestEpoch()));
         // An interactive model is scored twice on its test images (box prompt, no prompt): each is encoded once.
         Map<TrainingSample, io.github.samfiji.inference.ImageEmbedding> encoded =
                 setup.objective() == FineTuner.Objective.INTERACTIVE ? new HashMap<>() : null;
-        VolumeDice.Scores scores = FineTuner.evaluate(model, split.test(), setup.objective(), encoded);
+        double backgroundLeftEmpty = Double.NaN;
+        VolumeDice.Scores scores;
+        if (setup.objective() == FineTuner.Objective.INTERACTIVE) {
+            FineTuner.PromptFollowing following = FineTuner.promptFollowing(model, split.test(), encoded, true);
+            scores = following.dice();
+            backgroundLeftEmpty = following.backgroundLeftEmpty();
+        } else {
+            scores = FineTuner.evaluate(model, split.test(), setup.objective(), null);
+        }
         double[] testDice = scores.dice();
         // The baselines are scored on the same images or volumes as the model.
         List<TrainingSample> scored = new ArrayList<>();
@@ -259,6 +270,9 @@ public final class FineTuneRun {
         }
         JsonObject finetune = describe(setup, model, split, trainable, result,
                 new double[][] {testDice, otsu, allFg, ellipse, promptFree});
+        if (!Double.isNaN(backgroundLeftEmpty)) {
+            finetune.getAsJsonObject("test_dice").addProperty("background_boxes_left_empty", backgroundLeftEmpty);
+        }
         ModelFiles.save(model, peft, finetune, setup.out(), true);
         if (setup.saveState() && !result.cancelled()) {
             // Finished (or stopped early): nothing left to resume, and the state can be large.
@@ -272,7 +286,8 @@ public final class FineTuneRun {
             ModelFiles.saveMerged(model, finetune, merged, setup.overwrite());
         }
         return new Summary(result, trainable, total, split.train().size(), split.validation().size(),
-                split.test().size(), scores.groups(), testDice, otsu, allFg, ellipse, promptFree, setup.out(), merged);
+                split.test().size(), scores.groups(), testDice, otsu, allFg, ellipse, promptFree, backgroundLeftEmpty,
+                setup.out(), merged);
     }
 
     static JsonObject describe(Setup setup, SamModel model, DataSplit split, long trainable, FineTuner.Result result,
@@ -324,7 +339,9 @@ public final class FineTuneRun {
             r.addProperty("iterations", result.iterations());
             r.addProperty("seconds", Math.round(result.seconds()));
             r.addProperty("best_epoch", result.bestEpoch());
-            r.addProperty("best_validation_dice", result.bestDice());
+            r.addProperty("validation_score", setup.objective() == FineTuner.Objective.INTERACTIVE
+                    ? "Dice from a tight box x (1 - area returned for a background-only box / object area)" : "Dice");
+            r.addProperty("best_validation_score", result.bestScore());
             r.addProperty("stopped_early", result.stoppedEarly());
             r.addProperty("cancelled", result.cancelled());
             JsonArray curve = new JsonArray();
@@ -332,8 +349,8 @@ public final class FineTuneRun {
                 JsonObject c = new JsonObject();
                 c.addProperty("epoch", e.epoch());
                 c.addProperty("train_loss", e.trainLoss());
-                if (!Double.isNaN(e.validationDice())) {
-                    c.addProperty("validation_dice", e.validationDice());
+                if (!Double.isNaN(e.validationScore())) {
+                    c.addProperty("validation_score", e.validationScore());
                 }
                 curve.add(c);
             }

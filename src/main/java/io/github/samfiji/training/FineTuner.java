@@ -59,12 +59,12 @@ public final class FineTuner implements AutoCloseable {
         }
     }
 
-    /** One epoch's summary; validation Dice is NaN on epochs without validation. */
-    public record EpochRecord(int epoch, long iterations, double trainLoss, double validationDice, double seconds) {
+    /** One epoch's summary; the validation score ({@link Objective#validationLabel}) is NaN on epochs without it. */
+    public record EpochRecord(int epoch, long iterations, double trainLoss, double validationScore, double seconds) {
     }
 
     /** How a run ended. */
-    public record Result(List<EpochRecord> history, double bestDice, int bestEpoch, boolean stoppedEarly,
+    public record Result(List<EpochRecord> history, double bestScore, int bestEpoch, boolean stoppedEarly,
                          boolean cancelled, long iterations, double seconds) {
     }
 
@@ -90,6 +90,11 @@ public final class FineTuner implements AutoCloseable {
         AUTOMATIC,
         /** Box or point prompts with correction rounds (Dice + IoU regression); see {@link InteractiveObjective}. */
         INTERACTIVE;
+
+        /** What early stopping maximises on the validation images: "Dice" or "score" (see validationScore). */
+        public String validationLabel() {
+            return this == AUTOMATIC ? "Dice" : "score";
+        }
 
         public static Objective parse(String s) {
             return switch (s.toLowerCase(Locale.ROOT)) {
@@ -315,7 +320,7 @@ public final class FineTuner implements AutoCloseable {
         embeddingCache = keepEmbeddings ? new java.util.HashMap<>() : null;
         List<EpochRecord> history = new ArrayList<>();
         Map<String, float[]> best = snapshot();
-        double bestDice = Double.NEGATIVE_INFINITY;
+        double bestScore = Double.NEGATIVE_INFINITY;
         int bestEpoch = 0;
         int sinceBest = 0;
         int firstEpoch = 1;
@@ -328,7 +333,7 @@ public final class FineTuner implements AutoCloseable {
             iteration = resume.iteration();
             history.addAll(resume.history());
             best = resume.best();
-            bestDice = resume.bestDice();
+            bestScore = resume.bestScore();
             bestEpoch = resume.bestEpoch();
             sinceBest = resume.sinceBest();
             firstEpoch = resume.epoch() + 1;
@@ -389,14 +394,14 @@ public final class FineTuner implements AutoCloseable {
             boolean validate = epoch % options.validateEvery() == 0 || epoch == options.epochs();
             if (validate) {
                 valDice = validation.isEmpty() ? -lossSum / lossCount
-                        : evaluate(model, validation, objective, validationEmbeddings).mean();
+                        : validationScore(model, validation, objective, validationEmbeddings);
             }
             EpochRecord record = new EpochRecord(epoch, iteration, lossSum / lossCount, valDice,
                     (System.nanoTime() - epochStart) / 1e9);
             history.add(record);
             if (validate) {
-                if (valDice > bestDice) {
-                    bestDice = valDice;
+                if (valDice > bestScore) {
+                    bestScore = valDice;
                     bestEpoch = epoch;
                     sinceBest = 0;
                     best = snapshot();
@@ -409,7 +414,7 @@ public final class FineTuner implements AutoCloseable {
             listener.onEpoch(record, elapsed / (epoch - firstEpoch + 1) * (options.epochs() - epoch));
             listener.onHistory(List.copyOf(history));
             int finished = epoch;
-            double bestSoFar = bestDice;
+            double bestSoFar = bestScore;
             int bestAt = bestEpoch;
             int since = sinceBest;
             Map<String, float[]> bestWeights = best;
@@ -425,7 +430,7 @@ public final class FineTuner implements AutoCloseable {
             validationEmbeddings.values().forEach(ImageEmbedding::close);
         }
         embeddingCache = null;
-        return new Result(List.copyOf(history), bestDice, bestEpoch, stoppedEarly, cancelled, iteration,
+        return new Result(List.copyOf(history), bestScore, bestEpoch, stoppedEarly, cancelled, iteration,
                 (System.nanoTime() - start) / 1e9);
     }
 
@@ -525,11 +530,34 @@ public final class FineTuner implements AutoCloseable {
 
     private static VolumeDice.Scores diceWithBox(SamModel model, List<TrainingSample> samples,
                                                  Map<TrainingSample, ImageEmbedding> kept) {
+        return promptFollowing(model, samples, kept, false).dice();
+    }
+
+    /**
+     * How well box prompts are followed: {@code dice}, as {@link #diceWithBox}; {@code backgroundLeftEmpty}, the mean
+     * over images of 1 - min(1, area returned for a box that holds only background / the object's area), so 1 when
+     * such boxes get empty masks and 0 when they get the object back (NaN when not measured or no box fits).
+     */
+    public record PromptFollowing(VolumeDice.Scores dice, double backgroundLeftEmpty) {
+
+        /** Their product: near 0 for a model that ignores its prompts, and for one that returns nothing. */
+        public double score() {
+            return dice.mean() * backgroundLeftEmpty;
+        }
+    }
+
+    /** As {@link #diceWithBox}, plus (when {@code background}) a background box per image, the same at each call. */
+    public static PromptFollowing promptFollowing(SamModel model, List<TrainingSample> samples,
+                                                  Map<TrainingSample, ImageEmbedding> kept, boolean background) {
         SamPredictor predictor = new SamPredictor(model);
         List<TrainingSample> prompted = new ArrayList<>();
         List<boolean[]> predicted = new ArrayList<>();
-        for (TrainingSample s : samples) {
-            int[] b = io.github.samfiji.inference.MaskGeometry.bounds(toBoolean(s.mask()), s.width());
+        double emptySum = 0;
+        int emptyCount = 0;
+        for (int i = 0; i < samples.size(); i++) {
+            TrainingSample s = samples.get(i);
+            boolean[] truth = toBoolean(s.mask());
+            int[] b = io.github.samfiji.inference.MaskGeometry.bounds(truth, s.width());
             if (b == null) {
                 continue;
             }
@@ -538,13 +566,46 @@ public final class FineTuner implements AutoCloseable {
                 Prediction p = predictor.predict(e, Prompt.builder().box(b[0], b[1], b[2], b[3]).build(), false);
                 prompted.add(s);
                 predicted.add(p.mask(0));
+                float[] away = background
+                        ? InteractiveObjective.backgroundBox(truth, s.width(), s.height(), new Random(1000L + i)) : null;
+                if (away != null) {
+                    boolean[] answer = predictor.predict(e, Prompt.builder().box(away[0], away[1], away[2] - 1,
+                            away[3] - 1).build(), false).mask(0);
+                    emptySum += 1 - Math.min(1.0, count(answer) / (double) count(truth));
+                    emptyCount++;
+                }
             } finally {
                 if (kept == null) {
                     e.close();
                 }
             }
         }
-        return VolumeDice.of(prompted, predicted);
+        return new PromptFollowing(VolumeDice.of(prompted, predicted),
+                emptyCount == 0 ? Double.NaN : emptySum / emptyCount);
+    }
+
+    /**
+     * The number early stopping maximises. Automatic: prompt-free Dice. Interactive: box Dice times the share of
+     * background boxes left empty ({@link PromptFollowing#score}); box Dice alone rewards epochs that return the
+     * salient object whatever the prompt, and training picks them.
+     */
+    static double validationScore(SamModel model, List<TrainingSample> samples, Objective objective,
+                                  Map<TrainingSample, ImageEmbedding> kept) {
+        if (objective == Objective.AUTOMATIC) {
+            return dice(model, samples, kept).mean();
+        }
+        PromptFollowing f = promptFollowing(model, samples, kept, true);
+        return Double.isNaN(f.backgroundLeftEmpty()) ? f.dice().mean() : f.score();
+    }
+
+    private static int count(boolean[] mask) {
+        int n = 0;
+        for (boolean v : mask) {
+            if (v) {
+                n++;
+            }
+        }
+        return n;
     }
 
     static boolean[] toBoolean(byte[] mask) {

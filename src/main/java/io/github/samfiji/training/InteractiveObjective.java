@@ -190,32 +190,61 @@ final class InteractiveObjective {
      * when none is found in a few tries (the foreground fills the image).
      */
     static float[] backgroundBox(boolean[] foreground, int low, float cell, Random random) {
-        int[] prefix = new int[(low + 1) * (low + 1)];
-        for (int y = 0; y < low; y++) {
-            for (int x = 0; x < low; x++) {
+        return backgroundBox(foreground, low, low, cell, cell, random);
+    }
+
+    /**
+     * As above for an image of any shape at its own size, on a grid of {@link #VALIDATION_GRID} cells a side (a cell
+     * is foreground when any of its pixels is), in pixels.
+     */
+    static float[] backgroundBox(boolean[] foreground, int width, int height, Random random) {
+        int cols = Math.min(VALIDATION_GRID, width);
+        int rows = Math.min(VALIDATION_GRID, height);
+        boolean[] cells = new boolean[cols * rows];
+        for (int y = 0; y < height; y++) {
+            int r = (int) ((long) y * rows / height);
+            for (int x = 0; x < width; x++) {
+                if (foreground[y * width + x]) {
+                    cells[r * cols + (int) ((long) x * cols / width)] = true;
+                }
+            }
+        }
+        return backgroundBox(cells, cols, rows, width / (float) cols, height / (float) rows, random);
+    }
+
+    /** Grid on which validation places its background boxes. */
+    static final int VALIDATION_GRID = 64;
+
+    private static float[] backgroundBox(boolean[] foreground, int cols, int rows, float cellX, float cellY,
+                                         Random random) {
+        int[] prefix = new int[(rows + 1) * (cols + 1)];
+        for (int y = 0; y < rows; y++) {
+            for (int x = 0; x < cols; x++) {
                 boolean near = false;
                 for (int dy = -1; dy <= 1 && !near; dy++) {
                     for (int dx = -1; dx <= 1 && !near; dx++) {
                         int yy = y + dy;
                         int xx = x + dx;
-                        near = yy >= 0 && xx >= 0 && yy < low && xx < low && foreground[yy * low + xx];
+                        near = yy >= 0 && xx >= 0 && yy < rows && xx < cols && foreground[yy * cols + xx];
                     }
                 }
-                prefix[(y + 1) * (low + 1) + x + 1] = (near ? 1 : 0) + prefix[y * (low + 1) + x + 1]
-                        + prefix[(y + 1) * (low + 1) + x] - prefix[y * (low + 1) + x];
+                prefix[(y + 1) * (cols + 1) + x + 1] = (near ? 1 : 0) + prefix[y * (cols + 1) + x + 1]
+                        + prefix[(y + 1) * (cols + 1) + x] - prefix[y * (cols + 1) + x];
             }
         }
-        int smallest = Math.min(4, low);
-        int largest = Math.max(smallest, low / 2);
+        int smallestW = Math.min(4, cols);
+        int smallestH = Math.min(4, rows);
+        int largestW = Math.max(smallestW, cols / 2);
+        int largestH = Math.max(smallestH, rows / 2);
         for (int attempt = 0; attempt < 50; attempt++) {
-            int w = smallest + random.nextInt(largest - smallest + 1);
-            int h = smallest + random.nextInt(largest - smallest + 1);
-            int x0 = random.nextInt(low - w + 1);
-            int y0 = random.nextInt(low - h + 1);
-            int inside = prefix[(y0 + h) * (low + 1) + x0 + w] - prefix[y0 * (low + 1) + x0 + w]
-                    - prefix[(y0 + h) * (low + 1) + x0] + prefix[y0 * (low + 1) + x0];
+            int w = smallestW + random.nextInt(largestW - smallestW + 1);
+            int h = smallestH + random.nextInt(largestH - smallestH + 1);
+            int x0 = random.nextInt(cols - w + 1);
+            int y0 = random.nextInt(rows - h + 1);
+            int inside = prefix[(y0 + h) * (cols + 1) + x0 + w] - prefix[y0 * (cols + 1) + x0 + w]
+                    - prefix[(y0 + h) * (cols + 1) + x0] + prefix[y0 * (cols + 1) + x0];
             if (inside == 0) {
-                return new float[] {x0 * cell, y0 * cell, (x0 + w) * cell, (y0 + h) * cell};
+                return new float[] {x0 * cellX, y0 * cellY, (x0 + w) * cellX, (y0 + h) * cellY};
             }
         }
         return null;

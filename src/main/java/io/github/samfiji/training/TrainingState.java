@@ -25,7 +25,7 @@ import java.util.Map;
  *
  * @param epoch the last finished epoch
  */
-public record TrainingState(int epoch, long iteration, long optimizerSteps, double bestDice, int bestEpoch,
+public record TrainingState(int epoch, long iteration, long optimizerSteps, double bestScore, int bestEpoch,
                             int sinceBest, List<FineTuner.EpochRecord> history, Map<String, float[]> weights,
                             Map<String, float[]> best, Map<String, float[]> firstMoments,
                             Map<String, float[]> secondMoments) {
@@ -50,7 +50,7 @@ public record TrainingState(int epoch, long iteration, long optimizerSteps, doub
         o.addProperty("epoch", epoch);
         o.addProperty("iteration", iteration);
         o.addProperty("optimizer_steps", optimizerSteps);
-        o.addProperty("best_dice", bestDice);
+        o.addProperty("best_dice", bestScore);
         o.addProperty("best_epoch", bestEpoch);
         o.addProperty("since_best", sinceBest);
         JsonArray h = new JsonArray();
@@ -59,7 +59,7 @@ public record TrainingState(int epoch, long iteration, long optimizerSteps, doub
             row.add(r.epoch());
             row.add(r.iterations());
             row.add(r.trainLoss());
-            row.add(Double.isNaN(r.validationDice()) ? null : r.validationDice());
+            row.add(Double.isNaN(r.validationScore()) ? null : r.validationScore());
             row.add(r.seconds());
             h.add(row);
         }

@@ -224,4 +224,53 @@ class AutoSegmentAndPropagateMacroTest {
                 CommandDialog.lastError);
         WindowManager.closeAllWindows();
     }
+
+    private static short[] labelPixels(Path tiff, int slice) {
+        ImagePlus imp = IJ.openImage(tiff.toString());
+        return (short[]) imp.getStack().getProcessor(slice).getPixels();
+    }
+
+    @Test
+    void theCommandLineAndTheMacroWriteTheSameLabelImages() throws Exception {
+        // One core per job: the same image and settings give the same labels from either front end.
+        CommandDialog.lastError = null;
+        Path macroAuto = temp.resolve("macro-auto.tif");
+        run("close('*'); open('" + SAMPLE + "'); roiManager('reset');\n"
+                + "run('Auto-segment', 'model=[" + MODEL + "] mode=[" + AutoSegmentCommand.AMG + "] points=8 "
+                + "predicted=0 stability=0 box=0.7 crop=0 minimum=0 tile=0 overlap=256 label');\n"
+                + "selectImage('fixture-image-labels'); saveAs('Tiff', '" + macroAuto + "');");
+        assertEquals(null, CommandDialog.lastError);
+        assertEquals(0, io.github.samfiji.cli.SamFijiCli.run("auto", "--checkpoint", MODEL, "--image", SAMPLE,
+                "--points-per-side", "8", "--pred-iou-thresh", "0", "--stability-score-thresh", "0",
+                "--out", temp.resolve("cli-auto").toString()));
+        short[] fromMacro = labelPixels(macroAuto, 1);
+        assertArrayEquals(fromMacro, labelPixels(temp.resolve("cli-auto.labels.tif"), 1));
+        int max = 0;
+        for (short v : fromMacro) {
+            max = Math.max(max, v);
+        }
+        assertTrue(max >= 1, "objects found");
+        WindowManager.closeAllWindows();
+
+        Path stack = discStack();
+        Path macroLabels = temp.resolve("macro-prop.tif");
+        run("close('*'); open('" + stack + "'); roiManager('reset');\n"
+                + "setSlice(4); makeRectangle(10, 10, 45, 45); Roi.setPosition(4); roiManager('add');\n"
+                + "run('Propagate in 3D', 'model=[" + MODEL + "] projection=mask iou=0 box=0.05 label');\n"
+                + "selectImage('discs-labels'); saveAs('Tiff', '" + macroLabels + "');");
+        assertEquals(null, CommandDialog.lastError);
+        assertEquals(0, io.github.samfiji.cli.SamFijiCli.run("propagate", "--checkpoint", MODEL, "--image",
+                stack.toString(), "--box", "10,10,54,54,4", "--projection", "mask", "--iou-threshold", "0",
+                "--out", temp.resolve("cli-prop").toString()));
+        long foreground = 0;
+        for (int z = 1; z <= 7; z++) {
+            short[] fromMacroSlice = labelPixels(macroLabels, z);
+            assertArrayEquals(fromMacroSlice, labelPixels(temp.resolve("cli-prop.labels.tif"), z), "slice " + z);
+            for (short v : fromMacroSlice) {
+                foreground += v != 0 ? 1 : 0;
+            }
+        }
+        assertTrue(foreground > 0, "the object was found");
+        WindowManager.closeAllWindows();
+    }
 }

@@ -68,4 +68,32 @@ class InteractiveObjectiveTest {
         Arrays.fill(full, true);
         assertNull(InteractiveObjective.backgroundBox(full, LOW, cell, random));
     }
+
+    @Test
+    void validationBackgroundBoxesOnAnImageOfAnyShapeHoldNoObjectPixel() {
+        // A 300 x 170 image with a blob right of centre: validation asks for a box elsewhere, the same each time.
+        int w = 300;
+        int h = 170;
+        boolean[] mask = new boolean[w * h];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                mask[y * w + x] = (x - 190) * (x - 190) + (y - 80) * (y - 80) < 40 * 40;
+            }
+        }
+        for (int seed = 0; seed < 50; seed++) {
+            float[] box = InteractiveObjective.backgroundBox(mask, w, h, new Random(seed));
+            assertTrue(box != null, "a box fits beside the blob");
+            assertTrue(box[0] >= 0 && box[1] >= 0 && box[2] <= w && box[3] <= h && box[2] > box[0] && box[3] > box[1],
+                    Arrays.toString(box));
+            for (int y = (int) box[1]; y < (int) Math.ceil(box[3]); y++) {
+                for (int x = (int) box[0]; x < (int) Math.ceil(box[2]); x++) {
+                    assertTrue(!mask[y * w + x], "object pixel " + x + "," + y + " in " + Arrays.toString(box));
+                }
+            }
+            assertTrue(Arrays.equals(box, InteractiveObjective.backgroundBox(mask, w, h, new Random(seed))));
+        }
+        boolean[] full = new boolean[w * h];
+        Arrays.fill(full, true);
+        assertNull(InteractiveObjective.backgroundBox(full, w, h, new Random(1)));
+    }
 }

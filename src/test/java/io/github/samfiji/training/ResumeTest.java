@@ -63,7 +63,7 @@ class ResumeTest {
         assertEquals(expected.iteration(), actual.iteration());
         assertEquals(expected.optimizerSteps(), actual.optimizerSteps());
         assertEquals(expected.bestEpoch(), actual.bestEpoch());
-        assertEquals(expected.bestDice(), actual.bestDice());
+        assertEquals(expected.bestScore(), actual.bestScore());
         for (String name : expected.weights().keySet()) {
             assertArrayEquals(expected.weights().get(name), actual.weights().get(name), name);
             assertArrayEquals(expected.firstMoments().get(name), actual.firstMoments().get(name), "m " + name);
@@ -107,7 +107,7 @@ class ResumeTest {
         TrainingState s = saved.state();
         Map<String, float[]> zeros = new java.util.LinkedHashMap<>();
         s.firstMoments().forEach((n, v) -> zeros.put(n, new float[v.length]));
-        TrainingState forgetful = new TrainingState(s.epoch(), s.iteration(), 0, s.bestDice(), s.bestEpoch(),
+        TrainingState forgetful = new TrainingState(s.epoch(), s.iteration(), 0, s.bestScore(), s.bestEpoch(),
                 s.sinceBest(), s.history(), s.weights(), s.best(), zeros, zeros);
         Recorder other = new Recorder(0);
         try (SamModel model = TinyModels.randomModel(7); FineTuner tuner = new FineTuner(model, STRATEGY, options(4))) {
