@@ -26,7 +26,7 @@ class LayeringTest {
 
     private static final Path ROOT = Path.of("src/main/java/io/github/samfiji");
     private static final Set<String> CORE = Set.of("checkpoint", "model", "inference", "training", "evaluation",
-            "image", "io", "models");
+            "image", "io", "library");
     private static final Pattern OWN = Pattern.compile("\\bio\\.github\\.samfiji\\.([a-z]+)\\.");
     private static final Pattern UI = Pattern.compile("(?<![\\w.])(ij\\.[a-z]+|java\\.awt|javax\\.swing|org\\.scijava)\\.");
 

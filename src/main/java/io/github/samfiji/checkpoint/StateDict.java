@@ -49,6 +49,19 @@ public final class StateDict {
         return dict.unwrap();
     }
 
+    /**
+     * Whether {@link #load} would take the file for one of its formats, by the same rule (its first bytes); used to
+     * check imports and downloads (an HTML error page, a half-written file) before they enter the models folder.
+     */
+    public static boolean isCheckpointFile(Path file) throws IOException {
+        try {
+            Format.detect(file);
+            return true;
+        } catch (CheckpointException e) {
+            return false;
+        }
+    }
+
     /** The file formats {@link #load} reads. */
     enum Format {
         PYTORCH, SAFETENSORS;

@@ -8,7 +8,7 @@ import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.inference.AmgSettings;
 import io.github.samfiji.inference.AutomaticMaskGenerator;
 import io.github.samfiji.inference.ImageEmbedding;
-import io.github.samfiji.inference.Progress;
+import io.github.samfiji.io.Progress;
 import io.github.samfiji.inference.StackEmbeddings;
 import io.github.samfiji.inference.VolumePropagator;
 import io.github.samfiji.inference.Prompt;

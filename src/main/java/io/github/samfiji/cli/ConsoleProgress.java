@@ -1,6 +1,6 @@
 package io.github.samfiji.cli;
 
-import io.github.samfiji.inference.Progress;
+import io.github.samfiji.io.Progress;
 import java.io.PrintWriter;
 import java.util.Locale;
 

@@ -1,9 +1,9 @@
 package io.github.samfiji.cli;
 
-import io.github.samfiji.models.KnownModel;
-import io.github.samfiji.models.ModelDownloader;
-import io.github.samfiji.models.ModelLibrary;
-import io.github.samfiji.models.ModelRegistry;
+import io.github.samfiji.library.KnownModel;
+import io.github.samfiji.library.ModelDownloader;
+import io.github.samfiji.library.ModelLibrary;
+import io.github.samfiji.library.ModelRegistry;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -143,7 +143,7 @@ public final class StudyCommand implements Callable<Integer> {
             long start = System.nanoTime();
             try (SamModel model = inputs.loadModel(seed)) {
                 FineTuneRun.Summary s = FineTuneRun.run(model, samples, setup,
-                        new FinetuneCommand.ConsoleListener(epochs, timeLimit, setup.objective()), System.out::println);
+                        new FineTuneCommand.ConsoleListener(epochs, timeLimit, setup.objective()), System.out::println);
                 runs.add(new Run(setup.strategy().label(), setup.budget(), seed, s.trainImages(), s.testGroups(),
                         s.testDice(), s.otsuDice(), s.allForegroundDice(), (System.nanoTime() - start) / 1e9));
             }

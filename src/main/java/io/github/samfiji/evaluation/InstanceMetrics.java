@@ -126,7 +126,7 @@ public final class InstanceMetrics {
     /** Instance metrics of a predicted instance label image against the true one. */
     public static Result evaluate(RandomAccessibleInterval<? extends RealType<?>> prediction,
             RandomAccessibleInterval<? extends RealType<?>> truth) {
-        long[] dims = Inputs.sameSize("prediction", prediction, "truth", truth);
+        long[] dims = InputChecks.sameSize("prediction", prediction, "truth", truth);
         Map<Integer, long[]> predictionSizes = new HashMap<>();
         Map<Integer, long[]> truthSizes = new HashMap<>();
         Map<Long, long[]> intersections = new HashMap<>();
@@ -134,8 +134,8 @@ public final class InstanceMetrics {
         Cursor<? extends RealType<?>> t = Views.flatIterable(truth).cursor();
         int[] position = new int[dims.length];
         while (t.hasNext()) {
-            int a = Inputs.label(t.next().getRealDouble(), "truth", position);
-            int b = Inputs.label(p.next().getRealDouble(), "prediction", position);
+            int a = InputChecks.label(t.next().getRealDouble(), "truth", position);
+            int b = InputChecks.label(p.next().getRealDouble(), "prediction", position);
             if (a != 0) {
                 truthSizes.computeIfAbsent(a, k -> new long[1])[0]++;
             }
@@ -145,7 +145,7 @@ public final class InstanceMetrics {
             if (a != 0 && b != 0) {
                 intersections.computeIfAbsent(((long) a << 32) | b, k -> new long[1])[0]++;
             }
-            Inputs.advance(position, dims);
+            InputChecks.advance(position, dims);
         }
         List<Overlap> overlaps = new ArrayList<>(intersections.size());
         for (Map.Entry<Long, long[]> e : intersections.entrySet()) {

@@ -48,8 +48,8 @@ public final class PixelComparison {
     public static Decisions decisions(RandomAccessibleInterval<? extends RealType<?>> first,
             RandomAccessibleInterval<? extends RealType<?>> second,
             RandomAccessibleInterval<? extends RealType<?>> truth, int label, boolean binary) {
-        long[] dims = Inputs.sameSize("first prediction", first, "truth", truth);
-        Inputs.sameSize("second prediction", second, "truth", truth);
+        long[] dims = InputChecks.sameSize("first prediction", first, "truth", truth);
+        InputChecks.sameSize("second prediction", second, "truth", truth);
         Cursor<? extends RealType<?>> a = Views.flatIterable(first).cursor();
         Cursor<? extends RealType<?>> b = Views.flatIterable(second).cursor();
         Cursor<? extends RealType<?>> t = Views.flatIterable(truth).cursor();
@@ -75,7 +75,7 @@ public final class PixelComparison {
                 onlySecond++;
             }
             total++;
-            Inputs.advance(position, dims);
+            InputChecks.advance(position, dims);
         }
         return new Decisions(onlyFirst, onlySecond, total, firstCorrect, secondCorrect);
     }
@@ -84,7 +84,7 @@ public final class PixelComparison {
         if (binary) {
             return value != 0;
         }
-        return Inputs.label(value, role, position) == label;
+        return InputChecks.label(value, role, position) == label;
     }
 
     /** Paired scores of two models on the voxels of several images, for DeLong's test of one label. */
@@ -109,8 +109,8 @@ public final class PixelComparison {
         public void add(RandomAccessibleInterval<? extends RealType<?>> truth,
                 RandomAccessibleInterval<? extends RealType<?>> scoresA,
                 RandomAccessibleInterval<? extends RealType<?>> scoresB) {
-            long[] dims = Inputs.sameSize("first probability map", scoresA, "truth", truth);
-            Inputs.sameSize("second probability map", scoresB, "truth", truth);
+            long[] dims = InputChecks.sameSize("first probability map", scoresA, "truth", truth);
+            InputChecks.sameSize("second probability map", scoresB, "truth", truth);
             Cursor<? extends RealType<?>> t = Views.flatIterable(truth).cursor();
             Cursor<? extends RealType<?>> a = Views.flatIterable(scoresA).cursor();
             Cursor<? extends RealType<?>> b = Views.flatIterable(scoresB).cursor();
@@ -120,7 +120,7 @@ public final class PixelComparison {
                 double sa = a.next().getRealDouble();
                 double sb = b.next().getRealDouble();
                 if (Double.isNaN(sa) || Double.isNaN(sb)) {
-                    throw new EvaluationException("a probability map holds NaN at " + Inputs.position(position));
+                    throw new EvaluationException("a probability map holds NaN at " + InputChecks.position(position));
                 }
                 if (positive) {
                     positivesA.add(sa);
@@ -129,7 +129,7 @@ public final class PixelComparison {
                     negativesA.add(sa);
                     negativesB.add(sb);
                 }
-                Inputs.advance(position, dims);
+                InputChecks.advance(position, dims);
             }
         }
 

@@ -138,10 +138,10 @@ public final class SegmentationMetrics {
         }
         long[] dims = truth.dimensionsAsLongArray();
         if (prediction != null) {
-            Inputs.sameSize(PREDICTION, prediction, TRUTH, truth);
+            InputChecks.sameSize(PREDICTION, prediction, TRUTH, truth);
         }
         if (probability != null) {
-            Inputs.sameSize(PROBABILITY, probability, TRUTH, truth);
+            InputChecks.sameSize(PROBABILITY, probability, TRUTH, truth);
         }
         boolean asBinary = binary || prediction == null;
         double[] voxelSize = spacingFor(dims.length);
@@ -213,7 +213,7 @@ public final class SegmentationMetrics {
             boolean asBinary) {
         Cursor<? extends RealType<?>> cursor = Views.flatIterable(Views.interval(image, offset(image, min),
                 offset(image, max))).cursor();
-        boolean[] mask = new boolean[Inputs.toInt(size(min, max), "the region of label " + label)];
+        boolean[] mask = new boolean[InputChecks.toInt(size(min, max), "the region of label " + label)];
         for (int i = 0; i < mask.length; i++) {
             double v = cursor.next().getRealDouble();
             mask[i] = asBinary ? v != 0 : v == label;
@@ -225,7 +225,7 @@ public final class SegmentationMetrics {
             long[] max) {
         Cursor<? extends RealType<?>> cursor = Views.flatIterable(Views.interval(probability,
                 offset(probability, min), offset(probability, max))).cursor();
-        boolean[] mask = new boolean[Inputs.toInt(size(min, max), "the foreground region")];
+        boolean[] mask = new boolean[InputChecks.toInt(size(min, max), "the foreground region")];
         for (int i = 0; i < mask.length; i++) {
             mask[i] = cursor.next().getRealDouble() >= threshold;
         }
@@ -235,8 +235,8 @@ public final class SegmentationMetrics {
     private double auc(RandomAccessibleInterval<? extends RealType<?>> truth,
             RandomAccessibleInterval<? extends RealType<?>> probability, int label, boolean asBinary, long actual,
             long total) {
-        double[] positives = new double[Inputs.toInt(actual, "label " + label)];
-        double[] negatives = new double[Inputs.toInt(total - actual, "the background of label " + label)];
+        double[] positives = new double[InputChecks.toInt(actual, "label " + label)];
+        double[] negatives = new double[InputChecks.toInt(total - actual, "the background of label " + label)];
         Cursor<? extends RealType<?>> t = Views.flatIterable(truth).cursor();
         Cursor<? extends RealType<?>> s = Views.flatIterable(probability).cursor();
         int np = 0;
@@ -270,7 +270,7 @@ public final class SegmentationMetrics {
             if (s != null) {
                 score = s.next().getRealDouble();
                 if (Double.isNaN(score)) {
-                    throw new EvaluationException(PROBABILITY + " holds NaN at " + Inputs.position(position)
+                    throw new EvaluationException(PROBABILITY + " holds NaN at " + InputChecks.position(position)
                             + "; scores must be numbers");
                 }
             }
@@ -287,7 +287,7 @@ public final class SegmentationMetrics {
                 }
             }
             total++;
-            Inputs.advance(position, dims);
+            InputChecks.advance(position, dims);
         }
         counts.total = total;
         return counts;
@@ -296,11 +296,11 @@ public final class SegmentationMetrics {
     private static int toLabel(double value, String role, int[] position, boolean asBinary) {
         if (asBinary) {
             if (Double.isNaN(value)) {
-                throw new EvaluationException(role + " holds NaN at " + Inputs.position(position));
+                throw new EvaluationException(role + " holds NaN at " + InputChecks.position(position));
             }
             return value != 0 ? 1 : 0;
         }
-        return Inputs.label(value, role, position);
+        return InputChecks.label(value, role, position);
     }
 
     private double[] spacingFor(int axes) {

@@ -4,7 +4,7 @@ import ij.ImageListener;
 import ij.ImagePlus;
 import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.inference.ImageEmbedding;
-import io.github.samfiji.inference.Progress;
+import io.github.samfiji.io.Progress;
 import io.github.samfiji.inference.SamPredictor;
 import io.github.samfiji.model.SamModel;
 import java.util.Arrays;

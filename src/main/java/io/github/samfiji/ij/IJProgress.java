@@ -1,7 +1,7 @@
 package io.github.samfiji.ij;
 
 import ij.IJ;
-import io.github.samfiji.inference.Progress;
+import io.github.samfiji.io.Progress;
 
 /** Progress shown on ImageJ's status line and progress bar (a console line when headless); Escape cancels. */
 public final class IJProgress implements Progress {

@@ -1,10 +1,10 @@
 package io.github.samfiji.ij;
 
 import ij.IJ;
-import io.github.samfiji.models.KnownModel;
-import io.github.samfiji.models.ModelDownloader;
-import io.github.samfiji.models.ModelLibrary;
-import io.github.samfiji.models.ModelRegistry;
+import io.github.samfiji.library.KnownModel;
+import io.github.samfiji.library.ModelDownloader;
+import io.github.samfiji.library.ModelLibrary;
+import io.github.samfiji.library.ModelRegistry;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;

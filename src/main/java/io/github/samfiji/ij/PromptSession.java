@@ -8,7 +8,7 @@ import ij.gui.Roi;
 import ij.process.ColorProcessor;
 import io.github.samfiji.inference.ImageEmbedding;
 import io.github.samfiji.inference.Prediction;
-import io.github.samfiji.inference.Progress;
+import io.github.samfiji.io.Progress;
 import io.github.samfiji.inference.Prompt;
 import java.awt.Color;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package io.github.samfiji.inference;
 
+import io.github.samfiji.io.Progress;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;

@@ -1,5 +1,6 @@
 package io.github.samfiji.inference;
 
+import io.github.samfiji.io.Progress;
 import io.github.samfiji.image.Rgb8Image;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
 package io.github.samfiji.inference;
 
+import io.github.samfiji.io.Progress;
 import io.github.samfiji.checkpoint.Safetensors;
 import io.github.samfiji.checkpoint.StateDict;
 import io.github.samfiji.checkpoint.TensorData;

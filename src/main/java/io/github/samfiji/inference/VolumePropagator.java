@@ -1,5 +1,6 @@
 package io.github.samfiji.inference;
 
+import io.github.samfiji.io.Progress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;

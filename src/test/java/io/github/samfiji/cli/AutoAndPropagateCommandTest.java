@@ -232,7 +232,7 @@ class AutoAndPropagateCommandTest {
     void classModelsGiveOneLabelPerClass() throws Exception {
         // Class 2's model is class 1's with its mask output negated: it claims exactly what class 1 leaves out.
         Path negated = temp.resolve("negated.safetensors");
-        FinetuneCommandTestData.writeNegatedModel(Path.of(MODEL), negated);
+        FineTuneCommandTestData.writeNegatedModel(Path.of(MODEL), negated);
         assertEquals(0, run("auto", "--checkpoint", MODEL, "--image", IMAGE, "--mode", "semantic", "--out",
                 temp.resolve("one").toString()), errors[0]);
         assertEquals(0, run("auto", "--checkpoint", MODEL, "--class-model", negated.toString(), "--image", IMAGE,

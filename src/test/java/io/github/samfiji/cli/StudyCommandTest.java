@@ -28,9 +28,9 @@ class StudyCommandTest {
     void runsTheGridAndWritesConsistentTables() throws Exception {
         Path images = temp.resolve("images");
         Path masks = temp.resolve("masks");
-        FinetuneCommandTestData.writeDiscs(images, masks, 20, 80, 64, 3);
+        FineTuneCommandTestData.writeDiscs(images, masks, 20, 80, 64, 3);
         Path config = temp.resolve("tiny.json");
-        Files.writeString(config, ConfigJson.toJson(FinetuneCommandTestData.tinyConfig()));
+        Files.writeString(config, ConfigJson.toJson(FineTuneCommandTestData.tinyConfig()));
         Path out = temp.resolve("study");
         assertEquals(0, SamFijiCli.run("study", "--images", images.toString(), "--masks", masks.toString(),
                 "--from-scratch", "--config", config.toString(), "--strategies", "decoder:vanilla,encoder-decoder:lora",

@@ -20,7 +20,7 @@ import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.inference.AmgSettings;
 import io.github.samfiji.inference.AutomaticMaskGenerator;
 import io.github.samfiji.inference.InstanceMask;
-import io.github.samfiji.inference.Progress;
+import io.github.samfiji.io.Progress;
 import io.github.samfiji.inference.Prompt;
 import io.github.samfiji.inference.SamPredictor;
 import io.github.samfiji.inference.StackEmbeddings;
@@ -103,7 +103,7 @@ class AutoSegmentAndPropagateMacroTest {
             one = new io.github.samfiji.inference.PromptFreeSegmenter(new SamPredictor(model), 0, 0)
                     .mask(rgb, Progress.NONE);
         }
-        io.github.samfiji.cli.FinetuneCommandTestData.writeNegatedModel(MODEL_PATH, negated);
+        io.github.samfiji.cli.FineTuneCommandTestData.writeNegatedModel(MODEL_PATH, negated);
         CommandDialog.lastError = null;
         WindowManager.closeAllWindows();
         run("close('*'); open('" + SAMPLE + "'); roiManager('reset');\n"

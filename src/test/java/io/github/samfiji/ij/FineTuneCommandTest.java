@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ij.gui.Plot;
 import io.github.samfiji.checkpoint.ModelLoader;
-import io.github.samfiji.cli.FinetuneCommandTestData;
+import io.github.samfiji.cli.FineTuneCommandTestData;
 import io.github.samfiji.model.Peft;
 import io.github.samfiji.model.SamModel;
 import io.github.samfiji.training.FineTuner;
@@ -26,7 +26,7 @@ class FineTuneCommandTest {
     void trainsVitFromScratchAtASmallInputAndSaves() throws Exception {
         Path images = temp.resolve("images");
         Path masks = temp.resolve("masks");
-        FinetuneCommandTestData.writeDiscs(images, masks, 10, 80, 64, 6);
+        FineTuneCommandTestData.writeDiscs(images, masks, 10, 80, 64, 6);
         FineTuneCommand c = new FineTuneCommand();
         c.images = images.toFile();
         c.masks = masks.toFile();

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonParser;
 import io.github.samfiji.checkpoint.ModelLoader;
-import io.github.samfiji.cli.FinetuneCommandTestData;
+import io.github.samfiji.cli.FineTuneCommandTestData;
 import io.github.samfiji.model.ConfigJson;
 import io.github.samfiji.model.SamModel;
 import io.github.samfiji.testing.NeedsDisplay;
@@ -37,9 +37,9 @@ class FineTuneFolderMacroTest {
     void fineTunesFromTwoFoldersHeadless() throws Exception {
         Path images = temp.resolve("images");
         Path masks = temp.resolve("masks");
-        FinetuneCommandTestData.writeDiscs(images, masks, 10, 80, 64, 4);
+        FineTuneCommandTestData.writeDiscs(images, masks, 10, 80, 64, 4);
         Path config = temp.resolve("tiny.json");
-        Files.writeString(config, ConfigJson.toJson(FinetuneCommandTestData.tinyConfig()));
+        Files.writeString(config, ConfigJson.toJson(FineTuneCommandTestData.tinyConfig()));
         Path out = temp.resolve("tuned.safetensors");
         ImageJBatch.Result run = batch("images=" + images + " masks=" + masks + " out=" + out + " config=" + config
                 + " epochs=2 batch=4 lr=3e-3 warmup=2 method=adapter");

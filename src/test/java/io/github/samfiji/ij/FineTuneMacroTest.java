@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import ij.macro.Interpreter;
-import io.github.samfiji.cli.FinetuneCommandTestData;
+import io.github.samfiji.cli.FineTuneCommandTestData;
 import io.github.samfiji.testing.NeedsDisplay;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +30,7 @@ class FineTuneMacroTest {
     void menuCommandTrainsFromAMacro() throws Exception {
         Path images = temp.resolve("images");
         Path masks = temp.resolve("masks");
-        FinetuneCommandTestData.writeDiscs(images, masks, 10, 80, 64, 8);
+        FineTuneCommandTestData.writeDiscs(images, masks, 10, 80, 64, 8);
         Path out = temp.resolve("macro.safetensors");
         new Interpreter().run("setBatchMode(true);\nrun('Fine-tune SAM', 'images=[" + images + "] masks=[" + masks
                 + "] start=[vit_b (random)] objective=auto parts=decoder method=adapter lora=4 annotation=1 epochs=1 "
@@ -46,7 +46,7 @@ class FineTuneMacroTest {
     void openImageCommandTrainsOnAStackAndItsLabelStackFromAMacro() throws Exception {
         Path images = temp.resolve("images");
         Path masks = temp.resolve("masks");
-        FinetuneCommandTestData.writeDiscs(images, masks, 6, 64, 48, 9);
+        FineTuneCommandTestData.writeDiscs(images, masks, 6, 64, 48, 9);
         Path stack = temp.resolve("discs.tif");
         Path labels = temp.resolve("labels.tif");
         for (Path[] pair : new Path[][] {{images, stack}, {masks, labels}}) {

@@ -2,7 +2,7 @@ package io.github.samfiji.ij;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.github.samfiji.models.ModelRegistry;
+import io.github.samfiji.library.ModelRegistry;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.scijava.plugin.Parameter;

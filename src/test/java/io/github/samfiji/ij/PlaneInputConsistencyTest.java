@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import ij.ImagePlus;
 import ij.ImageStack;
 import ij.process.ShortProcessor;
-import io.github.samfiji.cli.FinetuneCommandTestData;
+import io.github.samfiji.cli.FineTuneCommandTestData;
 import io.github.samfiji.image.ImageConversion;
 import io.github.samfiji.image.IntensityMapping;
 import io.github.samfiji.model.SamModel;
@@ -49,7 +49,7 @@ class PlaneInputConsistencyTest {
                 .toBytes();
         assertFalse(Arrays.equals(volumeInput, ownRange), "the volume's range is not the plane's own");
 
-        try (SamModel model = new SamModel(FinetuneCommandTestData.tinyConfig())) {
+        try (SamModel model = new SamModel(FineTuneCommandTestData.tinyConfig())) {
             model.initializeRandom(1);
             EmbeddingCache cache = new EmbeddingCache(model);
             try {

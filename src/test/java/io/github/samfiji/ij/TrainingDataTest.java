@@ -16,7 +16,7 @@ import ij.plugin.frame.RoiManager;
 import ij.process.ByteProcessor;
 import ij.process.ImageProcessor;
 import io.github.samfiji.checkpoint.ModelLoader;
-import io.github.samfiji.cli.FinetuneCommandTestData;
+import io.github.samfiji.cli.FineTuneCommandTestData;
 import io.github.samfiji.model.SamModel;
 import io.github.samfiji.training.TrainingSample;
 import io.github.samfiji.testing.NeedsDisplay;
@@ -41,7 +41,7 @@ class TrainingDataTest {
         Path images = temp.resolve("images");
         Path masks = temp.resolve("masks");
         Path rois = Files.createDirectories(temp.resolve("rois"));
-        FinetuneCommandTestData.writeDiscs(images, masks, 3, 80, 64, 5);
+        FineTuneCommandTestData.writeDiscs(images, masks, 3, 80, 64, 5);
         try (Stream<Path> files = Files.list(masks)) {
             for (Path mask : files.toList()) {
                 ImageProcessor ip = IJ.openImage(mask.toString()).getProcessor();

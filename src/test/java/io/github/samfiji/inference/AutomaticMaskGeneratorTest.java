@@ -1,5 +1,6 @@
 package io.github.samfiji.inference;
 
+import io.github.samfiji.io.Progress;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,6 +1,6 @@
-package io.github.samfiji.models;
+package io.github.samfiji.library;
 
-import io.github.samfiji.inference.Progress;
+import io.github.samfiji.io.Progress;
 import io.github.samfiji.io.OutputFiles;
 import java.io.IOException;
 import java.io.InputStream;
@@ -124,8 +124,8 @@ public final class ModelLibrary {
         if (!CheckpointFiles.isModelName(name)) {
             throw new ModelException(source + " is not a model file: a .pth, .pt or .safetensors checkpoint is expected");
         }
-        if (!CheckpointFiles.looksLikeCheckpoint(source)) {
-            throw new ModelException(source + " does not look like a checkpoint (neither a PyTorch zip or pickle nor "
+        if (!io.github.samfiji.checkpoint.StateDict.isCheckpointFile(source)) {
+            throw new ModelException(source + " does not look like a checkpoint (neither a PyTorch zip nor "
                     + "safetensors); was the download complete?");
         }
         Optional<KnownModel> known = ModelRegistry.byFileName(name);

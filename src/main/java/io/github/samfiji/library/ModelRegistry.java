@@ -1,4 +1,4 @@
-package io.github.samfiji.models;
+package io.github.samfiji.library;
 
 import java.net.URI;
 import java.util.ArrayList;

@@ -1,6 +1,6 @@
-package io.github.samfiji.models;
+package io.github.samfiji.library;
 
-import io.github.samfiji.inference.Progress;
+import io.github.samfiji.io.Progress;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

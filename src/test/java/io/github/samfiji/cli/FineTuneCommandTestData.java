@@ -9,9 +9,9 @@ import java.util.Random;
 import javax.imageio.ImageIO;
 
 /** Synthetic fine-tuning data (discs) and a tiny model configuration for the command and macro tests. */
-public final class FinetuneCommandTestData {
+public final class FineTuneCommandTestData {
 
-    private FinetuneCommandTestData() {
+    private FineTuneCommandTestData() {
     }
 
     /** A tiny ViT SAM at 64 px (the same shape as the training tests' model). */

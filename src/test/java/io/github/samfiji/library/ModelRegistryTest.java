@@ -1,4 +1,4 @@
-package io.github.samfiji.models;
+package io.github.samfiji.library;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package io.github.samfiji.inference;
+package io.github.samfiji.io;
 
 import java.util.concurrent.CancellationException;
 

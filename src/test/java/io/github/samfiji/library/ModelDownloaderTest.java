@@ -1,4 +1,4 @@
-package io.github.samfiji.models;
+package io.github.samfiji.library;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.samfiji.inference.Progress;
+import io.github.samfiji.io.Progress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.FileAlreadyExistsException;

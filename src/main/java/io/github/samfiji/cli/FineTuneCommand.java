@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
             "Splits the data 7:1:2 by image/volume (seeded), trains with AdamW and early stopping on validation Dice (interactive: box Dice x background boxes left empty), "
                 + "and writes MODEL.safetensors with MODEL.json beside it (loadable by every command with "
                 + "--checkpoint), MODEL.curves.png, and the test-split Dice next to Otsu and all-foreground baselines."})
-public final class FinetuneCommand implements Callable<Integer> {
+public final class FineTuneCommand implements Callable<Integer> {
 
     @Mixin
     TrainingInputs inputs;

@@ -4,11 +4,11 @@ import java.util.Locale;
 import net.imglib2.Interval;
 
 /** Checks shared by the metrics: matching sizes, integer labels, readable positions. */
-final class Inputs {
+final class InputChecks {
 
     private static final String[] AXES = {"x", "y", "z", "t"};
 
-    private Inputs() {
+    private InputChecks() {
     }
 
     /** The common size of the images, or a message saying how they differ. */

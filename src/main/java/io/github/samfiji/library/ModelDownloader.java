@@ -1,6 +1,6 @@
-package io.github.samfiji.models;
+package io.github.samfiji.library;
 
-import io.github.samfiji.inference.Progress;
+import io.github.samfiji.io.Progress;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -264,7 +264,7 @@ public final class ModelDownloader {
                         + model.checksum() + ", got " + model.checksum().algorithm() + ":" + actual
                         + "; the download was corrupted and has been deleted: try again");
             }
-        } else if (!CheckpointFiles.looksLikeCheckpoint(part)) {
+        } else if (!io.github.samfiji.checkpoint.StateDict.isCheckpointFile(part)) {
             Files.deleteIfExists(part);
             throw new ModelException("what " + model.url().getHost() + " sent for " + model.fileName()
                     + " is not a PyTorch checkpoint (perhaps an error page); it was deleted");

@@ -29,14 +29,14 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class FinetuneCommandTest {
+class FineTuneCommandTest {
 
     @TempDir
     Path temp;
 
     private Path config() throws IOException {
         Path c = temp.resolve("tiny.json");
-        Files.writeString(c, ConfigJson.toJson(FinetuneCommandTestData.tinyConfig()));
+        Files.writeString(c, ConfigJson.toJson(FineTuneCommandTestData.tinyConfig()));
         return c;
     }
 
@@ -52,7 +52,7 @@ class FinetuneCommandTest {
     void trainsSavesAndTheModelLoadsEverywhere() throws Exception {
         Path images = temp.resolve("images");
         Path masks = temp.resolve("masks");
-        FinetuneCommandTestData.writeDiscs(images, masks, 10, 80, 64, 1);
+        FineTuneCommandTestData.writeDiscs(images, masks, 10, 80, 64, 1);
         Path out = temp.resolve("model.safetensors");
         assertEquals(0, SamFijiCli.run(args(images, masks, config(), out, "--method", "lora", "--parts",
                 "encoder-decoder", "--export-merged")));
@@ -104,7 +104,7 @@ class FinetuneCommandTest {
     void badInputFailsBeforeTrainingWithAClearMessage() throws Exception {
         Path images = temp.resolve("images");
         Path masks = temp.resolve("masks");
-        FinetuneCommandTestData.writeDiscs(images, masks, 10, 80, 64, 2);
+        FineTuneCommandTestData.writeDiscs(images, masks, 10, 80, 64, 2);
         Path c = config();
         Path out = temp.resolve("m.safetensors");
 
@@ -113,7 +113,7 @@ class FinetuneCommandTest {
         expectError(args(images, masks, c, out, "--budget", "0"), "budget must be in (0, 1]");
 
         Path otherMasks = temp.resolve("small-masks");
-        FinetuneCommandTestData.writeDiscs(temp.resolve("ignored"), otherMasks, 10, 40, 30, 2);
+        FineTuneCommandTestData.writeDiscs(temp.resolve("ignored"), otherMasks, 10, 40, 30, 2);
         expectError(args(images, otherMasks, c, out), "differ in size");
 
         Path emptyMasks = Files.createDirectories(temp.resolve("empty-masks"));
