@@ -5,7 +5,6 @@ import io.github.samfiji.model.SamModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import io.github.samfiji.imagejio.StackSlices;
 
 /**
  * Keeps the model the user chose loaded between commands, since loading a ViT-H takes many seconds and gigabytes.
@@ -18,9 +17,6 @@ public final class ModelCache {
     private static long loadedStamp;
     private static SamModel model;
     private static EmbeddingCache embeddings;
-    /** Slice embeddings of the stacks last propagated through, by image ID and cache folder (two at most). */
-    private static final java.util.LinkedHashMap<String, io.github.samfiji.inference.StackEmbeddings> STACKS =
-            new java.util.LinkedHashMap<>(4, 0.75f, true);
 
     private ModelCache() {
     }
@@ -37,7 +33,7 @@ public final class ModelCache {
         loadedFile = file;
         loadedConfig = config;
         loadedStamp = stamp;
-        embeddings = new EmbeddingCache(model);
+        embeddings = new EmbeddingCache(model, io.github.samfiji.checkpoint.ModelIdentity.of(file, config));
         return model;
     }
 
@@ -50,40 +46,16 @@ public final class ModelCache {
     }
 
     /**
-     * The slice embeddings of a stack for the loaded model, kept between runs so a re-run after a correction only
-     * decodes; slices whose pixels changed are encoded again. With a folder, embeddings also persist on disk.
+     * The slice embeddings of an image for the loaded model, the same store that prompting uses, kept between runs so
+     * a re-run after a correction only decodes; slices whose pixels changed are encoded again. With a folder,
+     * embeddings also persist on disk.
      */
     public static synchronized io.github.samfiji.inference.StackEmbeddings stack(SamModel forModel, ij.ImagePlus image,
-            StackSlices planes, Path diskCache) {
-        EmbeddingCache cache = embeddings(forModel);
-        String key = image.getID() + "|" + diskCache;
-        io.github.samfiji.inference.StackEmbeddings stack = STACKS.get(key);
-        if (stack == null || stack.depth() != planes.depth()) {
-            if (stack != null) {
-                stack.close();
-            }
-            String modelKey;
-            try {
-                modelKey = io.github.samfiji.checkpoint.ModelIdentity.of(loadedFile, loadedConfig);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException("cannot read the model file " + loadedFile, e);
-            }
-            stack = new io.github.samfiji.inference.StackEmbeddings(cache.predictor(), planes.asFunction(), planes.depth(),
-                    diskCache, modelKey);
-            STACKS.put(key, stack);
-            while (STACKS.size() > 2) {
-                java.util.Map.Entry<String, io.github.samfiji.inference.StackEmbeddings> eldest =
-                        STACKS.entrySet().iterator().next();
-                eldest.getValue().close();
-                STACKS.remove(eldest.getKey());
-            }
-        }
-        return stack;
+            Path diskCache) {
+        return embeddings(forModel).stack(image, diskCache);
     }
 
     public static synchronized void release() {
-        STACKS.values().forEach(io.github.samfiji.inference.StackEmbeddings::close);
-        STACKS.clear();
         if (embeddings != null) {
             embeddings.clear();
             embeddings = null;

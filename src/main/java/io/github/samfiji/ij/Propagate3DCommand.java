@@ -91,7 +91,7 @@ public class Propagate3DCommand implements Command {
         List<VolumePropagator.Result> out = new ArrayList<>();
         try {
             SamModel sam = ModelCache.get(file.toPath(), null);
-            StackEmbeddings stack = ModelCache.stack(sam, image, planes, cacheFolder == null ? null : cacheFolder.toPath());
+            StackEmbeddings stack = ModelCache.stack(sam, image, cacheFolder == null ? null : cacheFolder.toPath());
             VolumePropagator.SliceSegmenter segmenter = VolumePropagator.withModel(ModelCache.embeddings(sam).predictor(),
                     stack, image.getWidth(), image.getHeight());
             List<StackPropagation.ObjectPrompts> todo = new ArrayList<>();

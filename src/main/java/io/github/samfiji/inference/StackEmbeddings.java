@@ -20,26 +20,34 @@ import java.util.Map;
 import java.util.function.IntFunction;
 
 /**
- * The embeddings of a stack's slices, each encoded at most once and kept for as long as this object lives, so
- * propagating several objects, or re-running after a correction, costs only the decoder. With a cache folder the
- * embeddings also go to disk, keyed by the slice's pixels and the model, so a later session on the same stack does
- * not encode again.
+ * The embeddings of a stack's slices (a 2D image is a stack of one), each encoded at most once and kept for as long as
+ * this object lives, so prompting a slice again, propagating several objects, or re-running after a correction costs
+ * only the decoder. This is the one embedding store: the command line and Fiji's prompting, propagation and
+ * evaluation all ask it. With a cache folder the embeddings also go to disk, keyed by the slice's pixels and the
+ * model ({@link io.github.samfiji.checkpoint.ModelIdentity}), so a later session, from either front end, does not
+ * encode again.
+ *
+ * <p>A slice found in memory is returned without looking at its pixels again (converting and hashing a 4000 x 4000
+ * plane takes about 50 ms per prompt); after the pixels may have changed, the owner calls {@link #invalidate()} and
+ * each slice is then checked once against its content key and encoded again only if it changed.
  */
 public final class StackEmbeddings implements AutoCloseable {
 
     private final SamPredictor predictor;
     private final IntFunction<Rgb8Image> slices;
     private final int depth;
-    private final Path cacheFolder;
+    private Path cacheFolder;
     private final String modelKey;
     private final Map<Integer, ImageEmbedding> encoded = new HashMap<>();
     /** Content key of each encoded slice: a slice whose pixels changed since is encoded again. */
     private final Map<Integer, String> keys = new HashMap<>();
+    /** Slices whose pixels may have changed since they were encoded (checked on their next use). */
+    private final java.util.Set<Integer> unchecked = new java.util.HashSet<>();
     private int encodedNow;
     private int readFromDisk;
 
     /**
-     * @param slices     0-based slice index to its image (called at most once per slice)
+     * @param slices     0-based slice index to its image (called once per slice, and again after {@link #invalidate()})
      * @param cacheFolder where to keep embeddings across sessions, or null for memory only
      * @param modelKey   identifies the model's weights and configuration (part of the on-disk key)
      */
@@ -50,6 +58,16 @@ public final class StackEmbeddings implements AutoCloseable {
         this.depth = depth;
         this.cacheFolder = cacheFolder;
         this.modelKey = modelKey == null ? "" : modelKey;
+    }
+
+    /** From now on also keep embeddings in {@code folder} (null: memory only). */
+    public synchronized void useDiskCache(Path folder) {
+        this.cacheFolder = folder;
+    }
+
+    /** The pixels may have changed: each slice is checked against its content on its next use. */
+    public synchronized void invalidate() {
+        unchecked.addAll(encoded.keySet());
     }
 
     public int depth() {
@@ -71,11 +89,15 @@ public final class StackEmbeddings implements AutoCloseable {
         if (z < 0 || z >= depth) {
             throw new IllegalArgumentException("slice " + (z + 1) + " does not exist: the stack has " + depth + " slices");
         }
+        ImageEmbedding e = encoded.get(z);
+        if (e != null && !unchecked.contains(z)) {
+            return persisted(keys.get(z), e);
+        }
         Rgb8Image image = slices.apply(z);
         String key = key(image);
-        ImageEmbedding e = encoded.get(z);
+        unchecked.remove(z);
         if (e != null && key.equals(keys.get(z))) {
-            return e;
+            return persisted(key, e);
         }
         if (e != null) {
             e.close();
@@ -97,6 +119,14 @@ public final class StackEmbeddings implements AutoCloseable {
         }
         encoded.put(z, e);
         keys.put(z, key);
+        return e;
+    }
+
+    /** {@code e}, after writing it to the cache folder if it was encoded before the folder was chosen. */
+    private ImageEmbedding persisted(String key, ImageEmbedding e) {
+        if (cacheFolder != null && !Files.isRegularFile(cacheFolder.resolve(key + ".safetensors"))) {
+            write(cacheFolder.resolve(key + ".safetensors"), e);
+        }
         return e;
     }
 
@@ -147,5 +177,6 @@ public final class StackEmbeddings implements AutoCloseable {
         encoded.values().forEach(ImageEmbedding::close);
         encoded.clear();
         keys.clear();
+        unchecked.clear();
     }
 }
