@@ -82,6 +82,9 @@ final class Sam2Fixture {
     static void report(String title) {
         StringBuilder sb = new StringBuilder(title).append(": max |reference - java|\n");
         synchronized (WORST) {
+            if (WORST.isEmpty()) {
+                return;
+            }
             WORST.forEach((k, v) -> sb.append(String.format("  %-45s %.3g%n", k, v)));
             WORST.clear();
         }
