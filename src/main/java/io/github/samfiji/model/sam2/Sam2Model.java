@@ -1,0 +1,125 @@
+package io.github.samfiji.model.sam2;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.github.samfiji.model.Layers.Conv2d;
+import io.github.samfiji.model.Layers.Linear;
+import io.github.samfiji.model.Layers.Mlp;
+import io.github.samfiji.model.Module;
+import io.github.samfiji.model.Ops;
+import io.github.samfiji.model.Param;
+import io.github.samfiji.model.PromptEncoder;
+import io.github.samfiji.model.TorchRuntime;
+import io.github.samfiji.model.sam2.Sam2MemoryModules.MemoryAttention;
+import io.github.samfiji.model.sam2.Sam2MemoryModules.MemoryEncoder;
+import java.util.function.BiConsumer;
+
+/**
+ * A SAM 2.1 model with the state_dict names of the reference {@code SAM2Base}, so that the published
+ * {@code sam2.1_hiera_*.pt} load with a strict key check. The image path (encoder, prompt encoder, mask decoder)
+ * runs; the memory modules are loaded and kept for tracking. Owns the native memory of its weights until
+ * {@link #close()}.
+ */
+public final class Sam2Model extends Module implements AutoCloseable {
+
+    private final Sam2Config config;
+    private final NDManager manager;
+    private final Param noMemEmbed;
+    private final Sam2ImageEncoder imageEncoder;
+    private final PromptEncoder promptEncoder;
+    private final Sam2MaskDecoder maskDecoder;
+
+    public Sam2Model(Sam2Config c) {
+        this.config = c;
+        int hidden = c.hiddenDim();
+        param("maskmem_tpos_enc", c.numMaskmem(), 1, 1, c.memDim());
+        noMemEmbed = param("no_mem_embed", 1, 1, hidden);
+        param("no_mem_pos_enc", 1, 1, hidden);
+        param("no_obj_ptr", 1, hidden);
+        param("no_obj_embed_spatial", 1, c.memDim());
+        imageEncoder = child("image_encoder", new Sam2ImageEncoder(c));
+        child("mask_downsample", new Conv2d(1, 1, 4, 4, 0, 1, true));
+        child("memory_attention", new MemoryAttention(hidden, c.memDim(), c.memoryLayers(), c.memoryFeedforward()));
+        child("memory_encoder", new MemoryEncoder(hidden, c.memDim()));
+        // SAM 2's prompt encoder has SAM 1's structure and names; only how the predictor calls it differs.
+        promptEncoder = child("sam_prompt_encoder", new PromptEncoder(c.decoder(), c.imageSize(), c.embeddingSize()));
+        maskDecoder = child("sam_mask_decoder", new Sam2MaskDecoder(c.decoder()));
+        child("obj_ptr_proj", new Mlp(hidden, hidden, hidden, 3));
+        child("obj_ptr_tpos_proj", new Linear(hidden, c.memDim()));
+        this.manager = TorchRuntime.newManager();
+    }
+
+    public Sam2Config config() {
+        return config;
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    public Sam2ImageEncoder imageEncoder() {
+        return imageEncoder;
+    }
+
+    public PromptEncoder promptEncoder() {
+        return promptEncoder;
+    }
+
+    public Sam2MaskDecoder maskDecoder() {
+        return maskDecoder;
+    }
+
+    /**
+     * The features the SAM heads use for one image, as the reference's {@code forward_image} followed by the image
+     * predictor: the stride-4 and stride-8 pyramid levels projected by the decoder's {@code conv_s0/conv_s1}, and the
+     * stride-16 level plus the learned "no memory" embedding (a single image has no memories).
+     *
+     * @param input (1, 3, S, S) preprocessed image
+     * @param probe receives encoder intermediates and {@code backbone_fpn<i>} levels, or null; it must copy what it
+     *              keeps
+     * @return high_res_feats0 (1, C/8, S/4, S/4), high_res_feats1 (1, C/4, S/8, S/8), image_embed (1, C, S/16, S/16);
+     *         the caller owns them
+     */
+    public NDList encodeImage(NDArray input, BiConsumer<String, NDArray> probe) {
+        NDList levels = imageEncoder.forward(input, probe);
+        try {
+            if (probe != null) {
+                for (int i = 0; i < levels.size(); i++) {
+                    probe.accept("backbone_fpn" + i, levels.get(i));
+                }
+            }
+            NDArray s0 = Ops.scoped(() -> maskDecoder.highResS0(levels.get(0)));
+            NDArray s1 = Ops.scoped(() -> maskDecoder.highResS1(levels.get(1)));
+            NDArray embed = Ops.scoped(() -> levels.get(2).add(noMemEmbed.value().reshape(1, -1, 1, 1)));
+            return new NDList(s0, s1, embed);
+        } finally {
+            levels.close();
+        }
+    }
+
+    /** Sets one tensor by its state_dict name from raw float32 values. */
+    public void setTensor(String name, Shape shape, float[] values) {
+        Param p = namedParams().get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("SAM 2 model has no tensor named " + name);
+        }
+        if (!p.shape().equals(shape)) {
+            throw new IllegalArgumentException("tensor " + name + " expects shape " + p.shape() + " but got " + shape);
+        }
+        NDArray array = Ops.constant(manager, values, shape);
+        p.set(p.dataType() == DataType.FLOAT32 ? array : array.toType(p.dataType(), false), manager);
+    }
+
+    /** True when every tensor has a value. */
+    public boolean isComplete() {
+        return namedParams().values().stream().allMatch(Param::hasValue);
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

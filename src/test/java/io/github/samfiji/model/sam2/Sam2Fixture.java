@@ -1,0 +1,93 @@
+package io.github.samfiji.model.sam2;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.github.samfiji.model.Ops;
+import io.github.samfiji.testing.Fixtures;
+import io.github.samfiji.testing.Npy;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** The sam2_tiny fixture set: its model, its arrays, and comparisons that remember the worst error seen. */
+final class Sam2Fixture {
+
+    static final String SET = "sam2_tiny";
+
+    /** Largest |reference - mine| per compared array, for the report printed after each test class. */
+    static final Map<String, Double> WORST = new TreeMap<>();
+
+    private Sam2Fixture() {
+    }
+
+    static Sam2Model loadModel() {
+        Path set = Fixtures.set(SET);
+        try {
+            return Sam2Loader.load(set.resolve("sam2_tiny.pt"), set.resolve("config.json"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static Npy npy(String name) {
+        return Fixtures.npy(SET, name);
+    }
+
+    static boolean has(String name) {
+        return Files.exists(Fixtures.set(SET).resolve(name + ".npy"));
+    }
+
+    /** The reference array as a float32 array of {@code manager} (a copy). */
+    static NDArray nd(NDManager manager, String name) {
+        Npy n = npy(name);
+        return Ops.constant(manager, n.floats(), new Shape(n.shape));
+    }
+
+    static void assertClose(String name, NDArray actual, double tolerance) {
+        Npy expected = npy(name);
+        assertArrayEquals(expected.shape, actual.getShape().getShape(), name + ": shape");
+        assertClose(name, expected.floats(), actual.toFloatArray(), tolerance);
+    }
+
+    static void assertClose(String name, float[] expected, float[] actual, double tolerance) {
+        if (expected.length != actual.length) {
+            fail(name + ": length " + actual.length + " != expected " + expected.length);
+        }
+        double worst = 0;
+        int at = -1;
+        for (int i = 0; i < expected.length; i++) {
+            double d = Math.abs((double) expected[i] - actual[i]);
+            if (!(d <= worst)) {
+                worst = d;
+                at = i;
+            }
+        }
+        synchronized (WORST) {
+            WORST.merge(name, worst, Math::max);
+        }
+        if (!(worst <= tolerance)) {
+            fail(String.format("%s: max |diff| %.3g at index %d (expected %g, got %g) exceeds %.1g", name, worst, at,
+                    expected[at], actual[at], tolerance));
+        }
+    }
+
+    /** Prints the worst errors seen so far (the parity report). */
+    static void report(String title) {
+        StringBuilder sb = new StringBuilder(title).append(": max |reference - java|\n");
+        synchronized (WORST) {
+            if (WORST.isEmpty()) {
+                return;
+            }
+            WORST.forEach((k, v) -> sb.append(String.format("  %-45s %.3g%n", k, v)));
+            WORST.clear();
+        }
+        System.out.print(sb);
+    }
+}
