@@ -3,6 +3,7 @@ package io.github.samfiji.cli;
 import io.github.samfiji.evaluation.NameMatching;
 import io.github.samfiji.io.OutputFiles;
 import io.github.samfiji.model.SamModel;
+import io.github.samfiji.imagejio.Charts;
 import io.github.samfiji.training.FineTuneOptions;
 import io.github.samfiji.training.FineTuneRun;
 import io.github.samfiji.training.FineTuner;
@@ -27,6 +28,9 @@ public final class FineTuneCommand implements Callable<Integer> {
 
     @Mixin
     TrainingInputs inputs;
+
+    @Mixin
+    TrainingSchedule schedule;
 
     @Option(names = "--parts", defaultValue = "decoder", description = "decoder or encoder-decoder (default ${DEFAULT-VALUE})")
     String parts;
@@ -58,38 +62,8 @@ public final class FineTuneCommand implements Callable<Integer> {
     @Option(names = "--val-list", description = "text file of validation image names; the rest is the test split")
     Path valList;
 
-    @Option(names = "--epochs", defaultValue = "" + FineTuneOptions.EPOCHS, description = "maximum epochs (default ${DEFAULT-VALUE})")
-    int epochs;
-
-    @Option(names = "--patience", defaultValue = "" + FineTuneOptions.PATIENCE, description = "epochs without a better validation Dice before stopping; 0 = never (default ${DEFAULT-VALUE})")
-    int patience;
-
-    @Option(names = "--batch", defaultValue = "" + FineTuneOptions.BATCH, description = "batch size (default ${DEFAULT-VALUE})")
-    int batch;
-
-    @Option(names = "--accumulate", defaultValue = "1", description = "micro-batches per optimizer step (default ${DEFAULT-VALUE})")
-    int accumulate;
-
-    @Option(names = "--lr", defaultValue = "" + FineTuneOptions.LEARNING_RATE, description = "learning rate (default ${DEFAULT-VALUE})")
-    double lr;
-
-    @Option(names = "--weight-decay", defaultValue = "" + FineTuneOptions.WEIGHT_DECAY, description = "decoupled weight decay (default ${DEFAULT-VALUE})")
-    double weightDecay;
-
-    @Option(names = "--warmup", defaultValue = "" + FineTuneOptions.WARMUP, description = "linear warm-up iterations (default ${DEFAULT-VALUE})")
-    int warmup;
-
-    @Option(names = "--decay", description = "poly decay after warm-up instead of a constant rate")
-    boolean decay;
-
-    @Option(names = "--no-augment", description = "no histogram equalization, colour jitter or flips")
-    boolean noAugment;
-
     @Option(names = "--seed", defaultValue = "" + FineTuneOptions.SEED, description = "seed of split, budget, initialization, order and augmentation (default ${DEFAULT-VALUE})")
     long seed;
-
-    @Option(names = "--time-limit", description = "stop training after this many minutes (keeps the best model, then evaluates)")
-    Double timeLimit;
 
     @Option(names = "--export-merged", description = "also write MODEL.merged.safetensors: LoRA folded into a plain SAM state_dict")
     boolean exportMerged;
@@ -117,8 +91,7 @@ public final class FineTuneCommand implements Callable<Integer> {
         }
         Strategy strategy = new Strategy(Strategy.Parts.parse(parts), Strategy.Method.parse(method), rank, loraScale,
                 adapterBlocks).withPromptEncoder(inputs.promptEncoderTrained());
-        FineTuneOptions options = new FineTuneOptions(lr, weightDecay, warmup, decay, batch, accumulate, epochs,
-                patience, 1, !noAugment, seed);
+        FineTuneOptions options = schedule.options(seed);
         Path curves = out.resolveSibling(stem(out) + ".curves.png");
         FineTuneRun.Setup setup = new FineTuneRun.Setup(strategy, options, budget, fewShot, lines(trainList),
                 lines(valList), out, overwrite, exportMerged,
@@ -131,19 +104,20 @@ public final class FineTuneCommand implements Callable<Integer> {
         try (SamModel model = inputs.loadModel(seed)) {
             System.out.printf("model: %s at %d px input; %d image(s)/slice(s); threads: %s%n", setup.source(),
                     model.config().imageSize(), samples.size(), System.getProperty("ai.djl.pytorch.num_threads", "default"));
-            FineTuneRun.Summary summary = FineTuneRun.run(model, samples, setup, new ConsoleListener(epochs, timeLimit, setup.objective()) {
+            FineTuneRun.Summary summary = FineTuneRun.run(model, samples, setup, new ConsoleListener(schedule.epochs, schedule.timeLimit, setup.objective()) {
                         @Override
                         public void onHistory(List<FineTuner.EpochRecord> history) {
                             // Redrawn after every epoch, so the curves can be watched while training runs.
                             try {
-                                TrainingCurves.write(history, curves, true);
+                                Charts.savePng(Charts.trainingCurves(history, setup.objective().validationLabel()), curves, true);
                             } catch (IOException e) {
                                 System.err.println("could not write " + curves + ": " + e.getMessage());
                             }
                         }
                     },
                     System.out::println);
-            TrainingCurves.write(summary.result().history(), curves, true); // ours: checked absent before training
+            Charts.savePng(Charts.trainingCurves(summary.result().history(), setup.objective().validationLabel()),
+                    curves, true); // ours: checked absent before training
             System.out.println(summary.testLine());
             System.out.println("wrote " + out + " (+ " + stem(out) + ".json, " + curves.getFileName() + ")"
                     + (summary.merged() != null ? " and " + summary.merged() : ""));

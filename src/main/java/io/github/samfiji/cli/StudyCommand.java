@@ -1,6 +1,7 @@
 package io.github.samfiji.cli;
 
 import io.github.samfiji.evaluation.PairedTests;
+import io.github.samfiji.imagejio.Charts;
 import io.github.samfiji.evaluation.SummaryStatistics;
 import io.github.samfiji.io.OutputFiles;
 import io.github.samfiji.model.SamModel;
@@ -9,12 +10,6 @@ import io.github.samfiji.training.FineTuneRun;
 import io.github.samfiji.training.FineTuner;
 import io.github.samfiji.training.Strategy;
 import io.github.samfiji.training.TrainingSample;
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.Font;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +19,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import javax.imageio.ImageIO;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -45,6 +39,9 @@ public final class StudyCommand implements Callable<Integer> {
     @Mixin
     TrainingInputs inputs;
 
+    @Mixin
+    TrainingSchedule schedule;
+
     @Option(names = "--strategies", split = ",", defaultValue = "decoder:vanilla,encoder-decoder:vanilla,encoder-decoder:lora",
             description = "parts:method pairs, e.g. decoder:vanilla,encoder-decoder:lora (default ${DEFAULT-VALUE})")
     List<String> strategies;
@@ -61,24 +58,6 @@ public final class StudyCommand implements Callable<Integer> {
 
     @Option(names = "--rank", defaultValue = "4", description = "LoRA rank (default ${DEFAULT-VALUE})")
     int rank;
-
-    @Option(names = "--epochs", defaultValue = "" + FineTuneOptions.EPOCHS, description = "maximum epochs per run (default ${DEFAULT-VALUE})")
-    int epochs;
-
-    @Option(names = "--patience", defaultValue = "" + FineTuneOptions.PATIENCE, description = "early-stopping patience (default ${DEFAULT-VALUE})")
-    int patience;
-
-    @Option(names = "--batch", defaultValue = "" + FineTuneOptions.BATCH, description = "batch size (default ${DEFAULT-VALUE})")
-    int batch;
-
-    @Option(names = "--lr", defaultValue = "" + FineTuneOptions.LEARNING_RATE, description = "learning rate (default ${DEFAULT-VALUE})")
-    double lr;
-
-    @Option(names = "--warmup", defaultValue = "" + FineTuneOptions.WARMUP, description = "warm-up iterations (default ${DEFAULT-VALUE})")
-    int warmup;
-
-    @Option(names = "--time-limit", description = "minutes per run at most")
-    Double timeLimit;
 
     @Option(names = "--out", required = true, description = "output folder")
     Path out;
@@ -125,8 +104,7 @@ public final class StudyCommand implements Callable<Integer> {
                 for (Strategy strategy : grid) {
                     String name = String.format(Locale.ROOT, "%s_b%s_s%d", strategy.label().replace('/', '-'),
                             trim(budget), seed);
-                    FineTuneOptions options = new FineTuneOptions(lr, 0.1, warmup, false, batch, 1, epochs, patience,
-                            1, true, seed);
+                    FineTuneOptions options = schedule.options(seed);
                     FineTuneRun.Setup setup = new FineTuneRun.Setup(strategy, options, budget, 0, null, null,
                             out.resolve("models").resolve(name + ".safetensors"), overwrite, false,
                             inputs.source(), inputs.dataDescription(), goal);
@@ -143,7 +121,7 @@ public final class StudyCommand implements Callable<Integer> {
             long start = System.nanoTime();
             try (SamModel model = inputs.loadModel(seed)) {
                 FineTuneRun.Summary s = FineTuneRun.run(model, samples, setup,
-                        new FineTuneCommand.ConsoleListener(epochs, timeLimit, setup.objective()), System.out::println);
+                        new FineTuneCommand.ConsoleListener(schedule.epochs, schedule.timeLimit, setup.objective()), System.out::println);
                 runs.add(new Run(setup.strategy().label(), setup.budget(), seed, s.trainImages(), s.testGroups(),
                         s.testDice(), s.otsuDice(), s.allForegroundDice(), (System.nanoTime() - start) / 1e9));
             }
@@ -151,8 +129,7 @@ public final class StudyCommand implements Callable<Integer> {
         OutputFiles.writeString(runsFile, overwrite, runsTable(runs));
         OutputFiles.writeString(perImageFile, overwrite, perImageTable(runs));
         OutputFiles.writeString(pairedFile, overwrite, pairedTable(runs));
-        BufferedImage plot = plot(runs);
-        OutputFiles.write(plotFile, overwrite, t -> ImageIO.write(plot, "png", t.toFile()));
+        Charts.savePng(plot(runs), plotFile, overwrite);
         System.out.println("wrote " + runsFile + ", " + perImageFile.getFileName() + ", " + pairedFile.getFileName()
                 + ", " + plotFile.getFileName());
         return 0;
@@ -225,91 +202,31 @@ public final class StudyCommand implements Callable<Integer> {
     }
 
     /** Mean test Dice (over seeds and images) against budget, one line per strategy, with the runs' 95% intervals. */
-    static BufferedImage plot(List<Run> runs) {
-        int width = 720;
-        int height = 440;
-        int m = 60;
+    static ij.gui.Plot plot(List<Run> runs) {
         List<Double> budgetAxis = runs.stream().map(Run::budget).distinct().sorted().toList();
-        List<String> names = runs.stream().map(Run::strategy).distinct().toList();
-        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = image.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, width, height);
-        g.setColor(Color.BLACK);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        int x0 = m;
-        int x1 = width - 200;
-        int y0 = height - m;
-        int y1 = m / 2 + 6;
-        g.drawRect(x0, y1, x1 - x0, y0 - y1);
-        g.drawString("annotation budget (fraction of the training split)", x0 + 40, height - m / 3);
-        g.drawString("test Dice, mean and 95% CI", x0, 18);
-        for (int k = 0; k < budgetAxis.size(); k++) {
-            int x = xOf(k, budgetAxis.size(), x0, x1);
-            g.drawString(trim(budgetAxis.get(k)), x - 10, y0 + 16);
-        }
-        for (int t = 0; t <= 5; t++) {
-            int y = yOf(t / 5.0, y0, y1);
-            g.drawLine(x0 - 4, y, x0, y);
-            g.drawString(String.format(Locale.ROOT, "%.1f", t / 5.0), x0 - 28, y + 4);
+        List<Charts.Series> series = new ArrayList<>();
+        for (String name : runs.stream().map(Run::strategy).distinct().toList()) {
+            List<double[]> points = new ArrayList<>();
+            for (double budget : budgetAxis) {
+                double[] values = runs.stream().filter(r -> r.strategy().equals(name) && r.budget() == budget)
+                        .flatMapToDouble(r -> java.util.Arrays.stream(r.dice())).toArray();
+                if (values.length > 0) {
+                    SummaryStatistics.Summary sum = SummaryStatistics.of(values, SummaryStatistics.DEFAULT_RESAMPLES,
+                            SummaryStatistics.DEFAULT_SEED);
+                    points.add(new double[] {budget, sum.mean(), sum.ciLow(), sum.ciHigh()});
+                }
+            }
+            series.add(new Charts.Series(name, column(points, 0), column(points, 1), column(points, 2),
+                    column(points, 3)));
         }
         // The baselines on the same test images, for scale: Otsu threshold and all foreground.
         double otsu = runs.stream().flatMapToDouble(r -> java.util.Arrays.stream(r.otsu())).average().orElse(Double.NaN);
         double all = runs.stream().flatMapToDouble(r -> java.util.Arrays.stream(r.allForeground())).average()
                 .orElse(Double.NaN);
-        g.setStroke(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
-        g.setColor(Color.GRAY);
-        if (!Double.isNaN(otsu)) {
-            g.drawLine(x0, yOf(otsu, y0, y1), x1, yOf(otsu, y0, y1));
-            g.drawString(String.format(Locale.ROOT, "Otsu %.2f", otsu), x1 + 12, yOf(otsu, y0, y1) + 4);
-        }
-        if (!Double.isNaN(all)) {
-            g.drawLine(x0, yOf(all, y0, y1), x1, yOf(all, y0, y1));
-            g.drawString(String.format(Locale.ROOT, "all foreground %.2f", all), x1 + 12, yOf(all, y0, y1) + 16);
-        }
-        Color[] palette = {new Color(30, 90, 200), new Color(200, 60, 40), new Color(40, 150, 70),
-            new Color(150, 60, 170), new Color(220, 140, 20), new Color(90, 90, 90)};
-        g.setStroke(new BasicStroke(2f));
-        for (int s = 0; s < names.size(); s++) {
-            g.setColor(palette[s % palette.length]);
-            int prevX = -1;
-            int prevY = -1;
-            for (int k = 0; k < budgetAxis.size(); k++) {
-                List<Double> values = new ArrayList<>();
-                for (Run r : runs) {
-                    if (r.strategy().equals(names.get(s)) && r.budget() == budgetAxis.get(k)) {
-                        for (double d : r.dice()) {
-                            values.add(d);
-                        }
-                    }
-                }
-                if (values.isEmpty()) {
-                    continue;
-                }
-                SummaryStatistics.Summary sum = SummaryStatistics.of(values.stream().mapToDouble(Double::doubleValue)
-                        .toArray(), SummaryStatistics.DEFAULT_RESAMPLES, SummaryStatistics.DEFAULT_SEED);
-                int x = xOf(k, budgetAxis.size(), x0, x1) + (s - names.size() / 2) * 4;
-                int y = yOf(sum.mean(), y0, y1);
-                g.drawLine(x, yOf(sum.ciLow(), y0, y1), x, yOf(sum.ciHigh(), y0, y1));
-                g.fillOval(x - 4, y - 4, 8, 8);
-                if (prevX >= 0) {
-                    g.drawLine(prevX, prevY, x, y);
-                }
-                prevX = x;
-                prevY = y;
-            }
-            g.drawString(names.get(s), x1 + 12, y1 + 20 + 18 * s);
-        }
-        g.dispose();
-        return image;
+        return Charts.diceVersusBudget(series, otsu, all);
     }
 
-    private static int xOf(int k, int n, int x0, int x1) {
-        return n == 1 ? (x0 + x1) / 2 : x0 + 30 + (int) Math.round((x1 - x0 - 60) * k / (double) (n - 1));
-    }
-
-    private static int yOf(double v, int y0, int y1) {
-        return y0 - (int) Math.round((y0 - y1) * Math.max(0, Math.min(1, v)));
+    private static double[] column(List<double[]> rows, int c) {
+        return rows.stream().mapToDouble(r -> r[c]).toArray();
     }
 }

@@ -178,7 +178,7 @@ public abstract class FineTuneJob implements Command {
     private ij.gui.PlotWindow curvesWindow;
 
     private void showCurves(List<FineTuner.EpochRecord> history) {
-        Plot plot = curves(history);
+        Plot plot = curves(history, FineTuner.Objective.parse(objective));
         if (curvesWindow == null || curvesWindow.isClosed()) {
             curvesWindow = plot.show();
         } else {
@@ -186,23 +186,8 @@ public abstract class FineTuneJob implements Command {
         }
     }
 
-    /** Training loss and validation Dice per epoch as an ImageJ Plot. */
-    static Plot curves(List<FineTuner.EpochRecord> history) {
-        double[] epoch = new double[history.size()];
-        double[] loss = new double[history.size()];
-        double[] dice = new double[history.size()];
-        for (int i = 0; i < epoch.length; i++) {
-            epoch[i] = history.get(i).epoch();
-            loss[i] = history.get(i).trainLoss();
-            dice[i] = history.get(i).validationScore();
-        }
-        Plot plot = new Plot("Fine-tune SAM: training curves", "epoch", "value");
-        plot.setColor(java.awt.Color.RED);
-        plot.addPoints(epoch, loss, Plot.LINE);
-        plot.setColor(java.awt.Color.BLUE);
-        plot.addPoints(epoch, dice, Plot.CONNECTED_CIRCLES);
-        plot.setLegend("training loss\tvalidation Dice", Plot.AUTO_POSITION);
-        plot.setLimitsToFit(false);
-        return plot;
+    /** Training loss and validation score per epoch as an ImageJ Plot. */
+    static Plot curves(List<FineTuner.EpochRecord> history, FineTuner.Objective objective) {
+        return io.github.samfiji.imagejio.Charts.trainingCurves(history, objective.validationLabel());
     }
 }

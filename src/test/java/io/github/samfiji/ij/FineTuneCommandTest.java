@@ -47,7 +47,7 @@ class FineTuneCommandTest {
         // Decoder-only LoRA on ViT-B: LoRA in the decoder's attentions plus the decoder outside its transformer.
         assertTrue(c.summary.trainable() > 0 && c.summary.trainable() < 4_058_340L, "trainable " + c.summary.trainable());
         Plot plot = FineTuneJob.curves(List.of(new FineTuner.EpochRecord(1, 2, 0.9, 0.5, 1.0),
-                new FineTuner.EpochRecord(2, 4, 0.7, 0.6, 1.0)));
+                new FineTuner.EpochRecord(2, 4, 0.7, 0.6, 1.0)), FineTuner.Objective.AUTOMATIC);
         assertEquals(2, plot.getXValues().length);
 
         FineTuneCommand again = new FineTuneCommand();
