@@ -1,12 +1,11 @@
 package io.github.samfiji.cli;
 
-import io.github.samfiji.checkpoint.ModelLoader;
 import io.github.samfiji.imagejio.TrainingData;
 import io.github.samfiji.model.ConfigJson;
 import io.github.samfiji.model.Presets;
-import io.github.samfiji.model.SamConfig;
+
 import io.github.samfiji.model.SamModel;
-import io.github.samfiji.training.InputResize;
+import io.github.samfiji.training.StartModel;
 import io.github.samfiji.training.TrainingSample;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -78,26 +77,14 @@ final class TrainingInputs {
 
     /** The model to start from: the checkpoint, or random weights of a preset or JSON architecture; resized if asked. */
     SamModel loadModel(long seed) throws IOException {
-        SamModel model;
+        int size = inputSize == null ? 0 : inputSize;
         if (checkpoint != null) {
-            model = ModelLoader.load(checkpoint, config);
-        } else {
-            if ((preset == null) == (config == null)) {
-                throw new IllegalArgumentException("--from-scratch needs exactly one of --preset NAME or --config JSON");
-            }
-            SamConfig c = preset != null ? Presets.get(preset) : ConfigJson.parse(Files.readString(config));
-            if (inputSize != null) {
-                c = InputResize.configFor(c, inputSize);
-            }
-            model = new SamModel(c);
-            model.initializeRandom(seed);
-            return model;
+            return StartModel.fromCheckpoint(checkpoint, config, size);
         }
-        if (inputSize != null && inputSize != model.config().imageSize()) {
-            try (SamModel original = model) {
-                return InputResize.resize(original, inputSize);
-            }
+        if ((preset == null) == (config == null)) {
+            throw new IllegalArgumentException("--from-scratch needs exactly one of --preset NAME or --config JSON");
         }
-        return model;
+        return StartModel.fromScratch(preset != null ? Presets.get(preset) : ConfigJson.parse(Files.readString(config)),
+                size, seed);
     }
 }

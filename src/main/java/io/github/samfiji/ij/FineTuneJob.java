@@ -2,14 +2,14 @@ package io.github.samfiji.ij;
 
 import ij.IJ;
 import ij.gui.Plot;
-import io.github.samfiji.checkpoint.ModelLoader;
+
 import io.github.samfiji.model.Presets;
-import io.github.samfiji.model.SamConfig;
+
 import io.github.samfiji.model.SamModel;
 import io.github.samfiji.training.FineTuneOptions;
 import io.github.samfiji.training.FineTuneRun;
 import io.github.samfiji.training.FineTuner;
-import io.github.samfiji.training.InputResize;
+import io.github.samfiji.training.StartModel;
 import io.github.samfiji.training.Strategy;
 import io.github.samfiji.training.TrainingSample;
 import java.io.File;
@@ -157,21 +157,9 @@ public abstract class FineTuneJob implements Command {
             if (model == null || !model.isFile()) {
                 throw new IllegalArgumentException(model == null ? "choose a model file" : "model file not found: " + model);
             }
-            SamModel loaded = ModelLoader.load(model.toPath(), null);
-            if (inputSize > 0 && inputSize != loaded.config().imageSize()) {
-                try (SamModel original = loaded) {
-                    return InputResize.resize(original, inputSize);
-                }
-            }
-            return loaded;
+            return StartModel.fromCheckpoint(model.toPath(), null, inputSize);
         }
-        SamConfig config = Presets.get(start.substring(0, start.indexOf(' ')));
-        if (inputSize > 0) {
-            config = InputResize.configFor(config, inputSize);
-        }
-        SamModel fresh = new SamModel(config);
-        fresh.initializeRandom(seed);
-        return fresh;
+        return StartModel.fromScratch(Presets.get(start.substring(0, start.indexOf(' '))), inputSize, seed);
     }
 
     /** The curves window of this run, redrawn in place after every epoch. */
