@@ -56,8 +56,13 @@ public final class StudyCommand implements Callable<Integer> {
     @Option(names = "--objective", defaultValue = "auto", description = "auto or interactive (default ${DEFAULT-VALUE})")
     String objective;
 
-    @Option(names = "--rank", defaultValue = "4", description = "LoRA rank (default ${DEFAULT-VALUE})")
-    int rank;
+    @Option(names = "--ranks", split = ",", defaultValue = "4",
+            description = "LoRA ranks: each LoRA strategy runs once per rank, e.g. 8,16 (default ${DEFAULT-VALUE})")
+    List<Integer> ranks;
+
+    @Option(names = "--no-zero-shot", description = "leave out the zero-shot row (the starting model scored without "
+            + "training; on by default when starting from --checkpoint)")
+    boolean noZeroShot;
 
     @Option(names = "--out", required = true, description = "output folder")
     Path out;
@@ -67,8 +72,11 @@ public final class StudyCommand implements Callable<Integer> {
 
     /** One finished run. */
     record Run(String strategy, double budget, long seed, int trainImages, List<String> testNames, double[] dice,
-               double[] otsu, double[] allForeground, double seconds) {
+               double[] otsu, double[] allForeground, long trainable, long total, double seconds) {
     }
+
+    /** The row label of the starting model scored without training. */
+    static final String ZERO_SHOT = "zero-shot";
 
     @Override
     public Integer call() throws Exception {
@@ -80,8 +88,12 @@ public final class StudyCommand implements Callable<Integer> {
             if (pm.length != 2) {
                 throw new IllegalArgumentException("--strategies '" + s + "': write parts:method, e.g. decoder:lora");
             }
-            grid.add(new Strategy(Strategy.Parts.parse(pm[0]), Strategy.Method.parse(pm[1]), rank, 1f, null)
-                    .withPromptEncoder(inputs.promptEncoderTrained()));
+            Strategy.Method method = Strategy.Method.parse(pm[1]);
+            // Several LoRA ranks make one row each; the rank means nothing to the other methods.
+            for (int r : method == Strategy.Method.LORA ? ranks : ranks.subList(0, 1)) {
+                grid.add(new Strategy(Strategy.Parts.parse(pm[0]), method, r, 1f, null)
+                        .withPromptEncoder(inputs.promptEncoderTrained()));
+            }
         }
         for (double b : budgets) {
             if (!(b > 0 && b <= 1)) {
@@ -114,6 +126,9 @@ public final class StudyCommand implements Callable<Integer> {
             }
         }
         List<Run> runs = new ArrayList<>();
+        if (!noZeroShot && inputs.checkpoint != null) {
+            runs.addAll(zeroShot(samples, setups));
+        }
         for (FineTuneRun.Setup setup : setups) {
             long seed = setup.options().seed();
             System.out.printf("run %d of %d: %s, budget %s, seed %d%n", runs.size() + 1, setups.size(),
@@ -123,7 +138,8 @@ public final class StudyCommand implements Callable<Integer> {
                 FineTuneRun.Summary s = FineTuneRun.run(model, samples, setup,
                         new FineTuneCommand.ConsoleListener(schedule.epochs, schedule.timeLimit, setup.objective()), System.out::println);
                 runs.add(new Run(setup.strategy().label(), setup.budget(), seed, s.trainImages(), s.testGroups(),
-                        s.testDice(), s.otsuDice(), s.allForegroundDice(), (System.nanoTime() - start) / 1e9));
+                        s.testDice(), s.otsuDice(), s.allForegroundDice(), s.trainable(), s.total(),
+                        (System.nanoTime() - start) / 1e9));
             }
         }
         OutputFiles.writeString(runsFile, overwrite, runsTable(runs));
@@ -135,19 +151,52 @@ public final class StudyCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * The starting model scored on each seed's test split without training (the same images as the trained rows), as
+     * a row at every budget so that it is compared with every trained row.
+     */
+    private List<Run> zeroShot(List<TrainingSample> samples, List<FineTuneRun.Setup> setups) throws IOException {
+        List<Run> out = new ArrayList<>();
+        Map<Long, FineTuneRun.TestScores> bySeed = new LinkedHashMap<>();
+        Map<Long, Double> seconds = new LinkedHashMap<>();
+        for (FineTuneRun.Setup setup : setups) {
+            long seed = setup.options().seed();
+            if (!bySeed.containsKey(seed)) {
+                System.out.printf("zero-shot: the starting model on the test split of seed %d%n", seed);
+                long start = System.nanoTime();
+                try (SamModel model = inputs.loadModel(seed)) {
+                    bySeed.put(seed, FineTuneRun.test(model, FineTuneRun.plan(samples, setup), setup.objective()));
+                    seconds.put(seed, (System.nanoTime() - start) / 1e9);
+                }
+            }
+        }
+        for (FineTuneRun.Setup setup : setups) {
+            long seed = setup.options().seed();
+            boolean listed = out.stream().anyMatch(r -> r.seed() == seed && r.budget() == setup.budget());
+            if (!listed) {
+                FineTuneRun.TestScores t = bySeed.get(seed);
+                out.add(new Run(ZERO_SHOT, setup.budget(), seed, 0, t.groups(), t.dice(), t.otsu(), t.allForeground(),
+                        0, 0, seconds.get(seed)));
+            }
+        }
+        return out;
+    }
+
     private static String trim(double v) {
         return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }
 
     static String runsTable(List<Run> runs) {
         StringBuilder t = new StringBuilder("strategy,budget,seed,train_images,test_images,dice_mean,dice_ci95_low,"
-                + "dice_ci95_high,dice_median,otsu_mean,all_foreground_mean,seconds\n");
+                + "dice_ci95_high,dice_median,otsu_mean,all_foreground_mean,trainable_parameters,trainable_share,"
+                + "seconds\n");
         for (Run r : runs) {
             SummaryStatistics.Summary s = SummaryStatistics.of(r.dice(), SummaryStatistics.DEFAULT_RESAMPLES,
                     SummaryStatistics.DEFAULT_SEED);
-            t.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f%n", r.strategy(),
-                    trim(r.budget()), r.seed(), r.trainImages(), r.dice().length, s.mean(), s.ciLow(), s.ciHigh(),
-                    s.median(), mean(r.otsu()), mean(r.allForeground()), r.seconds()));
+            t.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%.6f,%.1f%n",
+                    r.strategy(), trim(r.budget()), r.seed(), r.trainImages(), r.dice().length, s.mean(), s.ciLow(),
+                    s.ciHigh(), s.median(), mean(r.otsu()), mean(r.allForeground()), r.trainable(),
+                    r.total() == 0 ? 0.0 : r.trainable() / (double) r.total(), r.seconds()));
         }
         return t.toString();
     }

@@ -235,39 +235,14 @@ public final class FineTuneRun {
                 + setup.objective().validationLabel() + " %.4f at epoch %d",
                 result.cancelled() ? "cancelled" : result.stoppedEarly() ? "stopped early" : "finished",
                 result.history().size(), result.iterations(), result.seconds(), result.bestScore(), result.bestEpoch()));
-        // An interactive model is scored twice on its test images (box prompt, no prompt): each is encoded once.
-        Map<TrainingSample, io.github.samfiji.inference.ImageEmbedding> encoded =
-                setup.objective() == FineTuner.Objective.INTERACTIVE ? new HashMap<>() : null;
-        double backgroundLeftEmpty = Double.NaN;
-        VolumeDice.Scores scores;
-        if (setup.objective() == FineTuner.Objective.INTERACTIVE) {
-            FineTuner.PromptFollowing following = FineTuner.promptFollowing(model, split.test(), encoded, true);
-            scores = following.dice();
-            backgroundLeftEmpty = following.backgroundLeftEmpty();
-        } else {
-            scores = FineTuner.evaluate(model, split.test(), setup.objective(), null);
-        }
-        double[] testDice = scores.dice();
-        // The baselines are scored on the same images or volumes as the model.
-        List<TrainingSample> scored = new ArrayList<>();
-        for (TrainingSample s : split.test()) {
-            if (scores.groups().contains(s.group())) {
-                scored.add(s);
-            }
-        }
-        boolean bright = Baselines.otsuBrightObjects(split.train());
-        double[] otsu = VolumeDice.of(scored, scored.stream().map(s -> Baselines.otsu(s, bright)).toList()).dice();
-        double[] allFg = VolumeDice.of(scored, scored.stream().map(Baselines::allForeground).toList()).dice();
-        double[] ellipse = null;
-        double[] promptFree = null;
-        if (setup.objective() == FineTuner.Objective.INTERACTIVE) {
-            // The box prompt's own baseline, and whether the prompt matters at all for this model.
-            ellipse = VolumeDice.of(scored, scored.stream().map(Baselines::boxEllipse).toList()).dice();
-            promptFree = FineTuner.evaluate(model, scored, FineTuner.Objective.AUTOMATIC, encoded).dice();
-        }
-        if (encoded != null) {
-            encoded.values().forEach(io.github.samfiji.inference.ImageEmbedding::close);
-        }
+        TestScores test = test(model, split, setup.objective());
+        double[] testDice = test.dice();
+        double[] otsu = test.otsu();
+        double[] allFg = test.allForeground();
+        double[] ellipse = test.ellipse();
+        double[] promptFree = test.promptFree();
+        double backgroundLeftEmpty = test.backgroundLeftEmpty();
+        VolumeDice.Scores scores = new VolumeDice.Scores(test.groups(), testDice);
         JsonObject finetune = describe(setup, model, split, trainable, result,
                 new double[][] {testDice, otsu, allFg, ellipse, promptFree});
         if (!Double.isNaN(backgroundLeftEmpty)) {
@@ -288,6 +263,56 @@ public final class FineTuneRun {
         return new Summary(result, trainable, total, split.train().size(), split.validation().size(),
                 split.test().size(), scores.groups(), testDice, otsu, allFg, ellipse, promptFree, backgroundLeftEmpty,
                 setup.out(), merged);
+    }
+
+    /**
+     * A model's figures on the test split, per image or volume, beside the baselines on the same images: Otsu and all
+     * foreground; for the interactive objective also the ellipse inscribed in the box, the same model without a
+     * prompt, and the share of background-only boxes it leaves empty (else null / NaN).
+     */
+    public record TestScores(List<String> groups, double[] dice, double[] otsu, double[] allForeground,
+                             double[] ellipse, double[] promptFree, double backgroundLeftEmpty) {
+    }
+
+    /** Scores {@code model} on the split's test images as a finished run is scored (also for a zero-shot row). */
+    public static TestScores test(SamModel model, DataSplit split, FineTuner.Objective objective) {
+        boolean interactive = objective == FineTuner.Objective.INTERACTIVE;
+        // An interactive model is scored twice on its test images (box prompt, no prompt): each is encoded once.
+        Map<TrainingSample, io.github.samfiji.inference.ImageEmbedding> encoded = interactive ? new HashMap<>() : null;
+        try {
+            double backgroundLeftEmpty = Double.NaN;
+            VolumeDice.Scores scores;
+            if (interactive) {
+                FineTuner.PromptFollowing following = FineTuner.promptFollowing(model, split.test(), encoded, true);
+                scores = following.dice();
+                backgroundLeftEmpty = following.backgroundLeftEmpty();
+            } else {
+                scores = FineTuner.evaluate(model, split.test(), objective, null);
+            }
+            // The baselines are scored on the same images or volumes as the model.
+            List<TrainingSample> scored = new ArrayList<>();
+            for (TrainingSample s : split.test()) {
+                if (scores.groups().contains(s.group())) {
+                    scored.add(s);
+                }
+            }
+            boolean bright = Baselines.otsuBrightObjects(split.train());
+            double[] otsu = VolumeDice.of(scored, scored.stream().map(s -> Baselines.otsu(s, bright)).toList()).dice();
+            double[] allFg = VolumeDice.of(scored, scored.stream().map(Baselines::allForeground).toList()).dice();
+            double[] ellipse = null;
+            double[] promptFree = null;
+            if (interactive) {
+                // The box prompt's own baseline, and whether the prompt matters at all for this model.
+                ellipse = VolumeDice.of(scored, scored.stream().map(Baselines::boxEllipse).toList()).dice();
+                promptFree = FineTuner.evaluate(model, scored, FineTuner.Objective.AUTOMATIC, encoded).dice();
+            }
+            return new TestScores(scores.groups(), scores.dice(), otsu, allFg, ellipse, promptFree,
+                    backgroundLeftEmpty);
+        } finally {
+            if (encoded != null) {
+                encoded.values().forEach(io.github.samfiji.inference.ImageEmbedding::close);
+            }
+        }
     }
 
     static JsonObject describe(Setup setup, SamModel model, DataSplit split, long trainable, FineTuner.Result result,

@@ -97,6 +97,34 @@ class StudyCommandTest {
                 "--from-scratch", "--config", config.toString(), "--out", out.toString()));
     }
 
+    @Test
+    void zeroShotRowAndOneRowPerLoraRank() throws Exception {
+        Path images = temp.resolve("images");
+        Path masks = temp.resolve("masks");
+        FineTuneCommandTestData.writeDiscs(images, masks, 12, 80, 64, 5);
+        Path out = temp.resolve("ranks");
+        assertEquals(0, SamFijiCli.run("study", "--images", images.toString(), "--masks", masks.toString(),
+                "--checkpoint", Path.of("samples/sam_tiny.pth").toString(), "--input-size", "64",
+                "--strategies", "decoder:lora", "--ranks", "2,3", "--budgets", "1", "--seeds", "7", "--epochs", "1",
+                "--batch", "4", "--warmup", "1", "--out", out.toString()));
+        List<String> runs = Files.readAllLines(out.resolve("runs.csv"));
+        assertEquals(1 + 3, runs.size(), runs.toString());
+        List<String> header = List.of(runs.get(0).split(","));
+        int share = header.indexOf("trainable_share");
+        String[] zero = runs.get(1).split(",");
+        String[] r2 = runs.get(2).split(",");
+        String[] r3 = runs.get(3).split(",");
+        assertEquals("zero-shot", zero[0]);
+        assertEquals("decoder/lora-r2", r2[0]);
+        assertEquals("decoder/lora-r3", r3[0]);
+        assertEquals(0.0, Double.parseDouble(zero[share]));
+        assertTrue(0 < Double.parseDouble(r2[share]) && Double.parseDouble(r2[share]) < Double.parseDouble(r3[share]),
+                "a larger rank trains more: " + r2[share] + " vs " + r3[share]);
+        assertEquals(zero[4], r2[4], "zero-shot is scored on the same test images");
+        List<String> paired = Files.readAllLines(out.resolve("paired.csv"));
+        assertEquals(1 + 3, paired.size(), "zero-shot, r2 and r3 compared two by two: " + paired);
+    }
+
     private static int trainImages(List<String> runs, String budget) {
         return runs.subList(1, runs.size()).stream().map(r -> r.split(",")).filter(c -> c[1].equals(budget))
                 .mapToInt(c -> Integer.parseInt(c[3])).max().orElseThrow();
