@@ -70,6 +70,10 @@ public final class AutoCommand implements Callable<Integer> {
     @Option(names = "--tile-overlap", defaultValue = "256", description = "tile overlap in pixels")
     int tileOverlap;
 
+    @Option(names = "--prob", description = "with --mode semantic: also write PREFIX.prob.tif, the 32-bit probability "
+            + "map (sigmoid of the logits) of class 1 with the labels' geometry, and PREFIX.probK.tif for class K > 1")
+    boolean probabilities;
+
     @Mixin
     OutputOptions output;
 
@@ -93,7 +97,17 @@ public final class AutoCommand implements Callable<Integer> {
         Path labelsFile = output.file(".labels.tif");
         Path roisFile = output.file(".rois.zip");
         Path jsonFile = output.file(".json");
-        output.requireWritable(labelsFile, roisFile, jsonFile);
+        if (probabilities && !semantic) {
+            throw new IllegalArgumentException("--prob needs --mode semantic: automatic mask generation gives separate "
+                    + "objects, not a probability map");
+        }
+        List<Path> probabilityFiles = new ArrayList<>();
+        for (int k = 1; probabilities && k <= 1 + classModels.size(); k++) {
+            probabilityFiles.add(output.file(k == 1 ? ".prob.tif" : ".prob" + k + ".tif"));
+        }
+        List<Path> outputs = new ArrayList<>(List.of(labelsFile, roisFile, jsonFile));
+        outputs.addAll(probabilityFiles);
+        output.requireWritable(outputs.toArray(new Path[0]));
         boolean overwrite = output.overwrite;
         ImagePlus imp = ImageFiles.open(image);
         StackSlices planes = StackSlices.of(imp);
@@ -108,7 +122,7 @@ public final class AutoCommand implements Callable<Integer> {
                 classPredictors.add(new SamPredictor(m));
             }
             result = new AutoSegmentation(chosen, new SamPredictor(sam), classPredictors, settings)
-                    .run(planes::slice, chosenPlanes, new ConsoleProgress());
+                    .keepProbabilities(probabilities).run(planes::slice, chosenPlanes, new ConsoleProgress());
         } finally {
             extra.forEach(SamModel::close);
         }
@@ -123,6 +137,10 @@ public final class AutoCommand implements Callable<Integer> {
         List<Roi> rois = InstanceOutput.rois(imp, found);
         ImageFiles.saveTiff(labels, labelsFile, overwrite);
         RoiSets.write(roisFile, rois, overwrite);
+        for (int k = 1; k <= probabilityFiles.size(); k++) {
+            ImageFiles.saveTiff(InstanceOutput.probabilityImage(imp, result, planes, k), probabilityFiles.get(k - 1),
+                    overwrite);
+        }
         JsonObject json = new JsonObject();
         json.addProperty("image", image.toString());
         json.addProperty("checkpoint", model.checkpoint.toString());

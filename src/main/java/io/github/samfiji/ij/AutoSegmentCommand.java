@@ -82,8 +82,16 @@ public class AutoSegmentCommand implements Command {
     @Parameter(label = "Label image")
     boolean labelImage = true;
 
+    @Parameter(label = "Probability map", description = "semantic mode: also show each class's 32-bit probability "
+            + "map (sigmoid of the logits), with the label image's geometry")
+    boolean probabilityMap = false;
+
     @Parameter(type = ItemIO.OUTPUT)
     ImagePlus labels;
+
+    /** Class 1's probability map when asked for (the maps of further classes are shown beside it). */
+    @Parameter(type = ItemIO.OUTPUT, required = false)
+    ImagePlus probability;
 
     /** Objects per plane of the last run, for callers and tests. */
     List<InstanceOutput.PlaneInstances> results = List.of();
@@ -124,7 +132,16 @@ public class AutoSegmentCommand implements Command {
             }
             AutoSegmentation job = new AutoSegmentation(chosen, ModelCache.embeddings(sam).predictor(),
                     classPredictors, settings);
-            out = InstanceOutput.of(job.run(planes::slice, todo, progress), planes);
+            AutoSegmentation.Result result = job.keepProbabilities(probabilityMap).run(planes::slice, todo, progress);
+            out = InstanceOutput.of(result, planes);
+            for (int k = 1; probabilityMap && k <= job.classCount(); k++) {
+                ImagePlus map = InstanceOutput.probabilityImage(image, result, planes, k);
+                if (k == 1) {
+                    probability = map;
+                } else {
+                    map.show();
+                }
+            }
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         } finally {

@@ -62,6 +62,30 @@ public final class InstanceOutput {
         return labels;
     }
 
+    /**
+     * Class {@code k}'s probability map (1-based) as a 32-bit stack with the geometry of the label image: planes not
+     * segmented are 0.
+     */
+    public static ImagePlus probabilityImage(ImagePlus image, io.github.samfiji.inference.AutoSegmentation.Result result,
+                                             StackSlices slices, int k) {
+        int w = image.getWidth();
+        int h = image.getHeight();
+        ImageStack stack = new ImageStack(w, h);
+        for (int s = 1; s <= image.getStackSize(); s++) {
+            stack.addSlice(new ij.process.FloatProcessor(w, h));
+        }
+        for (io.github.samfiji.inference.AutoSegmentation.PlaneProbabilities p : result.probabilities()) {
+            stack.setPixels(p.perClass().get(k - 1).clone(), slices.stackIndex(p.plane()));
+        }
+        ImagePlus maps = new ImagePlus(image.getShortTitle() + "-probability" + (k == 1 ? "" : "-class" + k), stack);
+        maps.setCalibration(image.getCalibration().copy());
+        if (image.isHyperStack()) {
+            maps.setDimensions(image.getNChannels(), image.getNSlices(), image.getNFrames());
+        }
+        maps.setDisplayRange(0, 1);
+        return maps;
+    }
+
     /** One ROI per object, named {@code <title>-<label>}, positioned on its plane, with its scores as properties. */
     public static List<Roi> rois(ImagePlus image, List<PlaneInstances> planes) {
         List<Roi> out = new ArrayList<>();

@@ -37,8 +37,16 @@ public final class AutoSegmentation {
     public record Plane(int plane, int firstLabel, List<InstanceMask> masks) {
     }
 
-    /** Planes in the order segmented; encoder and decoder time of the automatic mask generator (0 if semantic). */
-    public record Result(List<Plane> planes, double encodeMillis, double decodeMillis) {
+    /** Semantic mode: each class's probability (sigmoid of its logits) on one plane, class order. */
+    public record PlaneProbabilities(int plane, List<float[]> perClass) {
+    }
+
+    /**
+     * Planes in the order segmented; the probability maps when asked for ({@link #keepProbabilities}, else empty);
+     * encoder and decoder time of the automatic mask generator (0 if semantic).
+     */
+    public record Result(List<Plane> planes, List<PlaneProbabilities> probabilities, double encodeMillis,
+                         double decodeMillis) {
 
         public int objectCount() {
             return planes.stream().mapToInt(p -> p.masks().size()).sum();
@@ -49,6 +57,7 @@ public final class AutoSegmentation {
     private final AmgSettings settings;
     private final SamPredictor predictor;
     private final List<PromptFreeSegmenter> classes = new ArrayList<>();
+    private boolean keepProbabilities;
 
     /**
      * @param predictor     the model (class 1 in semantic mode)
@@ -72,9 +81,25 @@ public final class AutoSegmentation {
         return mode;
     }
 
+    /** Also return each class's probability map per plane (semantic mode only: the generator has no such map). */
+    public AutoSegmentation keepProbabilities(boolean keep) {
+        if (keep && mode != Mode.SEMANTIC) {
+            throw new IllegalArgumentException("probability maps come from the semantic mode (automatic mask "
+                    + "generation gives separate objects, not a map)");
+        }
+        this.keepProbabilities = keep;
+        return this;
+    }
+
+    /** The number of classes (semantic) or 1. */
+    public int classCount() {
+        return mode == Mode.SEMANTIC ? classes.size() : 1;
+    }
+
     /** Segments {@code planes} (0-based) of the image whose planes {@code slice} returns; cancellable. */
     public Result run(IntFunction<Rgb8Image> slice, List<Integer> planes, Progress progress) {
         List<Plane> out = new ArrayList<>();
+        List<PlaneProbabilities> maps = new ArrayList<>();
         double encodeMs = 0;
         double decodeMs = 0;
         int next = 1;
@@ -84,8 +109,12 @@ public final class AutoSegmentation {
             Progress part = Progress.scaled(progress, i / (double) planes.size(), 1.0 / planes.size());
             Rgb8Image image = slice.apply(z);
             if (mode == Mode.SEMANTIC) {
-                for (SemanticClasses.ClassRegion r : SemanticClasses.regions(classes, image, part)) {
+                List<float[]> logits = SemanticClasses.logits(classes, image, part);
+                for (SemanticClasses.ClassRegion r : SemanticClasses.regions(logits, image.width())) {
                     out.add(new Plane(z, r.label(), List.of(r.region())));
+                }
+                if (keepProbabilities) {
+                    maps.add(new PlaneProbabilities(z, logits.stream().map(SemanticClasses::probabilities).toList()));
                 }
             } else {
                 AutomaticMaskGenerator.Result r = new AutomaticMaskGenerator(predictor, settings).generate(image, part);
@@ -96,7 +125,7 @@ public final class AutoSegmentation {
             }
         }
         progress.update(1, "done");
-        return new Result(List.copyOf(out), encodeMs, decodeMs);
+        return new Result(List.copyOf(out), List.copyOf(maps), encodeMs, decodeMs);
     }
 
     /** 0-based planes from "all", "N" or "A-B" (1-based, inclusive) of a stack of {@code depth} planes. */

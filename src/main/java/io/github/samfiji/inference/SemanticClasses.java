@@ -49,21 +49,40 @@ public final class SemanticClasses {
 
     /** The regions of the classes present in {@code image}, one per class, in class order. */
     public static List<ClassRegion> regions(List<PromptFreeSegmenter> models, Rgb8Image image, Progress progress) {
+        return regions(logits(models, image, progress), image.width());
+    }
+
+    /** Each class model's logits on {@code image}, class order. */
+    public static List<float[]> logits(List<PromptFreeSegmenter> models, Rgb8Image image, Progress progress) {
         List<float[]> logits = new ArrayList<>();
         for (int k = 0; k < models.size(); k++) {
             logits.add(models.get(k).logits(image, Progress.scaled(progress, k / (double) models.size(),
                     1.0 / models.size())));
         }
+        return logits;
+    }
+
+    /** The regions of the classes present, from their logits on an image {@code width} pixels wide. */
+    public static List<ClassRegion> regions(List<float[]> logits, int width) {
         int[] labels = labels(logits);
         List<ClassRegion> out = new ArrayList<>();
-        for (int k = 1; k <= models.size(); k++) {
-            InstanceMask m = InstanceMask.of(mask(labels, k), image.width(), Double.NaN, Double.NaN, Double.NaN,
+        for (int k = 1; k <= logits.size(); k++) {
+            InstanceMask m = InstanceMask.of(mask(labels, k), width, Double.NaN, Double.NaN, Double.NaN,
                     Double.NaN);
             if (m != null) {
                 out.add(new ClassRegion(k, m));
             }
         }
         return out;
+    }
+
+    /** Probabilities from logits: the sigmoid of each value, as a new array. */
+    public static float[] probabilities(float[] logits) {
+        float[] p = new float[logits.length];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = (float) (1 / (1 + Math.exp(-logits[i])));
+        }
+        return p;
     }
 
     /** The pixels of class {@code k} in {@code labels}, as a mask. */

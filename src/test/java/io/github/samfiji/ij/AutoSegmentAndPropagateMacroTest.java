@@ -273,4 +273,22 @@ class AutoSegmentAndPropagateMacroTest {
         assertTrue(foreground > 0, "the object was found");
         WindowManager.closeAllWindows();
     }
+
+    @Test
+    void theMacroShowsTheSameProbabilityMapAsTheCommandLineWrites() throws Exception {
+        CommandDialog.lastError = null;
+        Path macroMap = temp.resolve("macro-prob.tif");
+        run("close('*'); open('" + SAMPLE + "');\n"
+                + "run('Auto-segment', 'model=[" + MODEL + "] mode=[" + AutoSegmentCommand.SEMANTIC + "] points=8 "
+                + "predicted=0 stability=0 box=0.7 crop=0 minimum=0 tile=0 overlap=256 label probability');\n"
+                + "selectImage('fixture-image-probability'); saveAs('Tiff', '" + macroMap + "');");
+        assertEquals(null, CommandDialog.lastError);
+        assertEquals(0, io.github.samfiji.cli.SamFijiCli.run("auto", "--checkpoint", MODEL, "--image", SAMPLE,
+                "--mode", "semantic", "--prob", "--out", temp.resolve("cli-sem").toString()));
+        float[] fromMacro = (float[]) IJ.openImage(macroMap.toString()).getProcessor().getPixels();
+        float[] fromCli = (float[]) IJ.openImage(temp.resolve("cli-sem.prob.tif").toString()).getProcessor()
+                .getPixels();
+        assertArrayEquals(fromCli, fromMacro);
+        WindowManager.closeAllWindows();
+    }
 }
