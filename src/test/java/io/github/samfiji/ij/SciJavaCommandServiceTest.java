@@ -70,4 +70,71 @@ class SciJavaCommandServiceTest {
             WindowManager.closeAllWindows();
         }
     }
+
+    private static String runMacro(String macro) {
+        return new ij.macro.Interpreter().run("setBatchMode(true);\n" + macro, null);
+    }
+
+    @Test
+    void segmentWithPromptAndEvaluateThroughTheServiceEqualTheMacroPath(@TempDir Path temp) throws Exception {
+        ImageJMenus.registerCommands();
+        String sample = Path.of("samples/fixture-image.png").toAbsolutePath().toString();
+        String model = Path.of("samples/sam_tiny.pth").toAbsolutePath().toString();
+        try (Context context = new Context(CommandService.class)) {
+            CommandService commands = context.service(CommandService.class);
+            // Segment with Prompt: a box selection, the label image as output.
+            ImagePlus image = IJ.openImage(sample);
+            image.setRoi(20, 15, 60, 40);
+            Map<String, Object> inputs = new HashMap<>();
+            inputs.put("image", image);
+            inputs.put("installed", ModelFolder.FILE_BELOW);
+            inputs.put("model", new File(model));
+            inputs.put("prompts", SegmentWithPromptCommand.FROM_SELECTION);
+            inputs.put("multimask", true);
+            inputs.put("candidate", SegmentWithPromptCommand.BEST);
+            inputs.put("addToManager", false);
+            inputs.put("labelImage", true);
+            ImagePlus viaService = (ImagePlus) commands.run(SegmentWithPromptCommand.class, true, inputs).get()
+                    .getOutput("labels");
+            assertNotNull(viaService);
+            Path macroLabels = temp.resolve("macro-labels.tif");
+            CommandDialog.lastError = null;
+            runMacro("close('*'); open('" + sample + "'); makeRectangle(20, 15, 60, 40);\n"
+                    + "run('Segment with Prompt', 'model=[" + model + "] prompts=[" + SegmentWithPromptCommand.FROM_SELECTION
+                    + "] multimask candidate=[" + SegmentWithPromptCommand.BEST + "] label');\n"
+                    + "selectImage('fixture-image-labels'); saveAs('Tiff', '" + macroLabels + "');");
+            assertEquals(null, CommandDialog.lastError);
+            short[] expected = (short[]) IJ.openImage(macroLabels.toString()).getProcessor().getPixels();
+            assertArrayEquals(expected, (short[]) viaService.getProcessor().getPixels());
+            int object = 0;
+            for (short v : expected) {
+                object += v != 0 ? 1 : 0;
+            }
+            assertTrue(object > 0, "the box gave an object");
+
+            // Evaluate Segmentation on two open images (chosen by title), CSV from the service and from a macro.
+            ImagePlus truth = new ImagePlus("truth", viaService.getProcessor().duplicate());
+            ij.process.ImageProcessor shifted = viaService.getProcessor().duplicate();
+            shifted.translate(3, 2);
+            ImagePlus pred = new ImagePlus("pred", shifted);
+            truth.show();
+            pred.show();
+            Path serviceCsv = temp.resolve("service.csv");
+            Map<String, Object> evaluate = new HashMap<>();
+            evaluate.put("prediction", "pred");
+            evaluate.put("truth", "truth");
+            evaluate.put("probability", "None");
+            evaluate.put("bootstrap", 20);
+            evaluate.put("seed", 3);
+            evaluate.put("csv", serviceCsv.toFile());
+            commands.run(EvaluateSegmentationCommand.class, true, evaluate).get();
+            Path macroCsv = temp.resolve("macro.csv");
+            String done = runMacro("run('Evaluate Segmentation', 'prediction=pred ground=truth probability=None"
+                    + " threshold=0.5 bootstrap=20 seed=3 csv=[" + macroCsv + "]');\nreturn 'done';");
+            assertEquals("done", done, "macro error: " + CommandDialog.lastError);
+            assertEquals(java.nio.file.Files.readAllLines(macroCsv), java.nio.file.Files.readAllLines(serviceCsv));
+        } finally {
+            ImageJMenus.closeEverything();
+        }
+    }
 }
