@@ -48,7 +48,7 @@ public final class Sam2Loader {
     }
 
     /** The published configuration whose every key and shape the checkpoint has. */
-    static Sam2Config recognise(StateDict state, String what) throws CheckpointException {
+    public static Sam2Config recognise(StateDict state, String what) throws CheckpointException {
         Map<String, long[]> found = state.shapes();
         for (Map.Entry<String, Sam2Config> preset : Sam2Config.presets().entrySet()) {
             if (new LoadReport(expectedShapes(preset.getValue()), found).isExact()) {
