@@ -152,6 +152,20 @@ class Sam2VolumePropagatorTest {
 
     private static void checkMemoryTokens(Map<String, float[]> seen, String scenario) {
         int checked = 0;
+        for (JsonElement e : video.getAsJsonObject(scenario).getAsJsonArray("calls")) {
+            String call = scenario + "__" + e.getAsJsonObject().get("call").getAsString();
+            if (!Sam2Fixture.has(call + "__tracked_frame_idx")) {
+                continue;
+            }
+            int[] tracked = toInts(npy(call + "__tracked_frame_idx").floats());
+            float[] ref = npy(call + "__pix_feat_with_mem").floats();
+            int per = ref.length / tracked.length;
+            for (int k = 0; k < tracked.length; k++) {
+                compare("pix_feat_with_mem (tracked)", call + " z" + tracked[k] + " pix_feat_with_mem",
+                        Arrays.copyOfRange(ref, k * per, (k + 1) * per),
+                        seen.get(call + "_f" + tracked[k] + "__pix_feat_with_mem"), TRACKED_TOL);
+            }
+        }
         for (String file : Fixtures.set(Sam2Fixture.SET).toFile().list()) {
             if (!file.startsWith(scenario + "__c") || !file.endsWith("__memory.npy") || !file.contains("_f")) {
                 continue;
