@@ -29,10 +29,13 @@ final class Sam2Tracking {
     static final int MAX_POINTER_FRAMES = 16;
     private static final float SINE_TEMPERATURE = 10000f;
 
-    /** One decoded frame: gated low-res logits, object score, pointer, and (once encoded) its bfloat16 memory. */
-    record FrameOutput(float[] lowRes, float objectScore, float[] objectPointer, float[] memory) {
+    /**
+     * One decoded frame: gated low-res logits, the chosen mask's predicted IoU, object score, pointer, and (once
+     * encoded) its bfloat16 memory.
+     */
+    record FrameOutput(float[] lowRes, float predictedIou, float objectScore, float[] objectPointer, float[] memory) {
         FrameOutput withMemory(float[] m) {
-            return new FrameOutput(lowRes, objectScore, objectPointer, m);
+            return new FrameOutput(lowRes, predictedIou, objectScore, objectPointer, m);
         }
 
         boolean objectPresent() {
@@ -135,7 +138,7 @@ final class Sam2Tracking {
             pointer = model.noObjPtr().value().toFloatArray();
         }
         float[] memory = encodeMemory ? encodeMemory(features.get(2), lowRes, score, false, true, m) : null;
-        return new FrameOutput(lowRes, score, pointer, memory);
+        return new FrameOutput(lowRes, iou[chosen], score, pointer, memory);
     }
 
     /** The memory of a decoded frame whose memory was not encoded yet (prompted frames: binarized masks). */

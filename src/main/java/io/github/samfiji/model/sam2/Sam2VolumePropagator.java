@@ -33,8 +33,13 @@ public final class Sam2VolumePropagator implements AutoCloseable {
     /** Encoded slices kept for re-use; older ones are encoded again when needed (deterministic, only slower). */
     private static final int CACHED_SLICES = 4;
 
-    /** One slice's result: where it came from, its low-res logits, logits at the slice size, and object score. */
-    public record SliceResult(int z, boolean tracked, float[] lowRes, float[] logits, float objectScore) {
+    /**
+     * One slice's result: whether it was tracked from memory (false: stored result of a prompt), its low-res logits,
+     * logits at the slice size (> 0 = object), the chosen mask's predicted IoU and the object score (<= 0: the object
+     * is absent and every logit is -1024).
+     */
+    public record SliceResult(int z, boolean tracked, float[] lowRes, float[] logits, float predictedIou,
+                              float objectScore) {
         public boolean objectPresent() {
             return objectScore > 0;
         }
@@ -57,7 +62,7 @@ public final class Sam2VolumePropagator implements AutoCloseable {
     private final LinkedHashMap<Integer, FrameOutput> newCorrections = new LinkedHashMap<>();
     /** Direction in which each slice was last tracked (a correction is decoded as if in that pass). */
     private final Map<Integer, Boolean> trackedReverse = new HashMap<>();
-    private final float[][] lastLogits;
+    private final SliceResult[] last;
     private BiConsumer<String, NDArray> probe;
     private int encodedSlices;
 
@@ -75,7 +80,7 @@ public final class Sam2VolumePropagator implements AutoCloseable {
         this.width = width;
         this.height = height;
         this.manager = model.manager().newSubManager();
-        this.lastLogits = new float[depth][];
+        this.last = new SliceResult[depth];
     }
 
     /**
@@ -158,9 +163,14 @@ public final class Sam2VolumePropagator implements AutoCloseable {
     public float[][] lastLogits() {
         float[][] copy = new float[depth][];
         for (int z = 0; z < depth; z++) {
-            copy[z] = lastLogits[z] == null ? null : lastLogits[z].clone();
+            copy[z] = last[z] == null ? null : last[z].logits().clone();
         }
         return copy;
+    }
+
+    /** The latest result produced for each slice (what a user sees after all calls), null where none yet. */
+    public SliceResult[] lastResults() {
+        return last.clone();
     }
 
     public int depth() {
@@ -236,8 +246,8 @@ public final class Sam2VolumePropagator implements AutoCloseable {
             logits = Ops.resizeBilinear(Ops.constant(m, o.lowRes(), new Shape(1, 1, low, low)), height, width)
                     .toFloatArray();
         }
-        lastLogits[z] = logits;
-        return new SliceResult(z, wasTracked, o.lowRes().clone(), logits.clone(), o.objectScore());
+        last[z] = new SliceResult(z, wasTracked, o.lowRes().clone(), logits, o.predictedIou(), o.objectScore());
+        return new SliceResult(z, wasTracked, o.lowRes().clone(), logits.clone(), o.predictedIou(), o.objectScore());
     }
 
     /** The encoder features of slice z, from the small cache or encoded now. */
