@@ -49,7 +49,11 @@ public final class Sam2Loader {
 
     /** The published configuration whose every key and shape the checkpoint has. */
     public static Sam2Config recognise(StateDict state, String what) throws CheckpointException {
-        Map<String, long[]> found = state.shapes();
+        return recognise(state.shapes(), what);
+    }
+
+    /** As {@link #recognise(StateDict, String)}, from the tensor shapes alone. */
+    public static Sam2Config recognise(Map<String, long[]> found, String what) throws CheckpointException {
         for (Map.Entry<String, Sam2Config> preset : Sam2Config.presets().entrySet()) {
             if (new LoadReport(expectedShapes(preset.getValue()), found).isExact()) {
                 return preset.getValue();
