@@ -52,10 +52,22 @@ public final class Sam2MemoryModules {
         public NDArray forward(NDArray current, NDArray currentPos, NDArray memory, NDArray memoryPos, int pointerTokens) {
             NDArray x = current.add(Ops.mulScalar(currentPos, INPUT_POS_SCALE));
             NDArray keys = memory.add(memoryPos);
+            NDArray scopedOut = null;
             for (Layer layer : layers) {
-                x = layer.forward(x, keys, memory, pointerTokens);
+                // Scoped per layer: at 1024 px the cross-attention scores of one layer reach ~0.5 GB. A layer's
+                // output leaves every scope, so it is closed here once the next layer has used it.
+                NDArray in = x;
+                x = Ops.scoped(() -> layer.forward(in, keys, memory, pointerTokens));
+                if (scopedOut != null) {
+                    scopedOut.close();
+                }
+                scopedOut = x;
             }
-            return norm.forward(x);
+            NDArray out = norm.forward(x);
+            if (scopedOut != null) {
+                scopedOut.close();
+            }
+            return out;
         }
     }
 

@@ -105,6 +105,28 @@ class Sam2VolumePropagatorTest {
         }
     }
 
+    @Test
+    void noNativeArraysStayBehindAndTheSliceCacheStaysSmall() {
+        Prompt box = Prompt.builder().box(25, 34.76, 63.69, 100.24).build();
+        try (Sam2VolumePropagator warm = propagator(model)) {
+            warm.addPrompt(3, box);
+        }
+        int before = model.manager().getManagedArrays().size();
+        for (int i = 0; i < 2; i++) {
+            try (Sam2VolumePropagator p = propagator(model)) {
+                p.addPrompt(3, box);
+                p.propagate(false);
+                p.propagate(true);
+                p.addPrompt(1, Prompt.builder().point(77.6, 117.0, 0).build());
+                p.propagate(false);
+                // Only the few cached slices' features (3 arrays each) are held while the propagator is open.
+                int held = model.manager().getManagedArrays().size() - before;
+                assertTrue(held <= 3 * 4, held + " arrays held during propagation");
+            }
+        }
+        assertEquals(before, model.manager().getManagedArrays().size(), "native arrays held by the model");
+    }
+
     /** Runs the scenario's calls and compares every output with the reference's. */
     private void replay(Sam2VolumePropagator p, String scenario, Set<Integer> prompted, String[] callName) {
         for (JsonElement e : video.getAsJsonObject(scenario).getAsJsonArray("calls")) {
