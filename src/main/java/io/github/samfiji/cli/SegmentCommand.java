@@ -120,7 +120,7 @@ public final class SegmentCommand implements Callable<Integer> {
         try (LoadedModel loaded = ModelLoader.loadAny(model.checkpoint, model.config)) {
             double loadMs = (System.nanoTime() - start) / 1e6;
             if (loaded instanceof LoadedModel.Sam2 sam2) {
-                segmentSam2(sam2.model(), prompt, rgb, loadMs, masksFile, lowresFile, jsonFile, roisFile);
+                segmentSam2(sam2.model(), prompt, rgb, loadMs, truthMask, imp, masksFile, lowresFile, jsonFile, roisFile);
                 return 0;
             }
             SamModel sam = ((LoadedModel.Sam1) loaded).model();
@@ -161,11 +161,9 @@ public final class SegmentCommand implements Callable<Integer> {
      * always written (the SAM 2 parity contract compares them), and the JSON gives {@code iou} and the 0-based
      * {@code chosen} candidate with the object score, as the reference image predictor returns them.
      */
-    private void segmentSam2(Sam2Model sam, Prompt.Builder prompt, Rgb8Image rgb, double loadMs, Path masksFile,
-                             Path lowresFile, Path jsonFile, Path roisFile) throws IOException {
-        if (truth != null) {
-            throw new IllegalArgumentException("--truth is not supported with SAM 2.1 models yet");
-        }
+    private void segmentSam2(Sam2Model sam, Prompt.Builder prompt, Rgb8Image rgb, double loadMs, boolean[] truthMask,
+                             ImagePlus imp, Path masksFile, Path lowresFile, Path jsonFile, Path roisFile)
+            throws IOException {
         Path logitsFile = output.file(".logits.tif");
         output.requireWritable(logitsFile);
         if (maskInput != null) {
@@ -173,7 +171,8 @@ public final class SegmentCommand implements Callable<Integer> {
         }
         Sam2ImagePredictor predictor = new Sam2ImagePredictor(sam);
         try (Sam2ImageEmbedding embedding = predictor.encode(rgb)) {
-            Sam2Prediction result = predictor.predict(embedding, prompt.build(), multimask);
+            Prompt built = prompt.build();
+            Sam2Prediction result = predictor.predict(embedding, built, multimask);
             Prediction prediction = result.masks();
             write(prediction, masksFile, logitsFile, lowresFile);
             List<Roi> rois = new ArrayList<>();
@@ -210,6 +209,9 @@ public final class SegmentCommand implements Callable<Integer> {
             timings.addProperty("encode_ms", embedding.encodeMillis());
             timings.addProperty("decode_ms", prediction.decodeMillis());
             json.add("timings", timings);
+            if (truthMask != null) {
+                json.add("against_truth", compare(prediction.mask(prediction.best()), truthMask, built.box(), imp));
+            }
             OutputFiles.writeJson(jsonFile, output.overwrite, json);
             System.out.printf("%s: %d candidate(s), chosen %d (predicted IoU %.3f); wrote %s.*%n", image.getFileName(),
                     prediction.count(), prediction.best() + 1, prediction.iou()[prediction.best()], output.out);

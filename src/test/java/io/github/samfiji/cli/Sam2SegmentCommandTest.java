@@ -115,6 +115,25 @@ class Sam2SegmentCommandTest {
         assertNotEquals(0, SamFijiCli.run(a));
     }
 
+    @Test
+    void aTruthMaskIsComparedWithTheChosenMask() throws Exception {
+        byte[] ref = npy("box__mmF__masks").bytes();
+        byte[] pixels = new byte[ref.length];
+        for (int i = 0; i < ref.length; i++) {
+            pixels[i] = ref[i] != 0 ? (byte) 255 : 0;
+        }
+        Path truth = temp.resolve("truth.tif");
+        IJ.saveAsTiff(new ImagePlus("truth", new ij.process.ByteProcessor(97, 150, pixels)), truth.toString());
+        List<String> a = args("box", "truth");
+        a.add("--truth");
+        a.add(truth.toString());
+        assertEquals(0, SamFijiCli.run(a.toArray(String[]::new)));
+        JsonObject json = JsonParser.parseString(Files.readString(temp.resolve("truth.json"))).getAsJsonObject();
+        JsonObject against = json.getAsJsonObject("against_truth");
+        assertEquals(1.0, against.getAsJsonObject("sam").get("dice").getAsDouble(), 1e-3);
+        assertTrue(against.has("box_ellipse_baseline"));
+    }
+
     private void check(String c, boolean multi, String prefix) throws Exception {
         String tag = c + "__" + (multi ? "mmT" : "mmF") + "__";
         ImagePlus logits = IJ.openImage(temp.resolve(prefix + ".logits.tif").toString());
