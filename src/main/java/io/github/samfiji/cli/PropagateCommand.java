@@ -40,7 +40,11 @@ import picocli.CommandLine.Option;
         description = {"Segment objects through a stack from prompts on one or several slices.",
             "Slices z are 1-based, as ImageJ counts. Prompts after --object N belong to object N (default 1). Writes "
                 + "PREFIX.labels.tif (16-bit stack, one label per object), PREFIX.rois.zip (one ROI per object and "
-                + "slice) and PREFIX.json (per object: slices reached, why it stopped, volume)."})
+                + "slice) and PREFIX.json (per object: slices reached, why it stopped, volume).",
+            "With a SAM 2.1 checkpoint the object is tracked with the model's memory, as its video predictor tracks "
+                + "through frames: prompted slices first, then forward and backward from the first prompted slice "
+                + "through the whole stack (--projection, --iou-threshold, --box-extension and --cache do not apply); "
+                + "--logits also writes each slice's final logits."})
 public final class PropagateCommand implements Callable<Integer> {
 
     @Mixin
@@ -260,6 +264,9 @@ public final class PropagateCommand implements Callable<Integer> {
         List<String> logitLabels = new ArrayList<>();
         JsonArray objects = new JsonArray();
         int encoded = 0;
+        // The reference tracks all objects from the first slice any of them is prompted on.
+        int start = prompts.values().stream().flatMap(m -> m.keySet().stream()).mapToInt(Integer::intValue).min()
+                .getAsInt() - 1;
         for (Map.Entry<Integer, Map<Integer, Prompt.Builder>> e : prompts.entrySet()) {
             int object = e.getKey();
             try (Sam2VolumePropagator propagator = new Sam2VolumePropagator(sam, planes.asFunction(), planes.depth(), w,
@@ -267,8 +274,8 @@ public final class PropagateCommand implements Callable<Integer> {
                 for (Map.Entry<Integer, Prompt.Builder> slicePrompt : e.getValue().entrySet()) {
                     propagator.addPrompt(slicePrompt.getKey() - 1, slicePrompt.getValue().build());
                 }
-                propagator.propagate(false);
-                propagator.propagate(true);
+                propagator.propagate(false, start);
+                propagator.propagate(true, start);
                 SliceResult[] results = propagator.lastResults();
                 long voxels = 0;
                 int present = 0;

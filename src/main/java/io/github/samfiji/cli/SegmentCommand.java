@@ -41,7 +41,10 @@ import picocli.CommandLine.Option;
         description = {"Segment one object of an image from prompts.",
             "Coordinates are pixels of the original image, x right, y down. Writes PREFIX.masks.tif (8-bit, one slice "
                 + "per candidate, 255 = object), PREFIX.lowres.tif (usable as --mask-input), PREFIX.rois.zip (the "
-                + "chosen mask as a RoiSet), PREFIX.json, and with --logits PREFIX.logits.tif."})
+                + "chosen mask as a RoiSet), PREFIX.json, and with --logits PREFIX.logits.tif.",
+            "With a SAM 2.1 checkpoint (sam2.1_hiera_*.pt, or another with --config) PREFIX.logits.tif is always "
+                + "written, the JSON gives \"iou\" and the 0-based \"chosen\" candidate, and no prompt at all gives "
+                + "the model's prompt-free prediction."})
 public final class SegmentCommand implements Callable<Integer> {
 
     @Mixin

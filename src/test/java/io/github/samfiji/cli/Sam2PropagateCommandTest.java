@@ -56,6 +56,38 @@ class Sam2PropagateCommandTest {
         runScenario("video_two");
     }
 
+    /** Objects are tracked independently: a second object leaves the first one's logits as they are alone. */
+    @Test
+    void twoObjectsEachKeepTheirOwnTrack() throws Exception {
+        Path set = Fixtures.set(SET);
+        String[] a = {"propagate", "--checkpoint", set.resolve("sam2_tiny.pt").toString(), "--config",
+            set.resolve("config.json").toString(), "--image", set.resolve("stack.tif").toString(),
+            "--box", "25.0,34.76,63.69,100.24,4", "--object", "2", "--point", "51.27,82.5,6,1", "--logits",
+            "--out", temp.resolve("two").toString()};
+        assertEquals(0, SamFijiCli.run(a));
+        ImagePlus logits = IJ.openImage(temp.resolve("two.logits.tif").toString());
+        assertEquals(16, logits.getStackSize(), "one slice per z and object");
+        float[] ref = Fixtures.npy(SET, "video_box__final_logits").floats();
+        int area = logits.getWidth() * logits.getHeight();
+        for (int z = 0; z < 8; z++) {
+            float[] mine = (float[]) logits.getStack().getProcessor(z + 1).getPixels();
+            for (int k = 0; k < area; k++) {
+                assertEquals(ref[z * area + k], mine[k], TRACKED_TOL, "object 1, z" + (z + 1));
+            }
+        }
+        JsonObject json = JsonParser.parseString(Files.readString(temp.resolve("two.json"))).getAsJsonObject();
+        assertEquals(2, json.getAsJsonArray("objects").size());
+        ImagePlus labels = IJ.openImage(temp.resolve("two.labels.tif").toString());
+        Set<Integer> seen = new HashSet<>();
+        for (int z = 1; z <= labels.getStackSize(); z++) {
+            ij.process.ImageProcessor ip = labels.getStack().getProcessor(z);
+            for (int k = 0; k < area; k++) {
+                seen.add((int) ip.getf(k));
+            }
+        }
+        assertEquals(Set.of(0, 1, 2), seen);
+    }
+
     @Test
     void sam2RefusesMaskPrompts() throws Exception {
         Path set = Fixtures.set(SET);

@@ -60,7 +60,8 @@ public final class Sam2Loader {
             }
         }
         throw new CheckpointException(what + " is not one of the published SAM 2.1 models (hiera t, s, b+, l): give its "
-                + "configuration (the yaml's model section as JSON) to load it");
+                + "configuration to load it: the reference yaml's model section as JSON (--config on the command line, or "
+                + "NAME.json beside NAME.pt)");
     }
 
     /** Key → shape of the model {@code config} builds, in state_dict order. */

@@ -133,11 +133,23 @@ public final class Sam2VolumePropagator implements AutoCloseable {
      * slice's result in order; prompted slices return their stored result.
      */
     public List<SliceResult> propagate(boolean reverse) {
+        return propagate(reverse, -1);
+    }
+
+    /**
+     * As {@link #propagate(boolean)} from slice {@code start} (0-based; -1 = the first prompted slice). Several objects
+     * tracked together start where the first of them is prompted, as in the reference, so an object prompted later
+     * is tracked on the slices before its prompt from the memory of that prompt.
+     */
+    public List<SliceResult> propagate(boolean reverse, int start) {
         encodePendingMemories();
         if (conditioning.isEmpty()) {
             throw new IllegalStateException("no prompted slice to propagate from: add a prompt first");
         }
-        int start = conditioning.keySet().stream().mapToInt(Integer::intValue).min().getAsInt();
+        if (start < 0) {
+            start = conditioning.keySet().stream().mapToInt(Integer::intValue).min().getAsInt();
+        }
+        checkSlice(start);
         List<SliceResult> out = new ArrayList<>();
         if (reverse && start == 0) {
             return out;
