@@ -263,20 +263,18 @@ public final class PropagateCommand implements Callable<Integer> {
         List<float[]> logitSlices = new ArrayList<>();
         List<String> logitLabels = new ArrayList<>();
         JsonArray objects = new JsonArray();
-        int encoded = 0;
-        // The reference tracks all objects from the first slice any of them is prompted on.
-        int start = prompts.values().stream().flatMap(m -> m.keySet().stream()).mapToInt(Integer::intValue).min()
-                .getAsInt() - 1;
-        for (Map.Entry<Integer, Map<Integer, Prompt.Builder>> e : prompts.entrySet()) {
-            int object = e.getKey();
-            try (Sam2VolumePropagator propagator = new Sam2VolumePropagator(sam, planes.asFunction(), planes.depth(), w,
-                    h)) {
+        int encoded;
+        try (Sam2VolumePropagator propagator = new Sam2VolumePropagator(sam, planes.asFunction(), planes.depth(), w, h)) {
+            for (Map.Entry<Integer, Map<Integer, Prompt.Builder>> e : prompts.entrySet()) {
                 for (Map.Entry<Integer, Prompt.Builder> slicePrompt : e.getValue().entrySet()) {
-                    propagator.addPrompt(slicePrompt.getKey() - 1, slicePrompt.getValue().build());
+                    propagator.addPrompt(e.getKey(), slicePrompt.getKey() - 1, slicePrompt.getValue().build());
                 }
-                propagator.propagate(false, start);
-                propagator.propagate(true, start);
-                SliceResult[] results = propagator.lastResults();
+            }
+            propagator.propagate(false);
+            propagator.propagate(true);
+            for (Map.Entry<Integer, Map<Integer, Prompt.Builder>> e : prompts.entrySet()) {
+                int object = e.getKey();
+                SliceResult[] results = propagator.lastResults(object);
                 long voxels = 0;
                 int present = 0;
                 for (int z = 0; z < results.length; z++) {
@@ -295,7 +293,6 @@ public final class PropagateCommand implements Callable<Integer> {
                     logitSlices.add(logits);
                     logitLabels.add("object " + object + ", z " + (z + 1));
                 }
-                encoded += propagator.encodedSlices();
                 JsonObject o = new JsonObject();
                 o.addProperty("object", object);
                 JsonArray prompted = new JsonArray();
@@ -312,6 +309,7 @@ public final class PropagateCommand implements Callable<Integer> {
                 o.add("object_score_logits", scores);
                 objects.add(o);
             }
+            encoded = propagator.encodedSlices();
         }
         System.err.printf("slices encoded: %d%n", encoded);
         List<Roi> rois = new ArrayList<>();

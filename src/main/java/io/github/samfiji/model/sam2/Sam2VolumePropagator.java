@@ -20,28 +20,49 @@ import java.util.function.BiConsumer;
 import java.util.function.IntFunction;
 
 /**
- * Segments one object through a z-stack with SAM 2.1's memory, as the reference video predictor tracks it through
- * frames. Slices with prompts become conditioning slices, decoded without memory; {@link #propagate} then decodes
- * every other slice from memories of the conditioning slices and of up to 6 slices just before it (in the
+ * Segments objects through a z-stack with SAM 2.1's memory, as the reference video predictor tracks them through
+ * frames. Slices with prompts become an object's conditioning slices, decoded without memory; {@link #propagate} then
+ * decodes every other slice from memories of the conditioning slices and of up to 6 slices just before it (in the
  * direction of travel) plus the object pointers of up to 15 slices, starting at the first prompted slice. A prompt on
  * a slice that was already tracked is a correction: decoded with memory and its previous logits as mask prompt.
- * Call order as the reference: prompts (in any order), {@code propagate(false)}, {@code propagate(true)}; more
- * prompts and passes may follow. Holds native memory for a few slices' features until closed.
+ * Objects are tracked independently (each with its own memory) and share each slice's encoding. Call order as the
+ * reference: prompts (in any order), {@code propagate(false)}, {@code propagate(true)}; more prompts and passes may
+ * follow. Holds native memory for a few slices' features until closed.
  */
 public final class Sam2VolumePropagator implements AutoCloseable {
 
     /** Encoded slices kept for re-use; older ones are encoded again when needed (deterministic, only slower). */
     private static final int CACHED_SLICES = 4;
+    /** The object of the single-object methods. */
+    public static final int DEFAULT_OBJECT = 1;
 
     /**
-     * One slice's result: whether it was tracked from memory (false: stored result of a prompt), its low-res logits,
-     * logits at the slice size (> 0 = object), the chosen mask's predicted IoU and the object score (<= 0: the object
-     * is absent and every logit is -1024).
+     * One object's result on one slice: whether it was tracked from memory (false: stored result of a prompt), its
+     * low-res logits, logits at the slice size (> 0 = object), the chosen mask's predicted IoU and the object score
+     * (<= 0: the object is absent and every logit is -1024).
      */
-    public record SliceResult(int z, boolean tracked, float[] lowRes, float[] logits, float predictedIou,
+    public record SliceResult(int object, int z, boolean tracked, float[] lowRes, float[] logits, float predictedIou,
                               float objectScore) {
         public boolean objectPresent() {
             return objectScore > 0;
+        }
+    }
+
+    /** One object's memory bank, as the reference keeps per object. */
+    private final class Track {
+        final int object;
+        /** Outputs used as memory, in the reference's insertion order for conditioning slices. */
+        final LinkedHashMap<Integer, FrameOutput> conditioning = new LinkedHashMap<>();
+        final Map<Integer, FrameOutput> tracked = new HashMap<>();
+        /** Prompted outputs not yet used as memory (their memory is encoded when propagation starts). */
+        final LinkedHashMap<Integer, FrameOutput> newConditioning = new LinkedHashMap<>();
+        final LinkedHashMap<Integer, FrameOutput> newCorrections = new LinkedHashMap<>();
+        /** Direction in which each slice was last tracked (a correction is decoded as if in that pass). */
+        final Map<Integer, Boolean> trackedReverse = new HashMap<>();
+        final SliceResult[] last = new SliceResult[depth];
+
+        Track(int object) {
+            this.object = object;
         }
     }
 
@@ -53,16 +74,7 @@ public final class Sam2VolumePropagator implements AutoCloseable {
     private final int height;
     private final NDManager manager;
     private final LinkedHashMap<Integer, NDList> features = new LinkedHashMap<>(16, 0.75f, true);
-
-    /** Outputs used as memory, in the reference's insertion order for conditioning slices. */
-    private final LinkedHashMap<Integer, FrameOutput> conditioning = new LinkedHashMap<>();
-    private final Map<Integer, FrameOutput> tracked = new HashMap<>();
-    /** Prompted outputs not yet used as memory (their memory is encoded when propagation starts). */
-    private final LinkedHashMap<Integer, FrameOutput> newConditioning = new LinkedHashMap<>();
-    private final LinkedHashMap<Integer, FrameOutput> newCorrections = new LinkedHashMap<>();
-    /** Direction in which each slice was last tracked (a correction is decoded as if in that pass). */
-    private final Map<Integer, Boolean> trackedReverse = new HashMap<>();
-    private final SliceResult[] last;
+    private final Map<Integer, Track> tracks = new LinkedHashMap<>();
     private BiConsumer<String, NDArray> probe;
     private int encodedSlices;
 
@@ -80,7 +92,6 @@ public final class Sam2VolumePropagator implements AutoCloseable {
         this.width = width;
         this.height = height;
         this.manager = model.manager().newSubManager();
-        this.last = new SliceResult[depth];
     }
 
     /**
@@ -91,22 +102,28 @@ public final class Sam2VolumePropagator implements AutoCloseable {
         this.probe = probe;
     }
 
-    /**
-     * Adds clicks and/or a box on slice z (replacing earlier ones there) and decodes that slice: a slice never tracked
-     * becomes a conditioning slice; an already tracked one is corrected with memory. The memory of the result is
-     * encoded when propagation starts.
-     */
+    /** {@link #addPrompt(int, int, Prompt)} for the single object {@link #DEFAULT_OBJECT}. */
     public SliceResult addPrompt(int z, Prompt prompt) {
+        return addPrompt(DEFAULT_OBJECT, z, prompt);
+    }
+
+    /**
+     * Adds clicks and/or a box for an object on slice z (replacing earlier ones there) and decodes that slice: a
+     * slice never tracked for the object becomes a conditioning slice; an already tracked one is corrected with
+     * memory. The memory of the result is encoded when propagation starts.
+     */
+    public SliceResult addPrompt(int object, int z, Prompt prompt) {
         checkSlice(z);
         if (prompt.points().isEmpty() && prompt.box() == null) {
             throw new IllegalArgumentException("slice " + (z + 1) + ": a prompt needs a click or a box");
         }
         checkInside(prompt);
-        boolean initial = !trackedReverse.containsKey(z);
+        Track t = tracks.computeIfAbsent(object, Track::new);
+        boolean initial = !t.trackedReverse.containsKey(z);
         // As the reference: the slice's latest logits (not yet in memory first), clamped, prompt the decoder too.
-        FrameOutput previous = initial ? newConditioning.get(z) : newCorrections.get(z);
+        FrameOutput previous = initial ? t.newConditioning.get(z) : t.newCorrections.get(z);
         if (previous == null) {
-            previous = conditioning.containsKey(z) ? conditioning.get(z) : tracked.get(z);
+            previous = t.conditioning.containsKey(z) ? t.conditioning.get(z) : t.tracked.get(z);
         }
         Prompt input = withoutMask(prompt);
         if (previous != null) {
@@ -120,36 +137,29 @@ public final class Sam2VolumePropagator implements AutoCloseable {
         FrameOutput out;
         if (initial) {
             out = tracking.decode(features(z), input, width, height, null, null, 0, false, probe);
-            newConditioning.put(z, out);
+            t.newConditioning.put(z, out);
         } else {
-            out = decodeWithMemory(z, input, trackedReverse.get(z), false);
-            newCorrections.put(z, out);
+            out = decodeWithMemory(t, z, input, t.trackedReverse.get(z), false);
+            t.newCorrections.put(z, out);
         }
-        return result(z, false, out);
+        return result(t, z, false, out);
     }
 
     /**
-     * Tracks from the first prompted slice to the end of the stack (forward) or to slice 0 (reverse), returning each
-     * slice's result in order; prompted slices return their stored result.
+     * Tracks every object from the first prompted slice (of any object) to the end of the stack (forward) or to
+     * slice 0 (reverse), returning the results slice by slice (objects in the order they were first prompted);
+     * an object's prompted slices return their stored result. An object prompted later than the start is tracked on
+     * the slices before its prompt from the memory of that prompt, as in the reference.
      */
     public List<SliceResult> propagate(boolean reverse) {
-        return propagate(reverse, -1);
-    }
-
-    /**
-     * As {@link #propagate(boolean)} from slice {@code start} (0-based; -1 = the first prompted slice). Several objects
-     * tracked together start where the first of them is prompted, as in the reference, so an object prompted later
-     * is tracked on the slices before its prompt from the memory of that prompt.
-     */
-    public List<SliceResult> propagate(boolean reverse, int start) {
-        encodePendingMemories();
-        if (conditioning.isEmpty()) {
+        for (Track t : tracks.values()) {
+            encodePendingMemories(t);
+        }
+        if (tracks.values().stream().allMatch(t -> t.conditioning.isEmpty())) {
             throw new IllegalStateException("no prompted slice to propagate from: add a prompt first");
         }
-        if (start < 0) {
-            start = conditioning.keySet().stream().mapToInt(Integer::intValue).min().getAsInt();
-        }
-        checkSlice(start);
+        int start = tracks.values().stream().flatMap(t -> t.conditioning.keySet().stream())
+                .mapToInt(Integer::intValue).min().getAsInt();
         List<SliceResult> out = new ArrayList<>();
         if (reverse && start == 0) {
             return out;
@@ -157,32 +167,44 @@ public final class Sam2VolumePropagator implements AutoCloseable {
         int end = reverse ? 0 : depth - 1;
         int step = reverse ? -1 : 1;
         for (int z = start; z != end + step; z += step) {
-            SliceResult r;
-            if (conditioning.containsKey(z)) {
-                r = result(z, false, conditioning.get(z));
-            } else {
-                FrameOutput o = decodeWithMemory(z, null, reverse, true);
-                tracked.put(z, o);
-                r = result(z, true, o);
+            for (Track t : tracks.values()) {
+                SliceResult r;
+                if (t.conditioning.containsKey(z)) {
+                    r = result(t, z, false, t.conditioning.get(z));
+                } else {
+                    FrameOutput o = decodeWithMemory(t, z, null, reverse, true);
+                    t.tracked.put(z, o);
+                    r = result(t, z, true, o);
+                }
+                t.trackedReverse.put(z, reverse);
+                out.add(r);
             }
-            trackedReverse.put(z, reverse);
-            out.add(r);
         }
         return out;
     }
 
-    /** The latest logits (slice size) produced for each slice, null where none was produced yet. */
+    /** The objects prompted so far, in the order they were first prompted. */
+    public List<Integer> objects() {
+        return List.copyOf(tracks.keySet());
+    }
+
+    /** The latest logits (slice size) of the single object for each slice, null where none was produced yet. */
     public float[][] lastLogits() {
+        SliceResult[] r = lastResults(DEFAULT_OBJECT);
         float[][] copy = new float[depth][];
         for (int z = 0; z < depth; z++) {
-            copy[z] = last[z] == null ? null : last[z].logits().clone();
+            copy[z] = r[z] == null ? null : r[z].logits().clone();
         }
         return copy;
     }
 
-    /** The latest result produced for each slice (what a user sees after all calls), null where none yet. */
-    public SliceResult[] lastResults() {
-        return last.clone();
+    /** The latest result produced for an object on each slice (what a user sees after all calls), null where none. */
+    public SliceResult[] lastResults(int object) {
+        Track t = tracks.get(object);
+        if (t == null) {
+            throw new IllegalArgumentException("object " + object + " has no prompt");
+        }
+        return t.last.clone();
     }
 
     public int depth() {
@@ -195,16 +217,16 @@ public final class Sam2VolumePropagator implements AutoCloseable {
     }
 
     /** The reference moves new prompted outputs into memory, corrections first, encoding their binarized masks. */
-    private void encodePendingMemories() {
-        for (Map.Entry<Integer, FrameOutput> e : newCorrections.entrySet()) {
-            tracked.put(e.getKey(), withMemory(e.getKey(), e.getValue()));
+    private void encodePendingMemories(Track t) {
+        for (Map.Entry<Integer, FrameOutput> e : t.newCorrections.entrySet()) {
+            t.tracked.put(e.getKey(), withMemory(e.getKey(), e.getValue()));
         }
-        newCorrections.clear();
-        for (Map.Entry<Integer, FrameOutput> e : newConditioning.entrySet()) {
-            conditioning.put(e.getKey(), withMemory(e.getKey(), e.getValue()));
+        t.newCorrections.clear();
+        for (Map.Entry<Integer, FrameOutput> e : t.newConditioning.entrySet()) {
+            t.conditioning.put(e.getKey(), withMemory(e.getKey(), e.getValue()));
         }
-        newConditioning.clear();
-        conditioning.keySet().forEach(tracked::remove);
+        t.newConditioning.clear();
+        t.conditioning.keySet().forEach(t.tracked::remove);
     }
 
     private FrameOutput withMemory(int z, FrameOutput o) {
@@ -212,25 +234,25 @@ public final class Sam2VolumePropagator implements AutoCloseable {
     }
 
     /**
-     * Decodes slice z from memory. Memories: every conditioning slice, then the tracked slices 6, 5, ..., 1 before z
-     * (after z in reverse) that exist. Pointers: conditioning slices not ahead of z, then tracked slices 1 to
-     * min(depth, 16) - 1 away, nearest first.
+     * Decodes slice z from an object's memory. Memories: every conditioning slice, then the tracked slices 6, 5, ...,
+     * 1 before z (after z in reverse) that exist. Pointers: conditioning slices not ahead of z, then tracked slices 1
+     * to min(depth, 16) - 1 away, nearest first.
      */
-    private FrameOutput decodeWithMemory(int z, Prompt prompt, boolean reverse, boolean encodeMemory) {
+    private FrameOutput decodeWithMemory(Track track, int z, Prompt prompt, boolean reverse, boolean encodeMemory) {
         int numMaskmem = model.config().numMaskmem();
         int sign = reverse ? -1 : 1;
         List<MemoryFrame> memories = new ArrayList<>();
-        for (FrameOutput c : conditioning.values()) {
+        for (FrameOutput c : track.conditioning.values()) {
             memories.add(new MemoryFrame(0, c.memory()));
         }
         for (int tPos = 1; tPos < numMaskmem; tPos++) {
-            FrameOutput o = tracked.get(z - sign * (numMaskmem - tPos));
+            FrameOutput o = track.tracked.get(z - sign * (numMaskmem - tPos));
             if (o != null) {
                 memories.add(new MemoryFrame(tPos, o.memory()));
             }
         }
         List<Pointer> pointers = new ArrayList<>();
-        for (Map.Entry<Integer, FrameOutput> c : conditioning.entrySet()) {
+        for (Map.Entry<Integer, FrameOutput> c : track.conditioning.entrySet()) {
             int offset = (z - c.getKey()) * sign;
             if (offset >= 0) {
                 pointers.add(new Pointer(offset, c.getValue().objectPointer()));
@@ -242,7 +264,7 @@ public final class Sam2VolumePropagator implements AutoCloseable {
             if (t < 0 || t >= depth) {
                 break;
             }
-            FrameOutput o = tracked.get(t);
+            FrameOutput o = track.tracked.get(t);
             if (o != null) {
                 pointers.add(new Pointer(d, o.objectPointer()));
             }
@@ -251,15 +273,17 @@ public final class Sam2VolumePropagator implements AutoCloseable {
         return tracking.decode(features(z), prompt, width, height, memories, pointers, range - 1, encodeMemory, named);
     }
 
-    private SliceResult result(int z, boolean wasTracked, FrameOutput o) {
+    private SliceResult result(Track t, int z, boolean wasTracked, FrameOutput o) {
         int low = model.config().lowResSize();
         float[] logits;
         try (NDManager m = manager.newSubManager(); NDScope scope = new NDScope()) {
             logits = Ops.resizeBilinear(Ops.constant(m, o.lowRes(), new Shape(1, 1, low, low)), height, width)
                     .toFloatArray();
         }
-        last[z] = new SliceResult(z, wasTracked, o.lowRes().clone(), logits, o.predictedIou(), o.objectScore());
-        return new SliceResult(z, wasTracked, o.lowRes().clone(), logits.clone(), o.predictedIou(), o.objectScore());
+        t.last[z] = new SliceResult(t.object, z, wasTracked, o.lowRes().clone(), logits, o.predictedIou(),
+                o.objectScore());
+        return new SliceResult(t.object, z, wasTracked, o.lowRes().clone(), logits.clone(), o.predictedIou(),
+                o.objectScore());
     }
 
     /** The encoder features of slice z, from the small cache or encoded now. */

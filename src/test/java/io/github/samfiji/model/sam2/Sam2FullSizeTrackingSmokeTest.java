@@ -50,7 +50,7 @@ class Sam2FullSizeTrackingSmokeTest {
                 List<SliceResult> reverse = p.propagate(true);
                 assertEquals(List.of(1, 2), forward.stream().map(SliceResult::z).toList());
                 assertEquals(List.of(1, 0), reverse.stream().map(SliceResult::z).toList());
-                for (SliceResult r : p.lastResults()) {
+                for (SliceResult r : p.lastResults(Sam2VolumePropagator.DEFAULT_OBJECT)) {
                     assertEquals(w * h, r.logits().length);
                     assertEquals(256 * 256, r.lowRes().length);
                     for (float v : r.logits()) {
