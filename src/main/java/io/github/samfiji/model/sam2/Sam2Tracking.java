@@ -3,6 +3,7 @@ package io.github.samfiji.model.sam2;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -78,13 +79,14 @@ final class Sam2Tracking {
      *                    memory alone
      * @param memories    the memory frames to attend to, or null for a frame decoded without memory (a new prompt)
      * @param pointers    the object pointers to attend to (with memories)
+     * @param pointerRange the farthest pointer distance (min(depth, 16) - 1), which normalizes pointer offsets
      * @param encodeMemory whether to encode the result into a memory right away (tracked frames)
      * @param probe       receives "memory", "memory_pos", "pix_feat_with_mem", or null
      */
     FrameOutput decode(NDList features, Prompt prompt, int width, int height, List<MemoryFrame> memories,
                        List<Pointer> pointers, int pointerRange, boolean encodeMemory,
                        BiConsumer<String, NDArray> probe) {
-        try (NDManager m = model.manager().newSubManager(); ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+        try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
             NDArray level2 = features.get(2);
             NDArray pix = memories == null
                     ? level2.add(model.noMemEmbed().value().reshape(1, -1, 1, 1))
@@ -143,7 +145,7 @@ final class Sam2Tracking {
 
     /** The memory of a decoded frame whose memory was not encoded yet (prompted frames: binarized masks). */
     float[] encodeMemory(NDList features, FrameOutput out, boolean binarize) {
-        try (NDManager m = model.manager().newSubManager(); ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+        try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
             return encodeMemory(features.get(2), out.lowRes(), out.objectScore(), binarize, true, m);
         }
     }
