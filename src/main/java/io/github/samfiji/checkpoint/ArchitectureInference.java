@@ -30,7 +30,20 @@ public final class ArchitectureInference {
     private ArchitectureInference() {
     }
 
+    /**
+     * True for a SAM 2 / 2.1 state dict: its image encoder is a Hiera trunk with an FPN neck, and its decoder has the
+     * object-score token, where SAM 1 has {@code image_encoder.patch_embed} / {@code blocks} and {@code mask_decoder}.
+     */
+    public static boolean isSam2(Map<String, long[]> shapes) {
+        return shapes.keySet().stream().anyMatch(k -> k.startsWith(ENC + "trunk."))
+                || shapes.containsKey("sam_mask_decoder.obj_score_token.weight");
+    }
+
     public static Result infer(Map<String, long[]> shapes) throws CheckpointException {
+        if (isSam2(shapes)) {
+            throw new CheckpointException("the checkpoint is a SAM 2.1 model (Hiera encoder); it is loaded by "
+                    + "ModelLoader.loadAny, not as a SAM 1 architecture");
+        }
         List<String> assumptions = new ArrayList<>();
         EncoderConfig encoder;
         if (shapes.containsKey(ENC + "patch_embed.proj.weight")) {

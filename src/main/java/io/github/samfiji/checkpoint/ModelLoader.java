@@ -8,6 +8,8 @@ import io.github.samfiji.model.Param;
 import io.github.samfiji.model.Peft;
 import io.github.samfiji.model.SamConfig;
 import io.github.samfiji.model.SamModel;
+import io.github.samfiji.model.sam2.Sam2Config;
+import io.github.samfiji.model.sam2.Sam2Loader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -32,15 +34,55 @@ public final class ModelLoader {
         return checkpoint.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + ".json");
     }
 
+    /** Loads a SAM 1 family model; a SAM 2.1 checkpoint is refused with a message saying so. */
     public static SamModel load(Path checkpoint, Path configJson) throws IOException {
+        StateDict state = readState(checkpoint, configJson);
+        if (ArchitectureInference.isSam2(shapes(state))) {
+            throw new CheckpointException(checkpoint.getFileName() + " is a SAM 2.1 model, which this command does not "
+                    + "run yet; use 'segment' or 'propagate', or a SAM/MobileSAM/MedSAM model");
+        }
+        return loadSam1(state, checkpoint, configJson);
+    }
+
+    /**
+     * Loads a model of either family, recognised by its tensor names: SAM 2.1 ({@code image_encoder.trunk.*},
+     * {@code sam_mask_decoder.*}) or SAM 1. A SAM 2.1 file without configuration must be one of the published models
+     * (hiera t, s, b+, l), recognised by its shapes; a JSON configuration (given, or beside the checkpoint as
+     * {@code name.json}) describes any other, as the reference yaml's {@code model} section.
+     */
+    public static LoadedModel loadAny(Path checkpoint, Path configJson) throws IOException {
+        StateDict state = readState(checkpoint, configJson);
+        if (!ArchitectureInference.isSam2(shapes(state))) {
+            return new LoadedModel.Sam1(loadSam1(state, checkpoint, configJson));
+        }
+        String what = checkpoint.getFileName().toString();
+        Path json = configJson != null ? configJson : sidecarOf(checkpoint);
+        Sam2Config config;
+        if (Files.isRegularFile(json)) {
+            try {
+                config = Sam2Config.fromJson(Files.readString(json));
+            } catch (RuntimeException e) {
+                throw new CheckpointException("configuration " + json.getFileName() + " for " + what + ": "
+                        + e.getMessage(), e);
+            }
+        } else {
+            config = Sam2Loader.recognise(state, what);
+        }
+        return new LoadedModel.Sam2(Sam2Loader.build(config, state, what));
+    }
+
+    private static StateDict readState(Path checkpoint, Path configJson) throws IOException {
         if (!Files.isRegularFile(checkpoint)) {
             throw new NoSuchFileException(checkpoint.toString(), null, "model file not found");
         }
-        StateDict state = StateDict.load(checkpoint);
-        Path json = configJson != null ? configJson : sidecarOf(checkpoint);
         if (configJson != null && !Files.isRegularFile(configJson)) {
             throw new NoSuchFileException(configJson.toString(), null, "model configuration not found");
         }
+        return StateDict.load(checkpoint);
+    }
+
+    private static SamModel loadSam1(StateDict state, Path checkpoint, Path configJson) throws IOException {
+        Path json = configJson != null ? configJson : sidecarOf(checkpoint);
         String jsonText = Files.isRegularFile(json) ? Files.readString(json) : null;
         SamConfig config = resolveConfig(state, jsonText, checkpoint);
         return build(config, peftOf(jsonText, checkpoint), state, checkpoint.getFileName().toString());

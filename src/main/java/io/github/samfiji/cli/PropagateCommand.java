@@ -5,7 +5,9 @@ import com.google.gson.JsonObject;
 import ij.ImagePlus;
 import ij.gui.Roi;
 import ij.measure.Calibration;
+import io.github.samfiji.checkpoint.LoadedModel;
 import io.github.samfiji.checkpoint.ModelIdentity;
+import io.github.samfiji.checkpoint.ModelLoader;
 import io.github.samfiji.imagejio.ImageFiles;
 import io.github.samfiji.imagejio.RoiOutput;
 import io.github.samfiji.imagejio.RoiOutput.SegmentedObject;
@@ -20,6 +22,9 @@ import io.github.samfiji.inference.VolumePropagator.Projection;
 import io.github.samfiji.inference.VolumePropagator.SlicePrompt;
 import io.github.samfiji.io.OutputFiles;
 import io.github.samfiji.model.SamModel;
+import io.github.samfiji.model.sam2.Sam2Model;
+import io.github.samfiji.model.sam2.Sam2VolumePropagator;
+import io.github.samfiji.model.sam2.Sam2VolumePropagator.SliceResult;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +40,11 @@ import picocli.CommandLine.Option;
         description = {"Segment objects through a stack from prompts on one or several slices.",
             "Slices z are 1-based, as ImageJ counts. Prompts after --object N belong to object N (default 1). Writes "
                 + "PREFIX.labels.tif (16-bit stack, one label per object), PREFIX.rois.zip (one ROI per object and "
-                + "slice) and PREFIX.json (per object: slices reached, why it stopped, volume)."})
+                + "slice) and PREFIX.json (per object: slices reached, why it stopped, volume).",
+            "With a SAM 2.1 checkpoint the object is tracked with the model's memory, as its video predictor tracks "
+                + "through frames: prompted slices first, then forward and backward from the first prompted slice "
+                + "through the whole stack (--projection, --iou-threshold, --box-extension and --cache do not apply); "
+                + "--logits also writes each slice's final logits."})
 public final class PropagateCommand implements Callable<Integer> {
 
     @Mixin
@@ -59,6 +68,10 @@ public final class PropagateCommand implements Callable<Integer> {
 
     @Option(names = "--cache", description = "folder keeping slice embeddings between runs")
     Path cache;
+
+    @Option(names = "--logits", description = "also write PREFIX.logits.tif: each slice's final float logits (> 0 = "
+            + "object; -1024 where the object is absent), one slice per z and object (SAM 2.1 models)")
+    boolean writeLogits;
 
     @Mixin
     OutputOptions output;
@@ -160,7 +173,19 @@ public final class PropagateCommand implements Callable<Integer> {
         JsonArray objects = new JsonArray();
         Calibration cal = imp.getCalibration();
         double voxelVolume = cal.pixelWidth * cal.pixelHeight * cal.pixelDepth;
-        try (SamModel sam = model.load()) {
+        try (LoadedModel loaded = ModelLoader.loadAny(model.checkpoint, model.config)) {
+            if (loaded instanceof LoadedModel.Sam2 sam2) {
+                if (!givenMasks.isEmpty()) {
+                    throw new IllegalArgumentException("--mask is not supported with SAM 2.1 models yet: give clicks "
+                            + "or a box on that slice");
+                }
+                propagateSam2(sam2.model(), imp, planes, labelsFile, roisFile, jsonFile);
+                return 0;
+            }
+            if (writeLogits) {
+                throw new IllegalArgumentException("--logits is available with SAM 2.1 models only");
+            }
+            SamModel sam = ((LoadedModel.Sam1) loaded).model();
             SamPredictor predictor = new SamPredictor(sam);
             try (StackEmbeddings stack = new StackEmbeddings(predictor, planes.asFunction(), planes.depth(), cache,
                     ModelIdentity.of(model.checkpoint, model.config))) {
@@ -215,5 +240,98 @@ public final class PropagateCommand implements Callable<Integer> {
         System.out.printf("%s: %d object(s) propagated; wrote %s.labels.tif, .rois.zip, .json%n", image.getFileName(),
                 objects.size(), output.out);
         return 0;
+    }
+
+    /**
+     * SAM 2.1: each object is tracked with memory as the reference video predictor does: one prompt call per prompted
+     * slice (its box and clicks together) in increasing z, then a forward and a reverse pass from the first prompted
+     * slice; every slice keeps its last result. Projection, IoU threshold, box extension and the embedding cache are
+     * SAM 1 settings and are not used.
+     */
+    private void propagateSam2(Sam2Model sam, ImagePlus imp, StackSlices planes, Path labelsFile, Path roisFile,
+                               Path jsonFile) throws java.io.IOException {
+        Path logitsFile = writeLogits ? output.file(".logits.tif") : null;
+        if (logitsFile != null) {
+            output.requireWritable(logitsFile);
+        }
+        boolean overwrite = output.overwrite;
+        int w = imp.getWidth();
+        int h = imp.getHeight();
+        Calibration cal = imp.getCalibration();
+        double voxelVolume = cal.pixelWidth * cal.pixelHeight * cal.pixelDepth;
+        List<SegmentedObject> segmented = new ArrayList<>();
+        List<float[]> logitSlices = new ArrayList<>();
+        List<String> logitLabels = new ArrayList<>();
+        JsonArray objects = new JsonArray();
+        int encoded;
+        try (Sam2VolumePropagator propagator = new Sam2VolumePropagator(sam, planes.asFunction(), planes.depth(), w, h)) {
+            for (Map.Entry<Integer, Map<Integer, Prompt.Builder>> e : prompts.entrySet()) {
+                for (Map.Entry<Integer, Prompt.Builder> slicePrompt : e.getValue().entrySet()) {
+                    propagator.addPrompt(e.getKey(), slicePrompt.getKey() - 1, slicePrompt.getValue().build());
+                }
+            }
+            propagator.propagate(false);
+            propagator.propagate(true);
+            for (Map.Entry<Integer, Map<Integer, Prompt.Builder>> e : prompts.entrySet()) {
+                int object = e.getKey();
+                SliceResult[] results = propagator.lastResults(object);
+                long voxels = 0;
+                int present = 0;
+                for (int z = 0; z < results.length; z++) {
+                    float[] logits = results[z].logits();
+                    boolean[] mask = new boolean[logits.length];
+                    long count = 0;
+                    for (int k = 0; k < logits.length; k++) {
+                        mask[k] = logits[k] > 0;
+                        count += mask[k] ? 1 : 0;
+                    }
+                    if (count > 0) {
+                        segmented.add(new SegmentedObject(object, planes.stackIndex(z), mask, results[z].predictedIou(), 0));
+                        present++;
+                    }
+                    voxels += count;
+                    logitSlices.add(logits);
+                    logitLabels.add("object " + object + ", z " + (z + 1));
+                }
+                JsonObject o = new JsonObject();
+                o.addProperty("object", object);
+                JsonArray prompted = new JsonArray();
+                e.getValue().keySet().forEach(prompted::add);
+                o.add("prompted_slices", prompted);
+                o.addProperty("slices", present);
+                o.addProperty("voxels", voxels);
+                o.addProperty("volume", voxels * voxelVolume);
+                o.addProperty("volume_unit", cal.getUnit() + "^3");
+                JsonArray scores = new JsonArray();
+                for (SliceResult r : results) {
+                    scores.add(r.objectScore());
+                }
+                o.add("object_score_logits", scores);
+                objects.add(o);
+            }
+            encoded = propagator.encodedSlices();
+        }
+        System.err.printf("slices encoded: %d%n", encoded);
+        List<Roi> rois = new ArrayList<>();
+        for (SegmentedObject o : segmented) {
+            Roi roi = RoiOutput.toRoi(imp, o);
+            if (roi != null) {
+                rois.add(roi);
+            }
+        }
+        ImageFiles.saveTiff(RoiOutput.labelImage(imp, segmented), labelsFile, overwrite);
+        RoiSets.write(roisFile, rois, overwrite);
+        if (logitsFile != null) {
+            ImageFiles.saveTiff(ImageFiles.floatStack("logits", w, h, logitSlices, logitLabels), logitsFile, overwrite);
+        }
+        JsonObject json = new JsonObject();
+        json.addProperty("image", image.toString());
+        json.addProperty("checkpoint", model.checkpoint.toString());
+        json.addProperty("model_family", "sam2.1");
+        json.addProperty("method", "memory tracking (SAM 2.1 video predictor semantics along z)");
+        json.add("objects", objects);
+        OutputFiles.writeJson(jsonFile, overwrite, json);
+        System.out.printf("%s: %d object(s) propagated; wrote %s.labels.tif, .rois.zip, .json%s%n", image.getFileName(),
+                objects.size(), output.out, logitsFile != null ? ", .logits.tif" : "");
     }
 }

@@ -19,8 +19,14 @@ import io.github.samfiji.inference.MaskGeometry;
 import io.github.samfiji.inference.Prediction;
 import io.github.samfiji.inference.Prompt;
 import io.github.samfiji.inference.SamPredictor;
+import io.github.samfiji.checkpoint.LoadedModel;
+import io.github.samfiji.checkpoint.ModelLoader;
 import io.github.samfiji.io.OutputFiles;
 import io.github.samfiji.model.SamModel;
+import io.github.samfiji.model.sam2.Sam2ImageEmbedding;
+import io.github.samfiji.model.sam2.Sam2ImagePredictor;
+import io.github.samfiji.model.sam2.Sam2Model;
+import io.github.samfiji.model.sam2.Sam2Prediction;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,7 +41,10 @@ import picocli.CommandLine.Option;
         description = {"Segment one object of an image from prompts.",
             "Coordinates are pixels of the original image, x right, y down. Writes PREFIX.masks.tif (8-bit, one slice "
                 + "per candidate, 255 = object), PREFIX.lowres.tif (usable as --mask-input), PREFIX.rois.zip (the "
-                + "chosen mask as a RoiSet), PREFIX.json, and with --logits PREFIX.logits.tif."})
+                + "chosen mask as a RoiSet), PREFIX.json, and with --logits PREFIX.logits.tif.",
+            "With a SAM 2.1 checkpoint (sam2.1_hiera_*.pt, or another with --config) PREFIX.logits.tif is always "
+                + "written, the JSON gives \"iou\" and the 0-based \"chosen\" candidate, and no prompt at all gives "
+                + "the model's prompt-free prediction."})
 public final class SegmentCommand implements Callable<Integer> {
 
     @Mixin
@@ -111,8 +120,13 @@ public final class SegmentCommand implements Callable<Integer> {
             prompt.box(b[0], b[1], b[2], b[3]);
         }
         long start = System.nanoTime();
-        try (SamModel sam = model.load()) {
+        try (LoadedModel loaded = ModelLoader.loadAny(model.checkpoint, model.config)) {
             double loadMs = (System.nanoTime() - start) / 1e6;
+            if (loaded instanceof LoadedModel.Sam2 sam2) {
+                segmentSam2(sam2.model(), prompt, rgb, loadMs, truthMask, imp, masksFile, lowresFile, jsonFile, roisFile);
+                return 0;
+            }
+            SamModel sam = ((LoadedModel.Sam1) loaded).model();
             if (maskInput != null) {
                 prompt.maskInput(readMaskInput(maskInput, sam.promptEncoder().maskInputSize()));
             }
@@ -143,6 +157,68 @@ public final class SegmentCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * SAM 2.1: as SAM 1, except that no prompt at all is allowed (the model's prompt-free prediction), the logits are
+     * always written (the SAM 2 parity contract compares them), and the JSON gives {@code iou} and the 0-based
+     * {@code chosen} candidate with the object score, as the reference image predictor returns them.
+     */
+    private void segmentSam2(Sam2Model sam, Prompt.Builder prompt, Rgb8Image rgb, double loadMs, boolean[] truthMask,
+                             ImagePlus imp, Path masksFile, Path lowresFile, Path jsonFile, Path roisFile)
+            throws IOException {
+        Path logitsFile = output.file(".logits.tif");
+        output.requireWritable(logitsFile);
+        if (maskInput != null) {
+            prompt.maskInput(readMaskInput(maskInput, sam.config().lowResSize()));
+        }
+        Sam2ImagePredictor predictor = new Sam2ImagePredictor(sam);
+        try (Sam2ImageEmbedding embedding = predictor.encode(rgb)) {
+            Prompt built = prompt.build();
+            Sam2Prediction result = predictor.predict(embedding, built, multimask);
+            Prediction prediction = result.masks();
+            write(prediction, masksFile, logitsFile, lowresFile);
+            List<Roi> rois = new ArrayList<>();
+            Roi roi = MaskRois.toRoi(prediction.mask(prediction.best()), prediction.width(), prediction.height());
+            if (roi != null) {
+                roi.setName(image.getFileName() + "-1-" + slice);
+                roi.setProperty("sam.predicted_iou", Float.toString(prediction.iou()[prediction.best()]));
+                rois.add(roi);
+            }
+            RoiSets.write(roisFile, rois, output.overwrite);
+            JsonObject json = new JsonObject();
+            json.addProperty("image", image.toString());
+            json.addProperty("slice", slice);
+            json.addProperty("checkpoint", model.checkpoint.toString());
+            json.addProperty("model_family", "sam2.1");
+            json.addProperty("width", prediction.width());
+            json.addProperty("height", prediction.height());
+            json.addProperty("multimask", multimask);
+            JsonArray iou = new JsonArray();
+            for (float v : prediction.iou()) {
+                iou.add(v);
+            }
+            json.add("iou", iou);
+            json.addProperty("chosen", prediction.best());
+            json.addProperty("chosen_note", "0-based candidate (slice of the output stacks) with the highest predicted IoU");
+            JsonArray tokens = new JsonArray();
+            for (int t : result.tokens()) {
+                tokens.add(t);
+            }
+            json.add("decoder_tokens", tokens);
+            json.addProperty("object_score_logit", result.objectScoreLogit());
+            JsonObject timings = new JsonObject();
+            timings.addProperty("model_load_ms", loadMs);
+            timings.addProperty("encode_ms", embedding.encodeMillis());
+            timings.addProperty("decode_ms", prediction.decodeMillis());
+            json.add("timings", timings);
+            if (truthMask != null) {
+                json.add("against_truth", compare(prediction.mask(prediction.best()), truthMask, built.box(), imp));
+            }
+            OutputFiles.writeJson(jsonFile, output.overwrite, json);
+            System.out.printf("%s: %d candidate(s), chosen %d (predicted IoU %.3f); wrote %s.*%n", image.getFileName(),
+                    prediction.count(), prediction.best() + 1, prediction.iou()[prediction.best()], output.out);
+        }
     }
 
     /** A mask file of the image's size: non-zero pixels (of its first slice) are the object. */

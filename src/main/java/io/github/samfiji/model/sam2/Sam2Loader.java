@@ -48,15 +48,20 @@ public final class Sam2Loader {
     }
 
     /** The published configuration whose every key and shape the checkpoint has. */
-    static Sam2Config recognise(StateDict state, String what) throws CheckpointException {
-        Map<String, long[]> found = state.shapes();
+    public static Sam2Config recognise(StateDict state, String what) throws CheckpointException {
+        return recognise(state.shapes(), what);
+    }
+
+    /** As {@link #recognise(StateDict, String)}, from the tensor shapes alone. */
+    public static Sam2Config recognise(Map<String, long[]> found, String what) throws CheckpointException {
         for (Map.Entry<String, Sam2Config> preset : Sam2Config.presets().entrySet()) {
             if (new LoadReport(expectedShapes(preset.getValue()), found).isExact()) {
                 return preset.getValue();
             }
         }
         throw new CheckpointException(what + " is not one of the published SAM 2.1 models (hiera t, s, b+, l): give its "
-                + "configuration (the yaml's model section as JSON) to load it");
+                + "configuration to load it: the reference yaml's model section as JSON (--config on the command line, or "
+                + "NAME.json beside NAME.pt)");
     }
 
     /** Key → shape of the model {@code config} builds, in state_dict order. */

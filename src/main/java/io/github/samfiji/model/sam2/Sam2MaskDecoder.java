@@ -83,7 +83,8 @@ public final class Sam2MaskDecoder extends Module {
      * @param highRes1  (1, C/4, 2g, 2g) projected stride-8 features
      * @param probe     receives named intermediates (for parity tests), or null
      * @return masks of every token (1, 4, 4g, 4g) logits, their IoU predictions (1, 4) in [0, 1], and the object
-     *         score logit (1, 1)
+     *         score logit (1, 1), and every mask token's output (1, 4, C) (tracking projects the chosen one into
+     *         an object pointer)
      */
     public NDList forward(NDArray image, NDArray imagePe, NDArray sparse, NDArray dense, NDArray highRes0,
                           NDArray highRes1, BiConsumer<String, NDArray> probe) {
@@ -121,7 +122,7 @@ public final class Sam2MaskDecoder extends Module {
         NDArray iou = ai.djl.nn.Activation.sigmoid(iouHead.forward(iouTokenOut));
         emit(probe, "iou_all_tokens", iou);
         NDArray objectScore = objScoreHead.forward(hs.get(new NDIndex(":, 0, :")));
-        return new NDList(masks, iou, objectScore);
+        return new NDList(masks, iou, objectScore, maskTokensOut);
     }
 
     private static void emit(BiConsumer<String, NDArray> probe, String name, NDArray value) {

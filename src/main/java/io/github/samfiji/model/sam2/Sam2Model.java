@@ -27,28 +27,36 @@ public final class Sam2Model extends Module implements AutoCloseable {
 
     private final Sam2Config config;
     private final NDManager manager;
+    private final Param maskmemTposEnc;
     private final Param noMemEmbed;
+    private final Param noObjPtr;
+    private final Param noObjEmbedSpatial;
     private final Sam2ImageEncoder imageEncoder;
+    private final MemoryAttention memoryAttention;
+    private final MemoryEncoder memoryEncoder;
     private final PromptEncoder promptEncoder;
     private final Sam2MaskDecoder maskDecoder;
+    private final Mlp objPtrProj;
+    private final Linear objPtrTposProj;
 
     public Sam2Model(Sam2Config c) {
         this.config = c;
         int hidden = c.hiddenDim();
-        param("maskmem_tpos_enc", c.numMaskmem(), 1, 1, c.memDim());
+        maskmemTposEnc = param("maskmem_tpos_enc", c.numMaskmem(), 1, 1, c.memDim());
         noMemEmbed = param("no_mem_embed", 1, 1, hidden);
         param("no_mem_pos_enc", 1, 1, hidden);
-        param("no_obj_ptr", 1, hidden);
-        param("no_obj_embed_spatial", 1, c.memDim());
+        noObjPtr = param("no_obj_ptr", 1, hidden);
+        noObjEmbedSpatial = param("no_obj_embed_spatial", 1, c.memDim());
         imageEncoder = child("image_encoder", new Sam2ImageEncoder(c));
         child("mask_downsample", new Conv2d(1, 1, 4, 4, 0, 1, true));
-        child("memory_attention", new MemoryAttention(hidden, c.memDim(), c.memoryLayers(), c.memoryFeedforward()));
-        child("memory_encoder", new MemoryEncoder(hidden, c.memDim()));
+        memoryAttention = child("memory_attention",
+                new MemoryAttention(hidden, c.memDim(), c.memoryLayers(), c.memoryFeedforward()));
+        memoryEncoder = child("memory_encoder", new MemoryEncoder(hidden, c.memDim()));
         // SAM 2's prompt encoder has SAM 1's structure and names; only how the predictor calls it differs.
         promptEncoder = child("sam_prompt_encoder", new PromptEncoder(c.decoder(), c.imageSize(), c.embeddingSize()));
         maskDecoder = child("sam_mask_decoder", new Sam2MaskDecoder(c.decoder()));
-        child("obj_ptr_proj", new Mlp(hidden, hidden, hidden, 3));
-        child("obj_ptr_tpos_proj", new Linear(hidden, c.memDim()));
+        objPtrProj = child("obj_ptr_proj", new Mlp(hidden, hidden, hidden, 3));
+        objPtrTposProj = child("obj_ptr_tpos_proj", new Linear(hidden, c.memDim()));
         this.manager = TorchRuntime.newManager();
     }
 
@@ -98,6 +106,61 @@ public final class Sam2Model extends Module implements AutoCloseable {
         } finally {
             levels.close();
         }
+    }
+
+    /**
+     * The features one frame of a stack contributes to tracking: the two projected high-resolution levels (as
+     * {@link #encodeImage}) and the raw stride-16 level, which memory attention conditions and the memory encoder
+     * reads; the no-memory embedding is added only for frames decoded without memory.
+     *
+     * @return high_res_feats0, high_res_feats1, vision_features (1, C, S/16, S/16); the caller owns them
+     */
+    public NDList encodeFrame(NDArray input) {
+        NDList levels = imageEncoder.forward(input, null);
+        try {
+            NDArray s0 = Ops.scoped(() -> maskDecoder.highResS0(levels.get(0)));
+            NDArray s1 = Ops.scoped(() -> maskDecoder.highResS1(levels.get(1)));
+            NDArray level2 = levels.get(2).duplicate();
+            return new NDList(s0, s1, level2);
+        } finally {
+            levels.close();
+        }
+    }
+
+    MemoryAttention memoryAttention() {
+        return memoryAttention;
+    }
+
+    MemoryEncoder memoryEncoder() {
+        return memoryEncoder;
+    }
+
+    Mlp objPtrProj() {
+        return objPtrProj;
+    }
+
+    Linear objPtrTposProj() {
+        return objPtrTposProj;
+    }
+
+    /** (numMaskmem, 1, 1, memDim): the learned encoding of a memory's temporal position. */
+    Param maskmemTposEnc() {
+        return maskmemTposEnc;
+    }
+
+    /** (1, 1, C): added to the features of frames decoded without memory. */
+    Param noMemEmbed() {
+        return noMemEmbed;
+    }
+
+    /** (1, C): the object pointer of a frame where the object is absent. */
+    Param noObjPtr() {
+        return noObjPtr;
+    }
+
+    /** (1, memDim): added to the memory of a frame where the object is absent. */
+    Param noObjEmbedSpatial() {
+        return noObjEmbedSpatial;
     }
 
     /** Sets one tensor by its state_dict name from raw float32 values. */
