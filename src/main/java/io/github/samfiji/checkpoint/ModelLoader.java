@@ -9,7 +9,7 @@ import io.github.samfiji.model.Peft;
 import io.github.samfiji.model.SamConfig;
 import io.github.samfiji.model.SamModel;
 import io.github.samfiji.model.sam2.Sam2Config;
-import io.github.samfiji.model.sam2.Sam2Loader;
+import io.github.samfiji.checkpoint.Sam2Loader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

@@ -214,7 +214,7 @@ public final class Sam2MemoryModules {
     }
 
     /** Shape helper for callers: tokens (1, HW, C) of an NCHW map. */
-    static NDArray tokens(NDArray nchw) {
+    public static NDArray tokens(NDArray nchw) {
         Shape s = nchw.getShape();
         return nchw.reshape(s.get(0), s.get(1), s.get(2) * s.get(3)).transpose(0, 2, 1);
     }

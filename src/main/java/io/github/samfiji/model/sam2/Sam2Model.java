@@ -127,39 +127,39 @@ public final class Sam2Model extends Module implements AutoCloseable {
         }
     }
 
-    MemoryAttention memoryAttention() {
+    public MemoryAttention memoryAttention() {
         return memoryAttention;
     }
 
-    MemoryEncoder memoryEncoder() {
+    public MemoryEncoder memoryEncoder() {
         return memoryEncoder;
     }
 
-    Mlp objPtrProj() {
+    public Mlp objPtrProj() {
         return objPtrProj;
     }
 
-    Linear objPtrTposProj() {
+    public Linear objPtrTposProj() {
         return objPtrTposProj;
     }
 
     /** (numMaskmem, 1, 1, memDim): the learned encoding of a memory's temporal position. */
-    Param maskmemTposEnc() {
+    public Param maskmemTposEnc() {
         return maskmemTposEnc;
     }
 
     /** (1, 1, C): added to the features of frames decoded without memory. */
-    Param noMemEmbed() {
+    public Param noMemEmbed() {
         return noMemEmbed;
     }
 
     /** (1, C): the object pointer of a frame where the object is absent. */
-    Param noObjPtr() {
+    public Param noObjPtr() {
         return noObjPtr;
     }
 
     /** (1, memDim): added to the memory of a frame where the object is absent. */
-    Param noObjEmbedSpatial() {
+    public Param noObjEmbedSpatial() {
         return noObjEmbedSpatial;
     }
 

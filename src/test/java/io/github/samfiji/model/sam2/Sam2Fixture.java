@@ -1,5 +1,6 @@
 package io.github.samfiji.model.sam2;
 
+import io.github.samfiji.checkpoint.Sam2Loader;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -17,17 +18,17 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /** The sam2_tiny fixture set: its model, its arrays, and comparisons that remember the worst error seen. */
-final class Sam2Fixture {
+public final class Sam2Fixture {
 
-    static final String SET = "sam2_tiny";
+    public static final String SET = "sam2_tiny";
 
     /** Largest |reference - mine| per compared array, for the report printed after each test class. */
-    static final Map<String, Double> WORST = new TreeMap<>();
+    public static final Map<String, Double> WORST = new TreeMap<>();
 
     private Sam2Fixture() {
     }
 
-    static Sam2Model loadModel() {
+    public static Sam2Model loadModel() {
         Path set = Fixtures.set(SET);
         try {
             return Sam2Loader.load(set.resolve("sam2_tiny.pt"), set.resolve("config.json"));
@@ -36,27 +37,33 @@ final class Sam2Fixture {
         }
     }
 
-    static Npy npy(String name) {
+    /** The fixture image as the predictor receives it (H x W x 3 uint8). */
+    public static io.github.samfiji.image.Rgb8Image image() {
+        Npy image = npy("image");
+        return new io.github.samfiji.image.Rgb8Image((int) image.shape[1], (int) image.shape[0], image.bytes());
+    }
+
+    public static Npy npy(String name) {
         return Fixtures.npy(SET, name);
     }
 
-    static boolean has(String name) {
+    public static boolean has(String name) {
         return Files.exists(Fixtures.set(SET).resolve(name + ".npy"));
     }
 
     /** The reference array as a float32 array of {@code manager} (a copy). */
-    static NDArray nd(NDManager manager, String name) {
+    public static NDArray nd(NDManager manager, String name) {
         Npy n = npy(name);
         return Ops.constant(manager, n.floats(), new Shape(n.shape));
     }
 
-    static void assertClose(String name, NDArray actual, double tolerance) {
+    public static void assertClose(String name, NDArray actual, double tolerance) {
         Npy expected = npy(name);
         assertArrayEquals(expected.shape, actual.getShape().getShape(), name + ": shape");
         assertClose(name, expected.floats(), actual.toFloatArray(), tolerance);
     }
 
-    static void assertClose(String name, float[] expected, float[] actual, double tolerance) {
+    public static void assertClose(String name, float[] expected, float[] actual, double tolerance) {
         if (expected.length != actual.length) {
             fail(name + ": length " + actual.length + " != expected " + expected.length);
         }
@@ -79,7 +86,7 @@ final class Sam2Fixture {
     }
 
     /** Prints the worst errors seen so far (the parity report). */
-    static void report(String title) {
+    public static void report(String title) {
         StringBuilder sb = new StringBuilder(title).append(": max |reference - java|\n");
         synchronized (WORST) {
             if (WORST.isEmpty()) {

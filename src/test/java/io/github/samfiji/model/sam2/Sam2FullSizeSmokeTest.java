@@ -1,5 +1,8 @@
 package io.github.samfiji.model.sam2;
 
+import io.github.samfiji.inference.sam2.Sam2ImageEmbedding;
+import io.github.samfiji.inference.sam2.Sam2ImagePredictor;
+import io.github.samfiji.inference.sam2.Sam2Prediction;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

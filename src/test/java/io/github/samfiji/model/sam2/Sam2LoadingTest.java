@@ -1,5 +1,6 @@
 package io.github.samfiji.model.sam2;
 
+import io.github.samfiji.checkpoint.Sam2Loader;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

@@ -12,10 +12,8 @@ import org.junit.jupiter.api.Test;
 /** SAM 2's preprocessing reproduces the reference's float32 input bit for bit. */
 class Sam2PreprocessingTest {
 
-    /** The fixture image as the predictor receives it (H x W x 3 uint8). */
     static Rgb8Image fixtureImage() {
-        Npy image = Fixtures.npy("sam2_tiny", "image");
-        return new Rgb8Image((int) image.shape[1], (int) image.shape[0], image.bytes());
+        return Sam2Fixture.image();
     }
 
     @Test

@@ -1,5 +1,8 @@
-package io.github.samfiji.model.sam2;
+package io.github.samfiji.inference.sam2;
 
+import io.github.samfiji.model.sam2.MaskSelection;
+import io.github.samfiji.model.sam2.Sam2Model;
+import io.github.samfiji.model.sam2.Sam2Preprocessing;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;

@@ -1,5 +1,7 @@
-package io.github.samfiji.model.sam2;
+package io.github.samfiji.inference.sam2;
 
+import io.github.samfiji.model.sam2.Sam2Fixture;
+import io.github.samfiji.model.sam2.Sam2Model;
 import static io.github.samfiji.model.sam2.Sam2Fixture.assertClose;
 import static io.github.samfiji.model.sam2.Sam2Fixture.npy;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -29,7 +31,7 @@ class Sam2ImagePredictorTest {
     static void load() {
         model = Sam2Fixture.loadModel();
         predictor = new Sam2ImagePredictor(model);
-        image = Sam2PreprocessingTest.fixtureImage();
+        image = Sam2Fixture.image();
     }
 
     @AfterAll

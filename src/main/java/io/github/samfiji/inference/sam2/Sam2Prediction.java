@@ -1,4 +1,4 @@
-package io.github.samfiji.model.sam2;
+package io.github.samfiji.inference.sam2;
 
 import io.github.samfiji.inference.Prediction;
 

@@ -1,5 +1,10 @@
-package io.github.samfiji.model.sam2;
+package io.github.samfiji.inference.sam2;
 
+import io.github.samfiji.model.sam2.PositionEmbeddingSine;
+import io.github.samfiji.model.sam2.Sam2Fixture;
+import io.github.samfiji.model.sam2.Sam2MemoryModules;
+import io.github.samfiji.model.sam2.Sam2Model;
+import io.github.samfiji.model.sam2.Sam2Preprocessing;
 import static io.github.samfiji.model.sam2.Sam2Fixture.assertClose;
 import static io.github.samfiji.model.sam2.Sam2Fixture.npy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -15,7 +20,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.samfiji.model.Ops;
-import io.github.samfiji.model.sam2.Sam2Tracking.FrameOutput;
+import io.github.samfiji.inference.sam2.Sam2Tracking.FrameOutput;
 import io.github.samfiji.testing.Fixtures;
 import io.github.samfiji.testing.NeedsSharedData;
 import java.io.IOException;

@@ -1,5 +1,7 @@
-package io.github.samfiji.model.sam2;
+package io.github.samfiji.inference.sam2;
 
+import io.github.samfiji.model.sam2.Sam2Fixture;
+import io.github.samfiji.model.sam2.Sam2Model;
 import static io.github.samfiji.model.sam2.Sam2Fixture.npy;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,7 +15,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.inference.Prompt;
-import io.github.samfiji.model.sam2.Sam2VolumePropagator.SliceResult;
+import io.github.samfiji.inference.sam2.Sam2VolumePropagator.SliceResult;
 import io.github.samfiji.testing.Fixtures;
 import io.github.samfiji.testing.NeedsSharedData;
 import io.github.samfiji.testing.Npy;

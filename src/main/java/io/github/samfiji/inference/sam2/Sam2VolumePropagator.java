@@ -1,5 +1,7 @@
-package io.github.samfiji.model.sam2;
+package io.github.samfiji.inference.sam2;
 
+import io.github.samfiji.model.sam2.Sam2Model;
+import io.github.samfiji.model.sam2.Sam2Preprocessing;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -8,9 +10,9 @@ import ai.djl.ndarray.types.Shape;
 import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.inference.Prompt;
 import io.github.samfiji.model.Ops;
-import io.github.samfiji.model.sam2.Sam2Tracking.FrameOutput;
-import io.github.samfiji.model.sam2.Sam2Tracking.MemoryFrame;
-import io.github.samfiji.model.sam2.Sam2Tracking.Pointer;
+import io.github.samfiji.inference.sam2.Sam2Tracking.FrameOutput;
+import io.github.samfiji.inference.sam2.Sam2Tracking.MemoryFrame;
+import io.github.samfiji.inference.sam2.Sam2Tracking.Pointer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

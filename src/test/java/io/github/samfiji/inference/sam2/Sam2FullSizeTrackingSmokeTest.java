@@ -1,12 +1,14 @@
-package io.github.samfiji.model.sam2;
+package io.github.samfiji.inference.sam2;
 
+import io.github.samfiji.model.sam2.Sam2Config;
+import io.github.samfiji.model.sam2.Sam2Model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.inference.Prompt;
 import io.github.samfiji.model.Param;
-import io.github.samfiji.model.sam2.Sam2VolumePropagator.SliceResult;
+import io.github.samfiji.inference.sam2.Sam2VolumePropagator.SliceResult;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;

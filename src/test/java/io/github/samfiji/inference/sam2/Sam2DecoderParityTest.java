@@ -1,5 +1,8 @@
-package io.github.samfiji.model.sam2;
+package io.github.samfiji.inference.sam2;
 
+import io.github.samfiji.model.sam2.MaskSelection;
+import io.github.samfiji.model.sam2.Sam2Fixture;
+import io.github.samfiji.model.sam2.Sam2Model;
 import static io.github.samfiji.model.sam2.Sam2Fixture.assertClose;
 import static io.github.samfiji.model.sam2.Sam2Fixture.has;
 import static io.github.samfiji.model.sam2.Sam2Fixture.nd;

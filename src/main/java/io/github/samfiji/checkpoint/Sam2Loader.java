@@ -1,5 +1,7 @@
-package io.github.samfiji.model.sam2;
+package io.github.samfiji.checkpoint;
 
+import io.github.samfiji.model.sam2.Sam2Config;
+import io.github.samfiji.model.sam2.Sam2Model;
 import ai.djl.ndarray.types.Shape;
 import io.github.samfiji.checkpoint.CheckpointException;
 import io.github.samfiji.checkpoint.LoadReport;

@@ -1,4 +1,4 @@
-package io.github.samfiji.model.sam2;
+package io.github.samfiji.inference.sam2;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;

@@ -1,5 +1,10 @@
-package io.github.samfiji.model.sam2;
+package io.github.samfiji.inference.sam2;
 
+import io.github.samfiji.model.sam2.MaskSelection;
+import io.github.samfiji.model.sam2.PositionEmbeddingSine;
+import io.github.samfiji.model.sam2.Sam2Config;
+import io.github.samfiji.model.sam2.Sam2MemoryModules;
+import io.github.samfiji.model.sam2.Sam2Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
