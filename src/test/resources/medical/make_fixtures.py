@@ -75,8 +75,14 @@ img.set_sform(None, code=0)
 img.header.set_xyzt_units('mm')
 save(img, 'uint8_sagittal.nii.gz')
 
+# A NIfTI-1 pair: header in pair.hdr ('ni1'), voxels in pair.img, int8 with negative values (32-bit float).
+data = (ramp((3, 4, 2)) - 100).astype(np.int8)
+img = nib.Nifti1Pair(data, ras((1.0, 2.0, 3.0)))
+img.header.set_xyzt_units('mm')
+nib.save(img, 'pair.hdr')
+
 for name in sorted(os.listdir('.')):
-    if '.nii' in name:
+    if '.nii' in name or name.endswith('.hdr'):
         print(name, os.path.getsize(name), nib.load(name).header.get_data_dtype(), nib.aff2axcodes(nib.load(name).affine))
 
 

@@ -40,8 +40,9 @@ public final class ImageFiles {
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString());
         }
-        if (Nifti.isNiftiName(file)) {
-            return Nifti.read(file);
+        if (Nifti.isNiftiName(file) && (!file.toString().toLowerCase(Locale.ROOT).endsWith(".hdr")
+                || Nifti.hasNiftiHeader(file))) {
+            return Nifti.read(file); // an Analyze or ENVI .hdr goes on to ImageJ's (and Fiji's) readers
         }
         ImageHeaders.checkFits(file, Memory.freeHeap(false), () -> Memory.freeHeap(true));
         int type = new Opener().getFileType(file.toString());
@@ -55,7 +56,7 @@ public final class ImageFiles {
         if (image == null || image.getWidth() == 0) {
             throw new IOException("cannot read " + file + " as an image (supported: TIFF, PNG, JPEG, GIF, BMP, DICOM, "
                     + "NIfTI, FITS, PGM; other formats through Bio-Formats inside Fiji)"
-                    + (noise[0] != null ? "; ImageJ says: " + noise[0] : ""));
+                    + (noise[0] != null && type != Opener.UNKNOWN ? "; ImageJ says: " + noise[0] : ""));
         }
         return image;
     }

@@ -173,6 +173,25 @@ class NiftiTest {
         assertSpacing(image, 2, 0.5, 0.75, "mm");
     }
 
+    /** A .hdr/.img pair ('ni1'); int8 with negative values is 32-bit float (8-bit ImageJ images are unsigned). */
+    @Test
+    void headerAndImagePairWithNegativeInt8() throws IOException {
+        ImagePlus image = ImageFiles.open(file("pair.hdr"));
+        assertEquals(ImagePlus.GRAY32, image.getType());
+        assertSize(image, 3, 4, 2, 1);
+        for (int z = 0; z < 2; z++) {
+            for (int y = 0; y < 4; y++) {
+                for (int x = 0; x < 3; x++) {
+                    assertEquals((2 - x) + 10 * (3 - y) + 100 * z - 100, at(image, x, y, z, 0), 0);
+                }
+            }
+        }
+        assertSpacing(image, 1, 2, 3, "mm");
+        Path lonely = Files.copy(file("pair.hdr"), dir.resolve("lonely.hdr"));
+        IOException e = assertThrows(IOException.class, () -> ImageFiles.open(lonely));
+        assertTrue(e.getMessage().contains("lonely.img") && e.getMessage().contains("missing"), e.getMessage());
+    }
+
     /** Checks, with nibabel, that every voxel of {@code written} sits at the world position of the same value. */
     private static final String SAME_WORLD = String.join("\n",
             "import sys, numpy as np, nibabel as nib",
@@ -357,6 +376,21 @@ class NiftiTest {
         Path gz = gzip("huge.nii.gz", head, 1000);
         String message = refused(gz).getMessage();
         assertTrue(message.contains("memory") && message.contains("2048 x 1024 x 1024"), message);
+    }
+
+    /** NIfTI-2 sizes are 64-bit: 2^40 x 2^40 x 2^40 voxels overflow any count and are refused by name. */
+    @Test
+    void nifti2SizesBeyondCountingAreRefused() throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(544 + 16).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0, 540).put(4, (byte) 'n').put(5, (byte) '+').put(6, (byte) '2');
+        b.putShort(12, (short) 2).putShort(14, (short) 8);
+        long[] dim = {3, 1L << 40, 1L << 40, 1L << 40, 1, 1, 1, 1};
+        for (int i = 0; i < 8; i++) {
+            b.putLong(16 + 8 * i, dim[i]);
+        }
+        b.putLong(168, 544);
+        Path huge = Files.write(dir.resolve("huge2.nii"), b.array());
+        assertTrue(refused(huge).getMessage().contains("more voxels than can be counted"));
     }
 
     @Test

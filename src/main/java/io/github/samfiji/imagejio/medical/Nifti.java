@@ -72,6 +72,25 @@ public final class Nifti {
         return name.endsWith(".nii") || name.endsWith(".nii.gz") || name.endsWith(".hdr");
     }
 
+    /** Whether the file (gzipped or not) starts with a NIfTI-1 or NIfTI-2 header size, in either byte order. */
+    public static boolean hasNiftiHeader(Path file) {
+        try (InputStream in = open(file)) {
+            byte[] head = in.readNBytes(4);
+            if (head.length < 4) {
+                return false;
+            }
+            for (ByteOrder order : new ByteOrder[] {ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN}) {
+                int size = ByteBuffer.wrap(head).order(order).getInt();
+                if (size == NiftiHeader.NIFTI1_SIZE || size == NiftiHeader.NIFTI2_SIZE) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** The name without {@code .nii.gz}, {@code .nii} or {@code .hdr}. */
     public static String stem(String name) {
         String lower = name.toLowerCase(Locale.ROOT);
