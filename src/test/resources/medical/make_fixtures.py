@@ -124,6 +124,29 @@ for s, (z, name) in enumerate(zip(positions, file_names)):
     ds.PixelData = stored.tobytes()
     ds.save_as(os.path.join('dicom_series', name), write_like_original=False)
 
+# A series without positions (8-bit, unscaled): sorted by InstanceNumber, which runs against the file names.
+os.makedirs('dicom_instances', exist_ok=True)
+for s, name in enumerate(['z.dcm', 'y.dcm']):  # instance 1, 2
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.7'
+    meta.MediaStorageSOPInstanceUID = series_uid + '.2.%d' % (s + 1)
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.preamble = b'\0' * 128
+    ds.is_little_endian = True
+    ds.is_implicit_VR = False
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.SeriesInstanceUID = series_uid + '.2'
+    ds.InstanceNumber = s + 1
+    ds.Rows, ds.Columns = 2, 3
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = 'MONOCHROME2'
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.PixelData = (np.arange(6, dtype=np.uint8) + 10 * s).tobytes()
+    ds.save_as(os.path.join('dicom_instances', name), write_like_original=False)
+
 # The same slice in a compressed transfer syntax (JPEG baseline), which is refused.
 os.makedirs('dicom_compressed', exist_ok=True)
 meta = FileMetaDataset()

@@ -70,6 +70,58 @@ class DicomSeriesTest {
         assertEquals(image.getCalibration().zOrigin, back.getCalibration().zOrigin, 1e-4);
     }
 
+    /** Without positions, slices follow InstanceNumber (z.dcm is 1, y.dcm 2); unscaled 8-bit stays 8-bit. */
+    @Test
+    void seriesWithoutPositionsIsSortedByInstanceNumber() throws IOException {
+        ImagePlus image = ImageFiles.open(file("dicom_instances"));
+        assertEquals(ImagePlus.GRAY8, image.getType());
+        assertEquals(2, image.getStackSize());
+        assertEquals("z.dcm", image.getStack().getSliceLabel(1));
+        assertEquals("y.dcm", image.getStack().getSliceLabel(2));
+        assertEquals(10 + 5, image.getStack().getProcessor(2).get(2, 1));
+    }
+
+    /**
+     * An element declaring 2 GB in a file of a few hundred bytes, and a header cut short: refused in one line, fast,
+     * without allocating what the header declares.
+     */
+    @Test
+    void hostileHeaderLengthsAreRefusedWithoutAllocating() throws IOException {
+        byte[] original = Files.readAllBytes(file("dicom_series/b.dcm"));
+        // The explicit-VR data set starts after the meta group; its first element (0008,0016) UI has a 2-byte length.
+        int at = indexOf(original, new byte[] {0x08, 0x00, 0x16, 0x00, 'U', 'I'});
+        byte[] hostile = original.clone();
+        hostile[at + 4] = 'U'; // VR UT: a 4-byte length follows two reserved bytes
+        hostile[at + 5] = 'T';
+        hostile[at + 8] = (byte) 0xf0;
+        hostile[at + 9] = (byte) 0xff;
+        hostile[at + 10] = (byte) 0xff;
+        hostile[at + 11] = 0x7f;
+        Path folder = Files.createDirectories(dir.resolve("hostile"));
+        Files.write(folder.resolve("x.dcm"), hostile);
+        long start = System.nanoTime();
+        IOException e = assertThrows(IOException.class, () -> ImageFiles.open(folder));
+        assertTrue((System.nanoTime() - start) / 1e9 < 2);
+        assertTrue(e.getMessage().contains("x.dcm is truncated or damaged"), e.getMessage());
+        Path cut = Files.createDirectories(dir.resolve("cut"));
+        Files.write(cut.resolve("x.dcm"), java.util.Arrays.copyOf(original, at + 3));
+        IOException c = assertThrows(IOException.class, () -> ImageFiles.open(cut));
+        assertTrue(c.getMessage().contains("truncated"), c.getMessage());
+    }
+
+    private static int indexOf(byte[] data, byte[] pattern) {
+        outer:
+        for (int i = 0; i + pattern.length <= data.length; i++) {
+            for (int j = 0; j < pattern.length; j++) {
+                if (data[i + j] != pattern[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new AssertionError("pattern not found");
+    }
+
     @Test
     void compressedTransferSyntaxIsRefusedByName() {
         IOException e = assertThrows(IOException.class, () -> ImageFiles.open(file("dicom_compressed")));

@@ -3,7 +3,6 @@ package io.github.samfiji.imagejio.medical;
 import ij.ImagePlus;
 import ij.ImageStack;
 import ij.measure.Calibration;
-import ij.plugin.DICOM;
 import ij.process.ByteProcessor;
 import ij.process.FloatProcessor;
 import ij.process.ImageProcessor;
@@ -28,8 +27,8 @@ import java.util.stream.Stream;
 /**
  * A folder of single-frame DICOM files (one series) as one ImageJ stack.
  *
- * <p>ImageJ's DICOM reader gives each file's header as text (its tag dictionary); the pixels are read here, since
- * ImageJ applies a rescale through menu commands, which fail headless. Slices are sorted by their position along
+ * <p>Headers are parsed by {@link DicomHeader} (bounded, unlike ImageJ's decoder) and pixels read here (ImageJ's
+ * reader also applies a rescale through menu commands, which fail headless). Slices are sorted by their position along
  * the slice normal (ImagePositionPatient projected on the cross product of the two ImageOrientationPatient
  * directions), so slice 1 is the lowest for an axial series; without positions, by InstanceNumber, else by file
  * name. Pixels are kept as stored: x along a row, y down the columns, as DICOM viewers show them. The voxel size is
@@ -41,8 +40,8 @@ import java.util.stream.Stream;
  */
 public final class DicomSeries {
 
-    private static final String IMPLICIT_LITTLE = "1.2.840.10008.1.2";
-    private static final String EXPLICIT_LITTLE = "1.2.840.10008.1.2.1";
+    static final String IMPLICIT_LITTLE = "1.2.840.10008.1.2";
+    static final String EXPLICIT_LITTLE = "1.2.840.10008.1.2.1";
 
     private DicomSeries() {
     }
@@ -105,11 +104,9 @@ public final class DicomSeries {
     /** Whether a DICOM file holds several frames (which ImageJ's own reader opens as a stack). */
     public static boolean isMultiFrame(Path file) {
         try {
-            String info = new DICOM().getInfo(file.toString());
-            String frames = info == null ? null : info.lines().filter(l -> l.startsWith("0028,0008"))
-                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse(null);
-            return frames != null && Integer.parseInt(frames) > 1;
-        } catch (RuntimeException e) {
+            String frames = new DicomHeader(file).get(0x00280008);
+            return frames != null && Integer.parseInt(frames.trim()) > 1;
+        } catch (IOException | RuntimeException e) {
             return false;
         }
     }
@@ -309,41 +306,24 @@ public final class DicomSeries {
         return v;
     }
 
-    /** A file's header, through ImageJ's DICOM dictionary, checked before any pixel is read. */
+    /** A file's header, checked before any pixel is read. */
     private static Slice header(Path file) throws IOException {
         String name = file.getFileName().toString();
-        String info;
-        try {
-            info = new DICOM().getInfo(file.toString());
-        } catch (RuntimeException e) {
-            info = null;
-        }
-        if (info == null || info.isBlank()) {
-            throw new IOException(name + " is not a readable DICOM file");
-        }
-        Map<String, String> tags = new HashMap<>();
-        info.lines().forEach(line -> {
-            if (line.length() > 11 && line.charAt(4) == ',') {
-                int colon = line.indexOf(':', 10);
-                if (colon > 0) {
-                    tags.putIfAbsent(line.substring(0, 9).toUpperCase(Locale.ROOT), line.substring(colon + 1).trim());
-                }
-            }
-        });
-        String syntax = tags.getOrDefault("0002,0010", IMPLICIT_LITTLE).replace("\0", "").trim();
+        DicomHeader h = new DicomHeader(file);
+        String syntax = h.get(0x00020010) == null ? IMPLICIT_LITTLE : h.get(0x00020010);
         if (!syntax.equals(IMPLICIT_LITTLE) && !syntax.equals(EXPLICIT_LITTLE)) {
             throw new IOException(name + " uses the transfer syntax " + syntaxName(syntax) + "; sam-fiji reads "
                     + "uncompressed DICOM only (implicit or explicit VR little endian): decompress it first, e.g. "
                     + "with 'gdcmconv --raw' or 'dcmdjpeg'");
         }
-        if (!tags.containsKey("0028,0010") || !tags.containsKey("7FE0,0010")) {
-            throw new IOException(name + " is not a readable DICOM image (no pixel rows or pixel data in its header)");
+        if (h.get(0x00280010) == null || h.pixelOffset() < 0) {
+            throw new IOException(name + " is not a DICOM image (no pixel rows or pixel data in its header)");
         }
-        int rows = integer(tags, "0028,0010", name);
-        int columns = integer(tags, "0028,0011", name);
-        int bits = integer(tags, "0028,0100", name);
-        int samples = tags.containsKey("0028,0002") ? integer(tags, "0028,0002", name) : 1;
-        int frames = tags.containsKey("0028,0008") ? integer(tags, "0028,0008", name) : 1;
+        int rows = integer(h, 0x00280010, name);
+        int columns = integer(h, 0x00280011, name);
+        int bits = integer(h, 0x00280100, name);
+        int samples = h.get(0x00280002) != null ? integer(h, 0x00280002, name) : 1;
+        int frames = h.get(0x00280008) != null ? integer(h, 0x00280008, name) : 1;
         if (samples != 1) {
             throw new IOException(name + " is a colour DICOM image (" + samples + " samples a pixel); sam-fiji reads "
                     + "grey DICOM series");
@@ -357,26 +337,26 @@ public final class DicomSeries {
         if (rows < 1 || columns < 1) {
             throw new IOException(name + " declares " + columns + " x " + rows + " pixels");
         }
-        long offset = integer(tags, "7FE0,0010", name);
+        long offset = h.pixelOffset();
         long bytes = (long) rows * columns * (bits / 8);
         long size = Files.size(file);
-        if (offset < 0 || offset + bytes > size) {
+        if (offset + bytes > size || h.pixelLength() >= 0 && h.pixelLength() < bytes) {
             throw new IOException(name + " is truncated: " + columns + " x " + rows + " pixels of " + bits + " bits "
                     + "need " + bytes + " bytes from byte " + offset + ", the file has " + size);
         }
-        double slope = number(tags, "0028,1053", 1);
-        double intercept = number(tags, "0028,1052", 0);
+        double slope = number(h.get(0x00281053), 1);
+        double intercept = number(h.get(0x00281052), 0);
         if (slope == 0 || !Double.isFinite(slope) || !Double.isFinite(intercept)) {
             slope = 1;
             intercept = 0;
         }
-        boolean signed = tags.containsKey("0028,0103") && integer(tags, "0028,0103", name) == 1;
-        double[] position = numbers(tags.get("0020,0032"), 3);
-        double[] orientation = numbers(tags.get("0020,0037"), 6);
-        double[] spacing = numbers(tags.get("0028,0030"), 2);
-        Integer instance = tags.containsKey("0020,0013") ? (int) number(tags, "0020,0013", 0) : null;
+        boolean signed = h.get(0x00280103) != null && integer(h, 0x00280103, name) == 1;
+        double[] position = numbers(h.get(0x00200032), 3);
+        double[] orientation = numbers(h.get(0x00200037), 6);
+        double[] spacing = numbers(h.get(0x00280030), 2);
+        Integer instance = h.get(0x00200013) != null ? (int) number(h.get(0x00200013), 0) : null;
         return new Slice(file, rows, columns, bits, signed, offset, slope, intercept, position, orientation, instance,
-                spacing, number(tags, "0018,0050", 0), tags.get("0020,000E"));
+                spacing, number(h.get(0x00180050), 0), h.get(0x0020000E));
     }
 
     private static String syntaxName(String uid) {
@@ -393,17 +373,18 @@ public final class DicomSeries {
         return known == null ? uid : known + " (" + uid + ")";
     }
 
-    private static int integer(Map<String, String> tags, String tag, String name) throws IOException {
-        String text = tags.get(tag);
+    private static int integer(DicomHeader h, int tag, String name) throws IOException {
+        String text = h.get(tag);
         try {
             return Integer.parseInt(text.split("\\\\")[0].trim());
         } catch (RuntimeException e) {
-            throw new IOException(name + " has no valid " + tag + " (" + text + ") in its DICOM header");
+            throw new IOException(name + " has no valid " + String.format("(%04X,%04X)", tag >>> 16, tag & 0xffff)
+                    + " (" + text + ") in its DICOM header");
         }
     }
 
-    private static double number(Map<String, String> tags, String tag, double fallback) {
-        double[] v = numbers(tags.get(tag), 1);
+    private static double number(String text, double fallback) {
+        double[] v = numbers(text, 1);
         return v == null ? fallback : v[0];
     }
 
