@@ -75,6 +75,16 @@ img.set_sform(None, code=0)
 img.header.set_xyzt_units('mm')
 save(img, 'uint8_sagittal.nii.gz')
 
+# A single plane (2D, RAS+), and a volume with a 1000-byte header extension before its voxels.
+data = ramp((5, 4, 1))[:, :, 0].astype(np.uint8)
+img = nib.Nifti1Image(data, ras((0.3, 0.4, 1.0)))
+img.header.set_xyzt_units('mm')
+save(img, 'uint8_2d.nii')
+data = ramp((3, 2, 2)).astype(np.uint16)
+img = nib.Nifti1Image(data, ras((1.0, 1.0, 1.0)))
+img.header.extensions.append(nib.nifti1.Nifti1Extension('comment', b'x' * 992))
+save(img, 'extension.nii.gz')
+
 # A NIfTI-1 pair: header in pair.hdr ('ni1'), voxels in pair.img, int8 with negative values (32-bit float).
 data = (ramp((3, 4, 2)) - 100).astype(np.int8)
 img = nib.Nifti1Pair(data, ras((1.0, 2.0, 3.0)))

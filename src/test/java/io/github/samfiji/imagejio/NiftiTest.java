@@ -173,6 +173,30 @@ class NiftiTest {
         assertSpacing(image, 2, 0.5, 0.75, "mm");
     }
 
+    /** A single plane stays a plane: x and y flipped for RAS+, as for a volume. */
+    @Test
+    void singlePlaneStaysAPlane() throws IOException {
+        ImagePlus image = ImageFiles.open(file("uint8_2d.nii"));
+        assertSize(image, 5, 4, 1, 1);
+        for (int y = 0; y < 4; y++) {
+            for (int x = 0; x < 5; x++) {
+                assertEquals((4 - x) + 10 * (3 - y), at(image, x, y, 0, 0), 0);
+            }
+        }
+        assertEquals(0.3, image.getCalibration().pixelWidth, 1e-6);
+        Path written = dir.resolve("plane.nii");
+        ImageFiles.save(image, written, false);
+        assertSameImage(image, ImageFiles.open(written));
+    }
+
+    /** Voxels after a 1000-byte header extension (skipped, not read as voxels). */
+    @Test
+    void headerExtensionIsSkipped() throws IOException {
+        ImagePlus image = ImageFiles.open(file("extension.nii.gz"));
+        assertSize(image, 3, 2, 2, 1);
+        assertEquals((2 - 0) + 10 * (1 - 0) + 100, at(image, 0, 0, 1, 0), 0);
+    }
+
     /** A .hdr/.img pair ('ni1'); int8 with negative values is 32-bit float (8-bit ImageJ images are unsigned). */
     @Test
     void headerAndImagePairWithNegativeInt8() throws IOException {

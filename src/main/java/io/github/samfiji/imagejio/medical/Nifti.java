@@ -180,7 +180,9 @@ public final class Nifti {
         }
         int outBytes = !h.scaled() && h.type == NiftiHeader.DataType.UINT8 ? 1
                 : !h.scaled() && h.type == NiftiHeader.DataType.UINT16 ? 2 : 4;
-        long needed = dataBytes + 2 * voxels * outBytes;
+        // While reading, the file's bytes and the image; afterwards the image and about as much again for the model
+        // input and the outputs (as ImageHeaders counts for other formats).
+        long needed = Math.max(dataBytes + voxels * outBytes, 2 * voxels * outBytes);
         if (needed > budget) {
             budget = afterCollection.getAsLong();
         }
