@@ -539,7 +539,7 @@ public final class Nifti {
         boolean gzip = file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gz");
         OutputFiles.write(file, overwrite, temp -> {
             try (OutputStream raw = new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16);
-                    OutputStream out = gzip ? new GZIPOutputStream(raw, 1 << 16) : raw) {
+                    OutputStream out = gzip ? fastGzip(raw) : raw) {
                 out.write(header.array());
                 ByteBuffer plane = ByteBuffer.allocate(width * height * bytes).order(ByteOrder.LITTLE_ENDIAN);
                 for (int s = 1; s <= stack.getSize(); s++) {
@@ -560,6 +560,18 @@ public final class Nifti {
                 }
             }
         });
+    }
+
+    /**
+     * Gzip at the fastest level, as nibabel writes: the default level takes many times longer on float maps (tens of
+     * seconds for a CT-sized volume) for a few percent smaller files.
+     */
+    private static OutputStream fastGzip(OutputStream raw) throws IOException {
+        return new GZIPOutputStream(raw, 1 << 16) {
+            {
+                def.setLevel(java.util.zip.Deflater.BEST_SPEED);
+            }
+        };
     }
 
     private static int parseCode(String text) {
