@@ -3,7 +3,6 @@ package io.github.samfiji.imagejio;
 import ij.ImagePlus;
 import ij.ImageStack;
 import ij.gui.Roi;
-import ij.io.Opener;
 import ij.measure.Calibration;
 import ij.process.ImageProcessor;
 import io.github.samfiji.evaluation.EvaluationException;
@@ -80,29 +79,18 @@ public final class LabelImageFiles {
      */
     public static Loaded open(Path file) throws IOException {
         if (Files.isDirectory(file) && DicomSeries.looksLikeSeries(file)) {
-            return wrap(DicomSeries.read(file), file.getFileName().toString());
+            return wrap(ImageFiles.open(file), file.getFileName().toString());
         }
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString());
-        }
-        if (Nifti.isNiftiName(file)) {
-            return wrap(Nifti.read(file), file.getFileName().toString());
         }
         if (isRoiFile(file)) {
             throw new EvaluationException(file.getFileName() + " holds ROIs, which need the size of the image they"
                     + " belong to");
         }
-        String path = file.toString();
-        int type = new Opener().getFileType(path);
-        if (type == Opener.DICOM && !DicomSeries.isMultiFrame(file)) {
-            return wrap(DicomSeries.readFile(file), file.getFileName().toString());
-        }
-        // For a type ImageJ calls UNKNOWN, its opener asks Fiji's HandleExtraFileTypes (Bio-Formats, ...), if any.
-        ImagePlus image = new Opener().openImage(path);
-        if (image == null || image.getWidth() == 0) {
-            throw new IOException("cannot read " + file + " as an image (supported: TIFF, PNG, JPEG, GIF, BMP, PGM,"
-                    + " DICOM, NIfTI, FITS; other formats through Bio-Formats inside Fiji)");
-        }
+        // Through ImageFiles: the header's size is checked against memory before decoding, NIfTI and DICOM go to
+        // sam-fiji's readers, other types ImageJ does not know to Fiji's HandleExtraFileTypes.
+        ImagePlus image = ImageFiles.open(file);
         return wrap(image, file.getFileName().toString());
     }
 
