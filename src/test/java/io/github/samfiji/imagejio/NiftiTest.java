@@ -216,6 +216,40 @@ class NiftiTest {
         assertTrue(e.getMessage().contains("lonely.img") && e.getMessage().contains("missing"), e.getMessage());
     }
 
+    /**
+     * An independent check of the orientation: nibabel's closest canonical (RAS+) array, with x and y reversed (RAS
+     * to LPS), is what ImageJ holds, for every 3D fixture, whatever its storage order.
+     */
+    @Test
+    void displayOrderIsNibabelsCanonicalTurnedToLps() throws Exception {
+        String script = String.join("\n",
+                "import sys, numpy as np, nibabel as nib",
+                "for name in sys.argv[1:]:",
+                "    c = nib.as_closest_canonical(nib.load(name)).get_fdata()",
+                "    lps = c[::-1, ::-1, :]",
+                "    print(' '.join(str(n) for n in lps.shape), ' '.join('%g' % v for v in lps.transpose(2, 1, 0).ravel()))");
+        String[] names = {"int16_scaled.nii.gz", "labels_uint8.nii.gz", "uint16_nifti2.nii", "int16_bigendian.nii",
+            "uint8_sagittal.nii.gz", "pair.hdr"};
+        String[] paths = java.util.Arrays.stream(names).map(n -> file(n).toString()).toArray(String[]::new);
+        String[] lines = MedicalFixtures.python(script, paths).strip().split("\n");
+        assertEquals(names.length, lines.length);
+        for (int n = 0; n < names.length; n++) {
+            String[] shapeAndValues = lines[n].split(" ");
+            ImagePlus image = ImageFiles.open(file(names[n]));
+            assertSize(image, Integer.parseInt(shapeAndValues[0]), Integer.parseInt(shapeAndValues[1]),
+                    Integer.parseInt(shapeAndValues[2]), 1);
+            int k = 3;
+            for (int z = 0; z < image.getNSlices(); z++) {
+                for (int y = 0; y < image.getHeight(); y++) {
+                    for (int x = 0; x < image.getWidth(); x++) {
+                        assertEquals(Double.parseDouble(shapeAndValues[k++]), at(image, x, y, z, 0), 1e-6,
+                                names[n] + " at " + x + "," + y + "," + z);
+                    }
+                }
+            }
+        }
+    }
+
     /** Checks, with nibabel, that every voxel of {@code written} sits at the world position of the same value. */
     private static final String SAME_WORLD = String.join("\n",
             "import sys, numpy as np, nibabel as nib",
