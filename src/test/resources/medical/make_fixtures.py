@@ -85,6 +85,16 @@ img = nib.Nifti1Image(data, ras((1.0, 1.0, 1.0)))
 img.header.extensions.append(nib.nifti1.Nifti1Extension('comment', b'x' * 992))
 save(img, 'extension.nii.gz')
 
+# An oblique acquisition: axial, rotated 10 degrees about the vertical axis; its exact affine must survive writing.
+angle = np.deg2rad(10)
+rotation = np.array([[np.cos(angle), -np.sin(angle), 0], [np.sin(angle), np.cos(angle), 0], [0, 0, 1]])
+affine = np.eye(4)
+affine[:3, :3] = rotation @ np.diag([0.8, 0.9, 2.0])
+affine[:3, 3] = [-5, 7, 11]
+img = nib.Nifti1Image(ramp((4, 3, 2)).astype(np.uint8), affine)
+img.header.set_xyzt_units('mm')
+save(img, 'uint8_oblique.nii.gz')
+
 # A NIfTI-1 pair: header in pair.hdr ('ni1'), voxels in pair.img, int8 with negative values (32-bit float).
 data = (ramp((3, 4, 2)) - 100).astype(np.int8)
 img = nib.Nifti1Pair(data, ras((1.0, 2.0, 3.0)))

@@ -284,6 +284,34 @@ class NiftiTest {
     }
 
     /**
+     * A label image made for an oblique volume (rotated 10 degrees) takes its geometry with
+     * {@link Nifti#copyGeometry} and is written with the volume's exact affine: nibabel finds every label at the world
+     * position of its voxel. A cropped copy no longer claims that affine.
+     */
+    @Test
+    void labelsOfAnObliqueVolumeKeepItsExactAffine() throws Exception {
+        Path source = file("uint8_oblique.nii.gz");
+        ImagePlus image = ImageFiles.open(source);
+        ImageStack stack = new ImageStack(image.getWidth(), image.getHeight());
+        for (int z = 1; z <= image.getStackSize(); z++) {
+            stack.addSlice(image.getStack().getProcessor(z).convertToShort(false));
+        }
+        ImagePlus labels = new ImagePlus("labels", stack);
+        Nifti.copyGeometry(image, labels);
+        Path written = dir.resolve("oblique-labels.nii.gz");
+        ImageFiles.save(labels, written, false);
+        String out = MedicalFixtures.python(SAME_WORLD, source.toString(), written.toString());
+        assertTrue(out.startsWith("uint16 0.8 0.9 2 "), out);
+        ImagePlus smaller = new ImagePlus("smaller", image.getStack().crop(0, 0, 0, 2, 2, 2));
+        Nifti.copyGeometry(image, smaller);
+        Path fallback = dir.resolve("smaller.nii");
+        ImageFiles.save(smaller, fallback, false);
+        String axes = MedicalFixtures.python("import sys, nibabel as nib; print(''.join(nib.aff2axcodes("
+                + "nib.load(sys.argv[1]).affine)), nib.load(sys.argv[1]).affine[0, 1])", fallback.toString());
+        assertEquals("LPS 0.0", axes.strip(), "a crop is written from its calibration, axis-aligned");
+    }
+
+    /**
      * A 16-bit stack from ImageJ (no NIfTI origin): written with its calibration, nibabel's array [x, y, z] is
      * ImageJ's pixel (x, y, z), the zooms are the calibration, and reading back gives the same image and origin.
      */

@@ -255,14 +255,7 @@ public final class DicomSeries {
                 affine[r][2] = lpsToRas[r] * normal[r] * cal.pixelDepth;
                 affine[r][3] = lpsToRas[r] * p[r];
             }
-            StringBuilder text = new StringBuilder();
-            for (double[] row : affine) {
-                for (double v : row) {
-                    text.append(text.length() > 0 ? " " : "").append(v);
-                }
-            }
-            image.setProp(Nifti.AFFINE_PROPERTY, text.toString());
-            image.setProp(Nifti.AFFINE_CODE_PROPERTY, "1");
+            Nifti.setAffine(image, affine, 1);
             boolean axial = Math.abs(o[0] - 1) < 1e-6 && Math.abs(o[4] - 1) < 1e-6;
             if (axial) { // DICOM's world is LPS, as ImageJ's x, y and z then are
                 cal.xOrigin = -p[0] / cal.pixelWidth;

@@ -60,6 +60,35 @@ public final class Nifti {
     public static final String AFFINE_PROPERTY = "NIfTI affine";
     /** The NIfTI xform code of that affine (1 scanner, 2 aligned, 3 Talairach, 4 MNI, 5 template). */
     public static final String AFFINE_CODE_PROPERTY = "NIfTI affine code";
+    /** The grid (width, height, slices) the affine belongs to: a cropped or resized image no longer uses it. */
+    public static final String GRID_PROPERTY = "NIfTI grid";
+
+    /**
+     * Gives {@code target} (e.g. a label image made from {@code source}) the source's calibration and world
+     * position, so that it is written as NIfTI to overlay the source.
+     */
+    public static void copyGeometry(ImagePlus source, ImagePlus target) {
+        target.setCalibration(source.getCalibration().copy());
+        for (String key : new String[] {AFFINE_PROPERTY, AFFINE_CODE_PROPERTY, GRID_PROPERTY}) {
+            String value = source.getProp(key);
+            if (value != null) {
+                target.setProp(key, value);
+            }
+        }
+    }
+
+    /** Records the affine of the grid ImageJ holds (3 rows of 4, voxel to RAS+ world) on the image. */
+    static void setAffine(ImagePlus image, double[][] affine, int code) {
+        StringBuilder text = new StringBuilder();
+        for (double[] row : affine) {
+            for (double v : row) {
+                text.append(text.length() > 0 ? " " : "").append(v);
+            }
+        }
+        image.setProp(AFFINE_PROPERTY, text.toString());
+        image.setProp(AFFINE_CODE_PROPERTY, Integer.toString(code));
+        image.setProp(GRID_PROPERTY, image.getWidth() + " " + image.getHeight() + " " + image.getNSlices());
+    }
 
     private static final int NIFTI1_VOXEL_OFFSET = 352;
 
@@ -375,9 +404,7 @@ public final class Nifti {
             cal.zOrigin = -grid[2][3] / grid[2][2];
         }
         image.setCalibration(cal);
-        image.setProp(AFFINE_PROPERTY, format(grid));
-        image.setProp(AFFINE_CODE_PROPERTY, Integer.toString(h.sformCode > 0 ? h.sformCode : Math.max(h.qformCode,
-                0)));
+        setAffine(image, grid, h.sformCode > 0 ? h.sformCode : Math.max(h.qformCode, 1));
     }
 
     private static boolean diagonal(double[][] m) {
@@ -435,20 +462,15 @@ public final class Nifti {
         }
     }
 
-    private static String format(double[][] m) {
-        StringBuilder s = new StringBuilder();
-        for (double[] row : m) {
-            for (double v : row) {
-                s.append(s.length() > 0 ? " " : "").append(v);
-            }
-        }
-        return s.toString();
-    }
-
-    /** The affine held in the image's property, when it is there and still fits the calibration (not resampled). */
+    /**
+     * The affine held in the image's properties, when it is there and still fits the image: the same grid size, the
+     * calibration's voxel size, and (for an axis-aligned grid) its origin; not after a crop, a resize or a new
+     * calibration.
+     */
     static double[][] affineOf(ImagePlus image) {
         String text = image.getProp(AFFINE_PROPERTY);
-        if (text == null) {
+        String grid = image.getWidth() + " " + image.getHeight() + " " + image.getNSlices();
+        if (text == null || !grid.equals(image.getProp(GRID_PROPERTY))) {
             return null;
         }
         String[] parts = text.trim().split("[\\s;,]+");
@@ -472,6 +494,14 @@ public final class Nifti {
             double n = Math.sqrt(m[0][c] * m[0][c] + m[1][c] * m[1][c] + m[2][c] * m[2][c]);
             if (Math.abs(n - Math.abs(spacing[c])) > 1e-4 * Math.max(n, 1e-9)) {
                 return null;
+            }
+        }
+        if (diagonal(m)) {
+            double[] origin = {cal.xOrigin, cal.yOrigin, cal.zOrigin};
+            for (int c = 0; c < 3; c++) {
+                if (Math.abs(-m[c][3] / m[c][c] - origin[c]) > 1e-3) {
+                    return null;
+                }
             }
         }
         return m;
