@@ -477,6 +477,11 @@ class NiftiTest {
         b.putLong(168, 544);
         Path huge = Files.write(dir.resolve("huge2.nii"), b.array());
         assertTrue(refused(huge).getMessage().contains("more voxels than can be counted"));
+        // 2^61 voxels: countable, but products in the memory plan would overflow a long
+        b.putLong(16 + 8, 1L << 20).putLong(16 + 16, 1L << 20).putLong(16 + 24, 1L << 21);
+        Path countable = gzip("countable2.nii.gz", b.array(), 0);
+        String message = refused(countable).getMessage();
+        assertTrue(message.contains("memory"), message);
     }
 
     @Test

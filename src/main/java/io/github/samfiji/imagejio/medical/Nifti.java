@@ -211,7 +211,8 @@ public final class Nifti {
                 : !h.scaled() && h.type == NiftiHeader.DataType.UINT16 ? 2 : 4;
         // While reading, the file's bytes and the image; afterwards the image and about as much again for the model
         // input and the outputs (as ImageHeaders counts for other formats).
-        long needed = Math.max(dataBytes + voxels * outBytes, 2 * voxels * outBytes);
+        // In doubles: a NIfTI-2 header can declare sizes whose products overflow a long.
+        double needed = Math.max((double) dataBytes + (double) voxels * outBytes, 2.0 * voxels * outBytes);
         if (needed > budget) {
             budget = afterCollection.getAsLong();
         }
@@ -221,9 +222,9 @@ public final class Nifti {
                     + "(SAMFIJI_JAVA_OPTS=-Xmx..., or Edit > Options > Memory in Fiji)", h.file, described,
                     needed / 1e9, budget / 1e9));
         }
-        long planeBytes = h.size[0] * h.size[1] * h.type.bytes;
-        if (out[0] * out[1] > Integer.MAX_VALUE - 8 || planeBytes > Integer.MAX_VALUE - 8
-                || out[2] * h.size[3] > Integer.MAX_VALUE - 8) {
+        double planeBytes = (double) h.size[0] * h.size[1] * h.type.bytes;
+        if ((double) out[0] * out[1] > Integer.MAX_VALUE - 8 || planeBytes > Integer.MAX_VALUE - 8
+                || (double) out[2] * h.size[3] > Integer.MAX_VALUE - 8) {
             throw new IOException(h.file + " declares " + described + ", more than an ImageJ image holds (2^31 pixels"
                     + " a plane)");
         }
