@@ -162,6 +162,10 @@ public final class TrainingData {
      */
     private static StackSlices volumeOf(ImagePlus image) {
         StackSlices planes = StackSlices.of(image);
+        if (planes.depth() != image.getStackSize() && image.getNChannels() == 1) {
+            throw new IllegalArgumentException("'" + image.getTitle() + "' has " + image.getNFrames() + " time points of "
+                    + image.getNSlices() + " slices (a 4D volume); train on one time point (Image > Duplicate...)");
+        }
         if (planes.depth() != image.getStackSize()) {
             throw new IllegalArgumentException("'" + image.getTitle() + "' is a hyperstack with " + image.getNChannels()
                     + " channels; train on one channel (Image > Color > Split Channels)");

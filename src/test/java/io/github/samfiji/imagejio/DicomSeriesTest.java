@@ -123,6 +123,15 @@ class DicomSeriesTest {
     }
 
     @Test
+    void twoSeriesInOneFolderAreRefused() throws IOException {
+        Path mixed = Files.createDirectories(dir.resolve("mixed"));
+        Files.copy(file("dicom_series/a.dcm"), mixed.resolve("a.dcm"));
+        Files.copy(file("dicom_instances/z.dcm"), mixed.resolve("z.dcm"));
+        IOException e = assertThrows(IOException.class, () -> ImageFiles.open(mixed));
+        assertTrue(e.getMessage().contains("2 DICOM series"), e.getMessage());
+    }
+
+    @Test
     void compressedTransferSyntaxIsRefusedByName() {
         IOException e = assertThrows(IOException.class, () -> ImageFiles.open(file("dicom_compressed")));
         assertTrue(e.getMessage().contains("JPEG baseline") && e.getMessage().contains("uncompressed"),

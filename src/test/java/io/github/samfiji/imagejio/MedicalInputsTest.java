@@ -65,6 +65,17 @@ class MedicalInputsTest {
     }
 
     @Test
+    void fourDimensionalVolumesAreRefusedForTrainingByName() throws IOException {
+        Path images = Files.createDirectories(dir.resolve("images"));
+        Path masks = Files.createDirectories(dir.resolve("masks"));
+        Files.copy(file("float32_4d.nii"), images.resolve("case01.nii"));
+        Files.copy(file("float32_4d.nii"), masks.resolve("case01.nii"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TrainingData.fromFolders(images, masks, TrainingData.ALL_LABELS));
+        assertTrue(e.getMessage().contains("2 time points"), e.getMessage());
+    }
+
+    @Test
     void trainingFoldersRefuseTwoFilesWithOneStem() throws IOException {
         Path images = Files.createDirectories(dir.resolve("images"));
         Path masks = Files.createDirectories(dir.resolve("masks"));
