@@ -3,11 +3,12 @@ package io.github.samfiji.imagejio;
 import ij.ImagePlus;
 import ij.ImageStack;
 import ij.gui.Roi;
-import ij.io.Opener;
 import ij.measure.Calibration;
 import ij.process.ImageProcessor;
 import io.github.samfiji.evaluation.EvaluationException;
 import io.github.samfiji.evaluation.NameMatching;
+import io.github.samfiji.imagejio.medical.DicomSeries;
+import io.github.samfiji.imagejio.medical.Nifti;
 import java.awt.Rectangle;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -71,8 +72,15 @@ public final class LabelImageFiles {
         return name.endsWith(".zip") || name.endsWith(".roi");
     }
 
-    /** Opens an image file (TIFF, PNG, ...; not ROIs) with ImageJ. */
+    /**
+     * Opens an image file (TIFF, PNG, ...; not ROIs) with ImageJ, a NIfTI volume ({@code .nii}, {@code .nii.gz}) or
+     * a DICOM file or series folder with sam-fiji's readers (orientation and calibration as {@link Nifti} and
+     * {@link DicomSeries} describe).
+     */
     public static Loaded open(Path file) throws IOException {
+        if (Files.isDirectory(file) && DicomSeries.looksLikeSeries(file)) {
+            return wrap(ImageFiles.open(file), file.getFileName().toString());
+        }
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString());
         }
@@ -80,13 +88,9 @@ public final class LabelImageFiles {
             throw new EvaluationException(file.getFileName() + " holds ROIs, which need the size of the image they"
                     + " belong to");
         }
-        String path = file.toString();
-        int type = new Opener().getFileType(path);
-        ImagePlus image = type == Opener.UNKNOWN ? null : new Opener().openImage(path);
-        if (image == null) {
-            throw new IOException("cannot read " + file + " as an image (supported: TIFF, PNG, JPEG, GIF, BMP, PGM,"
-                    + " DICOM, FITS)");
-        }
+        // Through ImageFiles: the header's size is checked against memory before decoding, NIfTI and DICOM go to
+        // sam-fiji's readers, other types ImageJ does not know to Fiji's HandleExtraFileTypes.
+        ImagePlus image = ImageFiles.open(file);
         return wrap(image, file.getFileName().toString());
     }
 
@@ -211,9 +215,10 @@ public final class LabelImageFiles {
         return new Loaded(name, image, spacing, "pixel", false, Integer.MAX_VALUE);
     }
 
-    /** The name stem used to match files of two folders. */
+    /** The name stem used to match files of two folders ({@code case01.nii.gz} and {@code case01.tif}: case01). */
     public static String stem(Path file) {
-        return NameMatching.stem(file.getFileName().toString());
+        String name = file.getFileName().toString();
+        return Nifti.isNiftiName(file) ? Nifti.stem(name) : NameMatching.stem(name);
     }
 
     private static void paint(Roi roi, int[] labels, int width, int height, int z, int label) {

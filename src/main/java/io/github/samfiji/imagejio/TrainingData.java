@@ -5,6 +5,8 @@ import ij.gui.Roi;
 import ij.process.ImageProcessor;
 import io.github.samfiji.evaluation.NameMatching;
 import io.github.samfiji.image.Rgb8Image;
+import io.github.samfiji.imagejio.medical.DicomSeries;
+import io.github.samfiji.imagejio.medical.Nifti;
 import io.github.samfiji.training.TrainingSample;
 import java.io.IOException;
 import net.imglib2.img.array.ArrayImg;
@@ -14,6 +16,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
@@ -21,7 +25,9 @@ import java.util.stream.Stream;
  * its label image, or an open image with ROIs (annotations made in Fiji). Stacks become one sample per slice,
  * grouped by file so that a volume stays within one split. A mask pixel above zero is object (every label together).
  * With ROIs, only annotated slices are used: a slice with no ROI on it was not annotated, which is not the same as
- * annotated empty.
+ * annotated empty. Folders may hold NIfTI volumes ({@code case01.nii.gz} pairs with {@code case01.nii.gz},
+ * {@code case01.nii} or {@code case01.tif}: the whole {@code .nii.gz} is the extension) and DICOM series as
+ * sub-folders (the folder's name is the stem).
  */
 public final class TrainingData {
 
@@ -66,7 +72,16 @@ public final class TrainingData {
                 throw new IOException("not a folder: " + p[0]);
             }
         }
-        NameMatching.Matching matching = NameMatching.match("image", names(images), "mask", names(masks));
+        // NameMatching knows image extensions but not .nii.gz or series folders: each name is matched by a stand-in
+        // whose stem is the one wanted, and mapped back.
+        Map<String, String> imageNames = matchingNames(images);
+        Map<String, String> maskNames = matchingNames(masks);
+        NameMatching.Matching byStandIn = NameMatching.match("image", imageNames.keySet(), "mask",
+                maskNames.keySet());
+        NameMatching.Matching matching = new NameMatching.Matching(byStandIn.pairs().stream()
+                .map(p -> new NameMatching.Pair(p.stem(), imageNames.get(p.first()), maskNames.get(p.second())))
+                .toList(), byStandIn.unmatchedFirst().stream().map(imageNames::get).toList(),
+                byStandIn.unmatchedSecond().stream().map(maskNames::get).toList());
         if (!matching.unmatchedFirst().isEmpty()) {
             throw new IllegalArgumentException("no mask for image(s) " + limit(matching.unmatchedFirst()) + " in " + masks);
         }
@@ -147,6 +162,10 @@ public final class TrainingData {
      */
     private static StackSlices volumeOf(ImagePlus image) {
         StackSlices planes = StackSlices.of(image);
+        if (planes.depth() != image.getStackSize() && image.getNChannels() == 1) {
+            throw new IllegalArgumentException("'" + image.getTitle() + "' has " + image.getNFrames() + " time points of "
+                    + image.getNSlices() + " slices (a 4D volume); train on one time point (Image > Duplicate...)");
+        }
         if (planes.depth() != image.getStackSize()) {
             throw new IllegalArgumentException("'" + image.getTitle() + "' is a hyperstack with " + image.getNChannels()
                     + " channels; train on one channel (Image > Color > Split Channels)");
@@ -203,11 +222,43 @@ public final class TrainingData {
         return out;
     }
 
-    private static List<String> names(Path folder) throws IOException {
+    /**
+     * The images of a folder by a stand-in name for matching: files (a {@code .nii.gz} as {@code .nii}; the
+     * {@code .img} of a {@code .hdr}/{@code .img} pair left out) and sub-folders holding a DICOM series (as
+     * {@code NAME.dcm}).
+     */
+    private static Map<String, String> matchingNames(Path folder) throws IOException {
+        Map<String, String> byStandIn = new TreeMap<>();
+        List<Path> entries;
         try (Stream<Path> s = Files.list(folder)) {
-            return s.filter(Files::isRegularFile).map(p -> p.getFileName().toString())
-                    .filter(n -> !n.startsWith(".")).sorted().toList();
+            entries = s.filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
         }
+        for (Path p : entries) {
+            String name = p.getFileName().toString();
+            String lower = name.toLowerCase(java.util.Locale.ROOT);
+            String standIn;
+            if (Files.isDirectory(p)) {
+                if (!DicomSeries.looksLikeSeries(p)) {
+                    continue;
+                }
+                standIn = name + ".dcm";
+            } else if (!Files.isRegularFile(p)) {
+                continue;
+            } else if (Nifti.isNiftiName(p)) {
+                standIn = Nifti.stem(name) + ".nii";
+            } else if ((lower.endsWith(".img") || lower.endsWith(".img.gz"))
+                    && Files.exists(p.resolveSibling(name.substring(0, lower.indexOf(".img")) + ".hdr"))) {
+                continue;
+            } else {
+                standIn = name;
+            }
+            String previous = byStandIn.put(standIn, name);
+            if (previous != null) {
+                throw new IllegalArgumentException("'" + previous + "' and '" + name + "' in " + folder + " have the "
+                        + "same name stem, so it is unclear which to use; keep one of them");
+            }
+        }
+        return byStandIn;
     }
 
     private static String limit(List<String> names) {
