@@ -94,7 +94,7 @@ public final class AutoCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--class-model needs --mode semantic");
         }
         AmgSettings settings = settings();
-        Path labelsFile = output.file(".labels.tif");
+        Path labelsFile = output.imageFile(".labels", image);
         Path roisFile = output.file(".rois.zip");
         Path jsonFile = output.file(".json");
         if (probabilities && !semantic) {
@@ -103,7 +103,7 @@ public final class AutoCommand implements Callable<Integer> {
         }
         List<Path> probabilityFiles = new ArrayList<>();
         for (int k = 1; probabilities && k <= 1 + classModels.size(); k++) {
-            probabilityFiles.add(output.file(k == 1 ? ".prob.tif" : ".prob" + k + ".tif"));
+            probabilityFiles.add(output.imageFile(k == 1 ? ".prob" : ".prob" + k, image));
         }
         List<Path> outputs = new ArrayList<>(List.of(labelsFile, roisFile, jsonFile));
         outputs.addAll(probabilityFiles);
@@ -135,10 +135,10 @@ public final class AutoCommand implements Callable<Integer> {
         }
         ImagePlus labels = InstanceOutput.labelImage(imp, found);
         List<Roi> rois = InstanceOutput.rois(imp, found);
-        ImageFiles.saveTiff(labels, labelsFile, overwrite);
+        ImageFiles.save(labels, labelsFile, overwrite);
         RoiSets.write(roisFile, rois, overwrite);
         for (int k = 1; k <= probabilityFiles.size(); k++) {
-            ImageFiles.saveTiff(InstanceOutput.probabilityImage(imp, result, planes, k), probabilityFiles.get(k - 1),
+            ImageFiles.save(InstanceOutput.probabilityImage(imp, result, planes, k), probabilityFiles.get(k - 1),
                     overwrite);
         }
         JsonObject json = new JsonObject();

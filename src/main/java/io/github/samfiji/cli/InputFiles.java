@@ -19,16 +19,24 @@ final class InputFiles {
     private InputFiles() {
     }
 
-    /** The regular, non-hidden files of a folder, by name. */
+    /** The regular, non-hidden files of a folder, and its DICOM series sub-folders (one volume each), by name. */
     static List<Path> list(Path folder) throws IOException {
         if (!Files.isDirectory(folder)) {
             throw new NoSuchFileException(folder.toString(), null, "is not a folder");
         }
         try (Stream<Path> files = Files.list(folder)) {
-            return files.filter(Files::isRegularFile)
+            return files.filter(f -> Files.isRegularFile(f) || Files.isDirectory(f) && isDicomSeries(f))
                     .filter(f -> !f.getFileName().toString().startsWith("."))
                     .sorted()
                     .toList();
+        }
+    }
+
+    private static boolean isDicomSeries(Path folder) {
+        try {
+            return io.github.samfiji.imagejio.medical.DicomSeries.looksLikeSeries(folder);
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -136,7 +136,7 @@ public final class PropagateCommand implements Callable<Integer> {
         }
         VolumePropagator.Settings settings = new VolumePropagator.Settings(Projection.parse(projection), iouThreshold,
                 boxExtension);
-        Path labelsFile = output.file(".labels.tif");
+        Path labelsFile = output.imageFile(".labels", image);
         Path roisFile = output.file(".rois.zip");
         Path jsonFile = output.file(".json");
         output.requireWritable(labelsFile, roisFile, jsonFile);
@@ -227,7 +227,7 @@ public final class PropagateCommand implements Callable<Integer> {
                 rois.add(roi);
             }
         }
-        ImageFiles.saveTiff(labels, labelsFile, overwrite);
+        ImageFiles.save(labels, labelsFile, overwrite);
         RoiSets.write(roisFile, rois, overwrite);
         JsonObject json = new JsonObject();
         json.addProperty("image", image.toString());
@@ -250,7 +250,7 @@ public final class PropagateCommand implements Callable<Integer> {
      */
     private void propagateSam2(Sam2Model sam, ImagePlus imp, StackSlices planes, Path labelsFile, Path roisFile,
                                Path jsonFile) throws java.io.IOException {
-        Path logitsFile = writeLogits ? output.file(".logits.tif") : null;
+        Path logitsFile = writeLogits ? output.imageFile(".logits", image) : null;
         if (logitsFile != null) {
             output.requireWritable(logitsFile);
         }
@@ -319,10 +319,10 @@ public final class PropagateCommand implements Callable<Integer> {
                 rois.add(roi);
             }
         }
-        ImageFiles.saveTiff(RoiOutput.labelImage(imp, segmented), labelsFile, overwrite);
+        ImageFiles.save(RoiOutput.labelImage(imp, segmented), labelsFile, overwrite);
         RoiSets.write(roisFile, rois, overwrite);
         if (logitsFile != null) {
-            ImageFiles.saveTiff(ImageFiles.floatStack("logits", w, h, logitSlices, logitLabels), logitsFile, overwrite);
+            ImageFiles.save(ImageFiles.floatStack("logits", w, h, logitSlices, logitLabels), logitsFile, overwrite);
         }
         JsonObject json = new JsonObject();
         json.addProperty("image", image.toString());

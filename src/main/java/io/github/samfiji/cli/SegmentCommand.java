@@ -89,9 +89,9 @@ public final class SegmentCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path masksFile = output.file(".masks.tif");
-        Path logitsFile = writeLogits ? output.file(".logits.tif") : null;
-        Path lowresFile = output.file(".lowres.tif");
+        Path masksFile = output.imageFile(".masks", image);
+        Path logitsFile = writeLogits ? output.imageFile(".logits", image) : null;
+        Path lowresFile = output.imageFile(".lowres", image);
         Path jsonFile = output.file(".json");
         Path roisFile = output.file(".rois.zip");
         output.requireWritable(java.util.stream.Stream.of(masksFile, logitsFile, lowresFile, jsonFile, roisFile)
@@ -167,7 +167,7 @@ public final class SegmentCommand implements Callable<Integer> {
     private void segmentSam2(Sam2Model sam, Prompt.Builder prompt, Rgb8Image rgb, double loadMs, boolean[] truthMask,
                              ImagePlus imp, Path masksFile, Path lowresFile, Path jsonFile, Path roisFile)
             throws IOException {
-        Path logitsFile = output.file(".logits.tif");
+        Path logitsFile = output.imageFile(".logits", image);
         output.requireWritable(logitsFile);
         if (maskInput != null) {
             prompt.maskInput(readMaskInput(maskInput, sam.config().lowResSize()));
@@ -297,13 +297,13 @@ public final class SegmentCommand implements Callable<Integer> {
             low.add(p.lowRes()[i]);
             labels.add(label);
         }
-        ImageFiles.saveTiff(new ImagePlus(output.out.getFileName() + " masks", masks), masksFile, output.overwrite);
+        ImageFiles.save(new ImagePlus(output.out.getFileName() + " masks", masks), masksFile, output.overwrite);
         if (logitsFile != null) {
-            ImageFiles.saveTiff(ImageFiles.floatStack("logits", w, h, logits, labels), logitsFile, output.overwrite);
+            ImageFiles.save(ImageFiles.floatStack("logits", w, h, logits, labels), logitsFile, output.overwrite);
         }
         ImagePlus lowres = ImageFiles.floatStack("low-res logits", p.lowResSize(), p.lowResSize(), low, labels);
         lowres.setProperty("Info", "sam.chosen=" + (p.best() + 1) + "\n");
-        ImageFiles.saveTiff(lowres, lowresFile, output.overwrite);
+        ImageFiles.save(lowres, lowresFile, output.overwrite);
     }
 
     private JsonObject describe(Prediction p, double loadMs, double encodeMs) {

@@ -15,8 +15,8 @@ import java.util.TreeMap;
  */
 public final class NameMatching {
 
-    private static final String[] EXTENSIONS = {".ome.tiff", ".ome.tif", ".tiff", ".tif", ".png", ".jpg", ".jpeg",
-        ".gif", ".bmp", ".pgm", ".dcm", ".fits", ".zip", ".roi"};
+    private static final String[] EXTENSIONS = {".ome.tiff", ".ome.tif", ".nii.gz", ".nii", ".hdr", ".tiff", ".tif",
+        ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".pgm", ".dcm", ".fits", ".zip", ".roi"};
 
     private NameMatching() {
     }

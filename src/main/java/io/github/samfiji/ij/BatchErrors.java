@@ -56,17 +56,17 @@ public final class BatchErrors {
      */
     public static String open(String path) {
         Path file = Path.of(path);
-        if (!Files.isRegularFile(file)) {
+        if (!Files.isRegularFile(file) && !Files.isDirectory(file)) {
             return "file not found: " + path;
         }
         IJ.redirectErrorMessages(true);
         try {
-            ImagePlus image = IJ.openImage(path);
-            if (image == null) {
-                return "cannot read " + file.getFileName() + " as an image (unsupported format or damaged file)";
-            }
+            // The command line's opener: NIfTI, DICOM series folders, header checks, then ImageJ's and Fiji's readers.
+            ImagePlus image = io.github.samfiji.imagejio.ImageFiles.open(file);
             image.show();
             return "";
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            return io.github.samfiji.io.ErrorMessages.describe(e);
         } catch (RuntimeException e) {
             return "cannot read " + file.getFileName() + " as an image: "
                     + (e.getMessage() == null ? e.toString() : e.getMessage());

@@ -55,7 +55,7 @@ public final class InstanceOutput {
             }
         }
         ImagePlus labels = new ImagePlus(image.getShortTitle() + "-labels", stack);
-        labels.setCalibration(image.getCalibration().copy());
+        io.github.samfiji.imagejio.medical.Nifti.copyGeometry(image, labels); // calibration, and a NIfTI affine
         if (image.isHyperStack()) {
             labels.setDimensions(image.getNChannels(), image.getNSlices(), image.getNFrames());
         }
@@ -78,7 +78,7 @@ public final class InstanceOutput {
             stack.setPixels(p.perClass().get(k - 1).clone(), slices.stackIndex(p.plane()));
         }
         ImagePlus maps = new ImagePlus(image.getShortTitle() + "-probability" + (k == 1 ? "" : "-class" + k), stack);
-        maps.setCalibration(image.getCalibration().copy());
+        io.github.samfiji.imagejio.medical.Nifti.copyGeometry(image, maps); // calibration, and a NIfTI affine
         if (image.isHyperStack()) {
             maps.setDimensions(image.getNChannels(), image.getNSlices(), image.getNFrames());
         }

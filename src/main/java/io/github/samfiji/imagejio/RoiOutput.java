@@ -82,7 +82,7 @@ public final class RoiOutput {
             }
         }
         ImagePlus labels = new ImagePlus(image.getShortTitle() + "-labels", stack);
-        labels.setCalibration(image.getCalibration().copy());
+        io.github.samfiji.imagejio.medical.Nifti.copyGeometry(image, labels); // calibration, and a NIfTI affine
         if (image.isHyperStack()) {
             labels.setDimensions(image.getNChannels(), image.getNSlices(), image.getNFrames());
         }
