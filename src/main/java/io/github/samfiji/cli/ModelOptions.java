@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
 final class ModelOptions {
 
     @Option(names = "--checkpoint", required = true,
-            description = "model file: a published SAM/MobileSAM/MedSAM .pth, or a sam-fiji .safetensors")
+            description = "model file: a published SAM/MobileSAM/MedSAM .pth, a SAM 2.1 .pt (segment, propagate), or a "
+                    + "sam-fiji .safetensors")
     Path checkpoint;
 
     @Option(names = "--config", description = "JSON model configuration (fields override what the checkpoint shapes imply; "
