@@ -10,6 +10,7 @@ import io.github.samfiji.training.FineTuneRun;
 import io.github.samfiji.training.FineTuner;
 import io.github.samfiji.training.Strategy;
 import io.github.samfiji.training.TrainingSample;
+import io.github.samfiji.training.VolumeDice;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,7 +73,29 @@ public final class StudyCommand implements Callable<Integer> {
 
     /** One finished run. */
     record Run(String strategy, double budget, long seed, int trainImages, List<String> testNames, double[] dice,
-               double[] otsu, double[] allForeground, long trainable, long total, double seconds) {
+               double[] otsu, double[] allForeground, long trainable, long total, double seconds,
+               VolumeDice.Scores scores) {
+    }
+
+    /** Per-image measures besides Dice, in the tables' order (F1 of a binary mask is its Dice). */
+    private static final List<String> MEASURES = List.of("iou", "sensitivity", "specificity", "precision");
+
+    /** An image counts as segmented when its IoU reaches this (the decision McNemar compares). */
+    static final double SUCCESS_IOU = 0.5;
+
+    private static double[] measure(Run r, String name) {
+        return switch (name) {
+            case "iou" -> r.scores().iou();
+            case "sensitivity" -> r.scores().sensitivity();
+            case "specificity" -> r.scores().specificity();
+            case "precision" -> r.scores().precision();
+            default -> throw new IllegalArgumentException(name);
+        };
+    }
+
+    /** The finite values (a measure is undefined on some images, e.g. sensitivity where the truth is empty). */
+    private static double[] finite(double[] v) {
+        return java.util.Arrays.stream(v).filter(Double::isFinite).toArray();
     }
 
     /** The row label of the starting model scored without training. */
@@ -139,7 +162,7 @@ public final class StudyCommand implements Callable<Integer> {
                         new FineTuneCommand.ConsoleListener(schedule.epochs, schedule.timeLimit, setup.objective()), System.out::println);
                 runs.add(new Run(setup.strategy().label(), setup.budget(), seed, s.trainImages(), s.testGroups(),
                         s.testDice(), s.otsuDice(), s.allForegroundDice(), s.trainable(), s.total(),
-                        (System.nanoTime() - start) / 1e9));
+                        (System.nanoTime() - start) / 1e9, s.testScores()));
             }
         }
         OutputFiles.writeString(runsFile, overwrite, runsTable(runs));
@@ -176,7 +199,7 @@ public final class StudyCommand implements Callable<Integer> {
             if (!listed) {
                 FineTuneRun.TestScores t = bySeed.get(seed);
                 out.add(new Run(ZERO_SHOT, setup.budget(), seed, 0, t.groups(), t.dice(), t.otsu(), t.allForeground(),
-                        0, 0, seconds.get(seed)));
+                        0, 0, seconds.get(seed), t.model()));
             }
         }
         return out;
@@ -188,25 +211,45 @@ public final class StudyCommand implements Callable<Integer> {
 
     static String runsTable(List<Run> runs) {
         StringBuilder t = new StringBuilder("strategy,budget,seed,train_images,test_images,dice_mean,dice_ci95_low,"
-                + "dice_ci95_high,dice_median,otsu_mean,all_foreground_mean,trainable_parameters,trainable_share,"
-                + "seconds\n");
+                + "dice_ci95_high,dice_median");
+        for (String m : MEASURES) {
+            t.append(',').append(m).append("_mean,").append(m).append("_ci95_low,").append(m).append("_ci95_high");
+        }
+        t.append(",segmented_share,otsu_mean,all_foreground_mean,trainable_parameters,trainable_share,seconds\n");
         for (Run r : runs) {
             SummaryStatistics.Summary s = SummaryStatistics.of(r.dice(), SummaryStatistics.DEFAULT_RESAMPLES,
                     SummaryStatistics.DEFAULT_SEED);
-            t.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%.6f,%.1f%n",
-                    r.strategy(), trim(r.budget()), r.seed(), r.trainImages(), r.dice().length, s.mean(), s.ciLow(),
-                    s.ciHigh(), s.median(), mean(r.otsu()), mean(r.allForeground()), r.trainable(),
-                    r.total() == 0 ? 0.0 : r.trainable() / (double) r.total(), r.seconds()));
+            t.append(String.format(Locale.ROOT, "%s,%s,%d,%d,%d,%.6f,%.6f,%.6f,%.6f", r.strategy(), trim(r.budget()),
+                    r.seed(), r.trainImages(), r.dice().length, s.mean(), s.ciLow(), s.ciHigh(), s.median()));
+            for (String m : MEASURES) {
+                SummaryStatistics.Summary v = SummaryStatistics.of(finite(measure(r, m)),
+                        SummaryStatistics.DEFAULT_RESAMPLES, SummaryStatistics.DEFAULT_SEED);
+                t.append(String.format(Locale.ROOT, ",%.6f,%.6f,%.6f", v.mean(), v.ciLow(), v.ciHigh()));
+            }
+            t.append(String.format(Locale.ROOT, ",%.6f,%.6f,%.6f,%d,%.6f,%.1f%n", mean(segmented(r)), mean(r.otsu()),
+                    mean(r.allForeground()), r.trainable(), r.total() == 0 ? 0.0 : r.trainable() / (double) r.total(),
+                    r.seconds()));
         }
         return t.toString();
     }
 
+    /** 1 where the image counts as segmented (IoU at least {@link #SUCCESS_IOU}), else 0. */
+    private static double[] segmented(Run r) {
+        return java.util.Arrays.stream(r.scores().iou()).map(v -> v >= SUCCESS_IOU ? 1 : 0).toArray();
+    }
+
     static String perImageTable(List<Run> runs) {
-        StringBuilder t = new StringBuilder("strategy,budget,seed,image,dice,otsu,all_foreground\n");
+        StringBuilder t = new StringBuilder("strategy,budget,seed,image,dice," + String.join(",", MEASURES)
+                + ",otsu,all_foreground\n");
         for (Run r : runs) {
+            List<double[]> extra = MEASURES.stream().map(m -> measure(r, m)).toList();
             for (int i = 0; i < r.dice().length; i++) {
-                t.append(String.format(Locale.ROOT, "%s,%s,%d,%s,%.6f,%.6f,%.6f%n", r.strategy(), trim(r.budget()),
-                        r.seed(), r.testNames().get(i), r.dice()[i], r.otsu()[i], r.allForeground()[i]));
+                t.append(String.format(Locale.ROOT, "%s,%s,%d,%s,%.6f", r.strategy(), trim(r.budget()), r.seed(),
+                        r.testNames().get(i), r.dice()[i]));
+                for (double[] v : extra) {
+                    t.append(Double.isNaN(v[i]) ? "," : String.format(Locale.ROOT, ",%.6f", v[i]));
+                }
+                t.append(String.format(Locale.ROOT, ",%.6f,%.6f%n", r.otsu()[i], r.allForeground()[i]));
             }
         }
         return t.toString();
@@ -220,26 +263,45 @@ public final class StudyCommand implements Callable<Integer> {
         }
         List<String> rows = new ArrayList<>();
         List<Double> p = new ArrayList<>();
+        List<PairedTests.McNemarResult> mcNemar = new ArrayList<>();
         for (List<Run> cell : cells.values()) {
             for (int i = 0; i < cell.size(); i++) {
                 for (int j = i + 1; j < cell.size(); j++) {
                     Run a = cell.get(i);
                     Run b = cell.get(j);
                     PairedTests.WilcoxonResult w = PairedTests.wilcoxon(a.dice(), b.dice());
+                    PairedTests.McNemarResult m = PairedTests.mcNemar(success(a), success(b),
+                            PairedTests.McNemarMethod.AUTO);
                     rows.add(String.format(Locale.ROOT, "%s,%d,%s,%s,%d,%.6f,%.6f,%.6f,%.6g", trim(a.budget()),
                             a.seed(), a.strategy(), b.strategy(), w.n(), mean(a.dice()) - mean(b.dice()),
                             w.medianDifference(), w.rankBiserial(), w.pValue()));
                     p.add(w.pValue());
+                    mcNemar.add(m);
                 }
             }
         }
         double[] corrected = PairedTests.bonferroni(p.stream().mapToDouble(Double::doubleValue).toArray());
+        double[] mcNemarCorrected = PairedTests.bonferroni(mcNemar.stream().mapToDouble(PairedTests.McNemarResult::pValue)
+                .toArray());
+        // McNemar compares per-image decisions: an image is segmented when its IoU reaches SUCCESS_IOU.
         StringBuilder t = new StringBuilder("budget,seed,strategy_a,strategy_b,n,mean_difference,median_difference,"
-                + "rank_biserial,p_value,p_bonferroni\n");
+                + "rank_biserial,p_value,p_bonferroni,mcnemar_only_a_segmented,mcnemar_only_b_segmented,mcnemar_method,"
+                + "mcnemar_p,mcnemar_p_bonferroni\n");
         for (int i = 0; i < rows.size(); i++) {
-            t.append(rows.get(i)).append(String.format(Locale.ROOT, ",%.6g%n", corrected[i]));
+            PairedTests.McNemarResult m = mcNemar.get(i);
+            t.append(rows.get(i)).append(String.format(Locale.ROOT, ",%.6g,%d,%d,%s,%.6g,%.6g%n", corrected[i],
+                    m.onlyFirstCorrect(), m.onlySecondCorrect(), m.method(), m.pValue(), mcNemarCorrected[i]));
         }
         return t.toString();
+    }
+
+    private static boolean[] success(Run r) {
+        double[] iou = r.scores().iou();
+        boolean[] out = new boolean[iou.length];
+        for (int i = 0; i < iou.length; i++) {
+            out[i] = iou[i] >= SUCCESS_IOU;
+        }
+        return out;
     }
 
     private static double mean(double[] v) {

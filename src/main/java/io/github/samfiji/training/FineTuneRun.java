@@ -81,7 +81,7 @@ public final class FineTuneRun {
     public record Summary(FineTuner.Result result, long trainable, long total, int trainImages, int validationImages,
                           int testImages, List<String> testGroups, double[] testDice, double[] otsuDice,
                           double[] allForegroundDice, double[] ellipseDice, double[] promptFreeDice,
-                          double backgroundLeftEmpty, Path model, Path merged) {
+                          double backgroundLeftEmpty, Path model, Path merged, VolumeDice.Scores testScores) {
 
         /** One line of test figures, mean [95% bootstrap CI] each, the same for every front end. */
         public String testLine() {
@@ -242,7 +242,7 @@ public final class FineTuneRun {
         double[] ellipse = test.ellipse();
         double[] promptFree = test.promptFree();
         double backgroundLeftEmpty = test.backgroundLeftEmpty();
-        VolumeDice.Scores scores = new VolumeDice.Scores(test.groups(), testDice);
+        VolumeDice.Scores scores = test.model();
         JsonObject finetune = describe(setup, model, split, trainable, result,
                 new double[][] {testDice, otsu, allFg, ellipse, promptFree});
         if (!Double.isNaN(backgroundLeftEmpty)) {
@@ -262,7 +262,7 @@ public final class FineTuneRun {
         }
         return new Summary(result, trainable, total, split.train().size(), split.validation().size(),
                 split.test().size(), scores.groups(), testDice, otsu, allFg, ellipse, promptFree, backgroundLeftEmpty,
-                setup.out(), merged);
+                setup.out(), merged, scores);
     }
 
     /**
@@ -270,8 +270,16 @@ public final class FineTuneRun {
      * foreground; for the interactive objective also the ellipse inscribed in the box, the same model without a
      * prompt, and the share of background-only boxes it leaves empty (else null / NaN).
      */
-    public record TestScores(List<String> groups, double[] dice, double[] otsu, double[] allForeground,
-                             double[] ellipse, double[] promptFree, double backgroundLeftEmpty) {
+    public record TestScores(VolumeDice.Scores model, double[] otsu, double[] allForeground, double[] ellipse,
+                             double[] promptFree, double backgroundLeftEmpty) {
+
+        public List<String> groups() {
+            return model.groups();
+        }
+
+        public double[] dice() {
+            return model.dice();
+        }
     }
 
     /** Scores {@code model} on the split's test images as a finished run is scored (also for a zero-shot row). */
@@ -306,8 +314,7 @@ public final class FineTuneRun {
                 ellipse = VolumeDice.of(scored, scored.stream().map(Baselines::boxEllipse).toList()).dice();
                 promptFree = FineTuner.evaluate(model, scored, FineTuner.Objective.AUTOMATIC, encoded).dice();
             }
-            return new TestScores(scores.groups(), scores.dice(), otsu, allFg, ellipse, promptFree,
-                    backgroundLeftEmpty);
+            return new TestScores(scores, otsu, allFg, ellipse, promptFree, backgroundLeftEmpty);
         } finally {
             if (encoded != null) {
                 encoded.values().forEach(io.github.samfiji.inference.ImageEmbedding::close);

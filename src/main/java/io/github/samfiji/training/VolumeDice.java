@@ -13,8 +13,11 @@ import java.util.Map;
  */
 public final class VolumeDice {
 
-    /** Group names in order of first appearance, and their Dice. */
-    public record Scores(List<String> groups, double[] dice) {
+    /**
+     * Group names in order of first appearance, their Dice, and their pixel counts {|P∩T|, |P|, |T|, pixels} (pooled
+     * over a volume's slices), from which the other overlap measures follow.
+     */
+    public record Scores(List<String> groups, double[] dice, long[][] counts) {
 
         public double mean() {
             double s = 0;
@@ -22,6 +25,34 @@ public final class VolumeDice {
                 s += d;
             }
             return dice.length == 0 ? Double.NaN : s / dice.length;
+        }
+
+        /** IoU per group (both empty: 1). */
+        public double[] iou() {
+            return measure(c -> c[1] + c[2] - c[0] == 0 ? 1.0 : c[0] / (double) (c[1] + c[2] - c[0]));
+        }
+
+        /** Sensitivity (recall) per group; NaN where the truth is empty. */
+        public double[] sensitivity() {
+            return measure(c -> c[2] == 0 ? Double.NaN : c[0] / (double) c[2]);
+        }
+
+        /** Specificity per group; NaN where the truth fills the image. */
+        public double[] specificity() {
+            return measure(c -> c[3] - c[2] == 0 ? Double.NaN : (c[3] - c[1] - c[2] + c[0]) / (double) (c[3] - c[2]));
+        }
+
+        /** Precision per group; NaN where nothing is predicted. */
+        public double[] precision() {
+            return measure(c -> c[1] == 0 ? Double.NaN : c[0] / (double) c[1]);
+        }
+
+        private double[] measure(java.util.function.ToDoubleFunction<long[]> f) {
+            double[] out = new double[counts.length];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = f.applyAsDouble(counts[i]);
+            }
+            return out;
         }
     }
 
@@ -41,25 +72,28 @@ public final class VolumeDice {
                 throw new IllegalArgumentException("prediction of " + samples.get(i).name() + " has " + p.length
                         + " pixels, its mask " + truth.length);
             }
-            count(counts.computeIfAbsent(samples.get(i).group(), k -> new long[3]), p, truth);
+            count(counts.computeIfAbsent(samples.get(i).group(), k -> new long[4]), p, truth);
         }
         List<String> groups = new ArrayList<>(counts.keySet());
         double[] dice = new double[groups.size()];
+        long[][] pooled = new long[groups.size()][];
         for (int g = 0; g < dice.length; g++) {
-            dice[g] = dice(counts.get(groups.get(g)));
+            pooled[g] = counts.get(groups.get(g));
+            dice[g] = dice(pooled[g]);
         }
-        return new Scores(List.copyOf(groups), dice);
+        return new Scores(List.copyOf(groups), dice, pooled);
     }
 
     /** Dice of one 2D prediction against its mask (both empty: 1). */
     public static double of(boolean[] predicted, byte[] truth) {
-        long[] c = new long[3];
+        long[] c = new long[4];
         count(c, predicted, truth);
         return dice(c);
     }
 
-    /** Adds |P∩T|, |P| and |T| of one slice to {@code c}. */
+    /** Adds |P∩T|, |P|, |T| and the pixel count of one slice to {@code c}. */
     private static void count(long[] c, boolean[] predicted, byte[] truth) {
+        c[3] += truth.length;
         for (int j = 0; j < truth.length; j++) {
             boolean t = truth[j] != 0;
             if (predicted[j]) {

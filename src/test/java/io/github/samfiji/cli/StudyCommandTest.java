@@ -63,8 +63,24 @@ class StudyCommandTest {
         int half = trainImages(runs, "0.5");
         int all = trainImages(runs, "1");
         assertTrue(half < all, half + " vs " + all);
+        for (String p : perImage.subList(1, perImage.size())) {
+            // IoU follows from Dice on the same pixels: IoU = D / (2 - D).
+            String[] q = p.split(",", -1);
+            double dice = Double.parseDouble(q[4]);
+            assertEquals(dice / (2 - dice), Double.parseDouble(q[5]), 2e-6, p);
+        }
+        assertTrue(runs.get(0).contains("iou_mean") && runs.get(0).contains("specificity_ci95_low"), runs.get(0));
         List<String> paired = Files.readAllLines(out.resolve("paired.csv"));
         assertEquals(1 + 2, paired.size(), "one comparison per budget: " + paired);
+        List<String> pairedColumns = List.of(paired.get(0).split(","));
+        for (String row : paired.subList(1, paired.size())) {
+            String[] c = row.split(",");
+            int n = Integer.parseInt(c[pairedColumns.indexOf("n")]);
+            long onlyA = Long.parseLong(c[pairedColumns.indexOf("mcnemar_only_a_segmented")]);
+            long onlyB = Long.parseLong(c[pairedColumns.indexOf("mcnemar_only_b_segmented")]);
+            double mcNemar = Double.parseDouble(c[pairedColumns.indexOf("mcnemar_p")]);
+            assertTrue(onlyA + onlyB <= n && mcNemar >= 0 && mcNemar <= 1, row);
+        }
         for (String row : paired.subList(1, paired.size())) {
             String[] c = row.split(",");
             double p = Double.parseDouble(c[8]);

@@ -39,6 +39,12 @@ class VolumeDiceTest {
         // Pooled: 2·2 / (4 + 5) = 4/9; slice by slice it would have been (1 + 0.5 + 0) / 3 = 0.5.
         assertArrayEquals(new double[] {4.0 / 9, 1.0}, scores.dice(), 1e-12);
         assertEquals((4.0 / 9 + 1) / 2, scores.mean(), 1e-12);
+        // The other measures from the same pooled counts: TP 2, |P| 4, |T| 5, pixels 3 slices of N.
+        long n = 3L * samples.get(0).mask().length;
+        assertArrayEquals(new double[] {2.0 / 7, 1.0}, scores.iou(), 1e-12);
+        assertArrayEquals(new double[] {2.0 / 5, 1.0}, scores.sensitivity(), 1e-12);
+        assertArrayEquals(new double[] {2.0 / 4, 1.0}, scores.precision(), 1e-12);
+        assertEquals((n - 4 - 5 + 2) / (double) (n - 5), scores.specificity()[0], 1e-12);
 
         VolumeDice.Scores empty = VolumeDice.of(List.of(slice("e", "e")), List.of(predicted()));
         assertArrayEquals(new double[] {1.0}, empty.dice(), "nothing there and nothing predicted");
