@@ -62,7 +62,8 @@ class SegmentWithPromptRecorderTest {
         GenericDialog gd = dialog;
         java.awt.EventQueue.invokeAndWait(() -> gd.actionPerformed(
                 new ActionEvent(gd.getButtons()[0], ActionEvent.ACTION_PERFORMED, "OK")));
-        for (int i = 0; i < 300 && (rm.getCount() == 0 || !recorderHasLine(recorder)); i++) {
+        // Up to a minute: on a loaded machine the first encode alone can take seconds.
+        for (int i = 0; i < 600 && (rm.getCount() == 0 || !recorderHasLine(recorder)); i++) {
             IJ.wait(100);
         }
         assertEquals(1, rm.getCount(), "the menu run added one ROI");
