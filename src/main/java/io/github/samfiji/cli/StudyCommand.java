@@ -5,6 +5,7 @@ import io.github.samfiji.imagejio.Charts;
 import io.github.samfiji.evaluation.SummaryStatistics;
 import io.github.samfiji.io.OutputFiles;
 import io.github.samfiji.model.SamModel;
+import io.github.samfiji.training.DataSplit;
 import io.github.samfiji.training.FineTuneOptions;
 import io.github.samfiji.training.FineTuneRun;
 import io.github.samfiji.training.FineTuner;
@@ -60,6 +61,11 @@ public final class StudyCommand implements Callable<Integer> {
     @Option(names = "--ranks", split = ",", defaultValue = "4",
             description = "LoRA ranks: each LoRA strategy runs once per rank, e.g. 8,16 (default ${DEFAULT-VALUE})")
     List<Integer> ranks;
+
+    @Option(names = "--external", arity = "2", paramLabel = "DIR", description = "IMAGES MASKS of a second data set: "
+            + "every model (and the zero-shot row) is also scored on all of it, into external_*.csv beside the "
+            + "internal test")
+    List<Path> external;
 
     @Option(names = "--no-zero-shot", description = "leave out the zero-shot row (the starting model scored without "
             + "training; on by default when starting from --checkpoint)")
@@ -132,6 +138,14 @@ public final class StudyCommand implements Callable<Integer> {
         }
         Files.createDirectories(out.resolve("models"));
         List<TrainingSample> samples = inputs.samples();
+        List<TrainingSample> externalSamples = external == null ? null
+                : inputs.samplesFrom(external.get(0), external.get(1));
+        Path externalRunsFile = out.resolve("external_runs.csv");
+        Path externalPerImageFile = out.resolve("external_per_image.csv");
+        Path externalPairedFile = out.resolve("external_paired.csv");
+        if (externalSamples != null && !overwrite) {
+            OutputFiles.requireAbsent(externalRunsFile, externalPerImageFile, externalPairedFile);
+        }
         // Every run of the grid is checked before the first one trains, so a bad budget does not fail hours in.
         List<FineTuneRun.Setup> setups = new ArrayList<>();
         for (long seed : seeds) {
@@ -149,8 +163,12 @@ public final class StudyCommand implements Callable<Integer> {
             }
         }
         List<Run> runs = new ArrayList<>();
+        List<Run> externalRuns = new ArrayList<>();
         if (!noZeroShot && inputs.checkpoint != null) {
-            runs.addAll(zeroShot(samples, setups));
+            runs.addAll(zeroShot(samples, setups, null));
+            if (externalSamples != null) {
+                externalRuns.addAll(zeroShot(samples, setups, externalSamples));
+            }
         }
         for (FineTuneRun.Setup setup : setups) {
             long seed = setup.options().seed();
@@ -163,12 +181,28 @@ public final class StudyCommand implements Callable<Integer> {
                 runs.add(new Run(setup.strategy().label(), setup.budget(), seed, s.trainImages(), s.testGroups(),
                         s.testDice(), s.otsuDice(), s.allForegroundDice(), s.trainable(), s.total(),
                         (System.nanoTime() - start) / 1e9, s.testScores()));
+                if (externalSamples != null) {
+                    // The trained model (best validation weights) on the whole second data set.
+                    DataSplit split = FineTuneRun.split(samples, setup);
+                    FineTuneRun.TestScores t = FineTuneRun.test(model,
+                            new DataSplit(split.train(), List.of(), externalSamples), setup.objective());
+                    externalRuns.add(new Run(setup.strategy().label(), setup.budget(), seed, s.trainImages(),
+                            t.groups(), t.dice(), t.otsu(), t.allForeground(), s.trainable(), s.total(),
+                            (System.nanoTime() - start) / 1e9, t.model()));
+                }
             }
         }
         OutputFiles.writeString(runsFile, overwrite, runsTable(runs));
         OutputFiles.writeString(perImageFile, overwrite, perImageTable(runs));
         OutputFiles.writeString(pairedFile, overwrite, pairedTable(runs));
         Charts.savePng(plot(runs), plotFile, overwrite);
+        if (externalSamples != null) {
+            OutputFiles.writeString(externalRunsFile, overwrite, runsTable(externalRuns));
+            OutputFiles.writeString(externalPerImageFile, overwrite, perImageTable(externalRuns));
+            OutputFiles.writeString(externalPairedFile, overwrite, pairedTable(externalRuns));
+            System.out.println("wrote " + externalRunsFile + ", " + externalPerImageFile.getFileName() + ", "
+                    + externalPairedFile.getFileName());
+        }
         System.out.println("wrote " + runsFile + ", " + perImageFile.getFileName() + ", " + pairedFile.getFileName()
                 + ", " + plotFile.getFileName());
         return 0;
@@ -178,17 +212,21 @@ public final class StudyCommand implements Callable<Integer> {
      * The starting model scored on each seed's test split without training (the same images as the trained rows), as
      * a row at every budget so that it is compared with every trained row.
      */
-    private List<Run> zeroShot(List<TrainingSample> samples, List<FineTuneRun.Setup> setups) throws IOException {
+    private List<Run> zeroShot(List<TrainingSample> samples, List<FineTuneRun.Setup> setups,
+                               List<TrainingSample> externalSamples) throws IOException {
         List<Run> out = new ArrayList<>();
         Map<Long, FineTuneRun.TestScores> bySeed = new LinkedHashMap<>();
         Map<Long, Double> seconds = new LinkedHashMap<>();
         for (FineTuneRun.Setup setup : setups) {
             long seed = setup.options().seed();
             if (!bySeed.containsKey(seed)) {
-                System.out.printf("zero-shot: the starting model on the test split of seed %d%n", seed);
+                System.out.printf("zero-shot: the starting model on %s%n", externalSamples == null
+                        ? "the test split of seed " + seed : "the external data");
                 long start = System.nanoTime();
                 try (SamModel model = inputs.loadModel(seed)) {
-                    bySeed.put(seed, FineTuneRun.test(model, FineTuneRun.plan(samples, setup), setup.objective()));
+                    DataSplit split = FineTuneRun.split(samples, setup);
+                    bySeed.put(seed, FineTuneRun.test(model, externalSamples == null ? split
+                            : new DataSplit(split.train(), List.of(), externalSamples), setup.objective()));
                     seconds.put(seed, (System.nanoTime() - start) / 1e9);
                 }
             }

@@ -61,7 +61,12 @@ final class TrainingInputs {
     }
 
     List<TrainingSample> samples() throws IOException {
-        return TrainingData.fromFolders(images, masks, TrainingData.parseLabel(label));
+        return samplesFrom(images, masks);
+    }
+
+    /** Another data set read as the training data are (same --label). */
+    List<TrainingSample> samplesFrom(Path imageFolder, Path maskFolder) throws IOException {
+        return TrainingData.fromFolders(imageFolder, maskFolder, TrainingData.parseLabel(label));
     }
 
     /** The data, in words, for the model's JSON. */

@@ -125,6 +125,11 @@ public final class FineTuneRun {
             }
             ModelFiles.checkWritable(mergedPath(setup.out()), setup.overwrite());
         }
+        return split(samples, setup);
+    }
+
+    /** The run's split (train after budget or few-shot, validation, test), without checking its output files. */
+    public static DataSplit split(List<TrainingSample> samples, Setup setup) {
         if (samples.isEmpty()) {
             throw new IllegalArgumentException("no training data");
         }

@@ -118,8 +118,12 @@ class StudyCommandTest {
         Path images = temp.resolve("images");
         Path masks = temp.resolve("masks");
         FineTuneCommandTestData.writeDiscs(images, masks, 12, 80, 64, 5);
+        Path otherImages = temp.resolve("other-images");
+        Path otherMasks = temp.resolve("other-masks");
+        FineTuneCommandTestData.writeDiscs(otherImages, otherMasks, 6, 80, 64, 11);
         Path out = temp.resolve("ranks");
         assertEquals(0, SamFijiCli.run("study", "--images", images.toString(), "--masks", masks.toString(),
+                "--external", otherImages.toString(), otherMasks.toString(),
                 "--checkpoint", Path.of("samples/sam_tiny.pth").toString(), "--input-size", "64",
                 "--strategies", "decoder:lora", "--ranks", "2,3", "--budgets", "1", "--seeds", "7", "--epochs", "1",
                 "--batch", "4", "--warmup", "1", "--out", out.toString()));
@@ -139,6 +143,13 @@ class StudyCommandTest {
         assertEquals(zero[4], r2[4], "zero-shot is scored on the same test images");
         List<String> paired = Files.readAllLines(out.resolve("paired.csv"));
         assertEquals(1 + 3, paired.size(), "zero-shot, r2 and r3 compared two by two: " + paired);
+        // The same rows on the whole external set (6 images), with their own paired tests.
+        List<String> external = Files.readAllLines(out.resolve("external_runs.csv"));
+        assertEquals(runs.size(), external.size(), external.toString());
+        for (String row : external.subList(1, external.size())) {
+            assertEquals("6", row.split(",")[4], row);
+        }
+        assertEquals(1 + 3, Files.readAllLines(out.resolve("external_paired.csv")).size());
     }
 
     private static int trainImages(List<String> runs, String budget) {
