@@ -11,6 +11,7 @@ import io.github.samfiji.training.FineTuneRun;
 import io.github.samfiji.training.FineTuner;
 import io.github.samfiji.training.Strategy;
 import io.github.samfiji.training.TrainingSample;
+import io.github.samfiji.training.PixelScores;
 import io.github.samfiji.training.VolumeDice;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -80,11 +81,11 @@ public final class StudyCommand implements Callable<Integer> {
     /** One finished run. */
     record Run(String strategy, double budget, long seed, int trainImages, List<String> testNames, double[] dice,
                double[] otsu, double[] allForeground, long trainable, long total, double seconds,
-               VolumeDice.Scores scores) {
+               VolumeDice.Scores scores, PixelScores pixels) {
     }
 
     /** Per-image measures besides Dice, in the tables' order (F1 of a binary mask is its Dice). */
-    private static final List<String> MEASURES = List.of("iou", "sensitivity", "specificity", "precision");
+    private static final List<String> MEASURES = List.of("iou", "sensitivity", "specificity", "precision", "auc");
 
     /** An image counts as segmented when its IoU reaches this (the decision McNemar compares). */
     static final double SUCCESS_IOU = 0.5;
@@ -95,6 +96,7 @@ public final class StudyCommand implements Callable<Integer> {
             case "sensitivity" -> r.scores().sensitivity();
             case "specificity" -> r.scores().specificity();
             case "precision" -> r.scores().precision();
+            case "auc" -> r.pixels().auc();
             default -> throw new IllegalArgumentException(name);
         };
     }
@@ -180,7 +182,7 @@ public final class StudyCommand implements Callable<Integer> {
                         new FineTuneCommand.ConsoleListener(schedule.epochs, schedule.timeLimit, setup.objective()), System.out::println);
                 runs.add(new Run(setup.strategy().label(), setup.budget(), seed, s.trainImages(), s.testGroups(),
                         s.testDice(), s.otsuDice(), s.allForegroundDice(), s.trainable(), s.total(),
-                        (System.nanoTime() - start) / 1e9, s.testScores()));
+                        (System.nanoTime() - start) / 1e9, s.testScores(), s.testPixels()));
                 if (externalSamples != null) {
                     // The trained model (best validation weights) on the whole second data set.
                     DataSplit split = FineTuneRun.split(samples, setup);
@@ -188,7 +190,7 @@ public final class StudyCommand implements Callable<Integer> {
                             new DataSplit(split.train(), List.of(), externalSamples), setup.objective());
                     externalRuns.add(new Run(setup.strategy().label(), setup.budget(), seed, s.trainImages(),
                             t.groups(), t.dice(), t.otsu(), t.allForeground(), s.trainable(), s.total(),
-                            (System.nanoTime() - start) / 1e9, t.model()));
+                            (System.nanoTime() - start) / 1e9, t.model(), t.pixels()));
                 }
             }
         }
@@ -237,7 +239,7 @@ public final class StudyCommand implements Callable<Integer> {
             if (!listed) {
                 FineTuneRun.TestScores t = bySeed.get(seed);
                 out.add(new Run(ZERO_SHOT, setup.budget(), seed, 0, t.groups(), t.dice(), t.otsu(), t.allForeground(),
-                        0, 0, seconds.get(seed), t.model()));
+                        0, 0, seconds.get(seed), t.model(), t.pixels()));
             }
         }
         return out;
@@ -302,6 +304,7 @@ public final class StudyCommand implements Callable<Integer> {
         List<String> rows = new ArrayList<>();
         List<Double> p = new ArrayList<>();
         List<PairedTests.McNemarResult> mcNemar = new ArrayList<>();
+        List<PairedTests.DeLongResult> deLong = new ArrayList<>();
         for (List<Run> cell : cells.values()) {
             for (int i = 0; i < cell.size(); i++) {
                 for (int j = i + 1; j < cell.size(); j++) {
@@ -310,6 +313,7 @@ public final class StudyCommand implements Callable<Integer> {
                     PairedTests.WilcoxonResult w = PairedTests.wilcoxon(a.dice(), b.dice());
                     PairedTests.McNemarResult m = PairedTests.mcNemar(success(a), success(b),
                             PairedTests.McNemarMethod.AUTO);
+                    deLong.add(a.pixels().deLong(b.pixels()));
                     rows.add(String.format(Locale.ROOT, "%s,%d,%s,%s,%d,%.6f,%.6f,%.6f,%.6g", trim(a.budget()),
                             a.seed(), a.strategy(), b.strategy(), w.n(), mean(a.dice()) - mean(b.dice()),
                             w.medianDifference(), w.rankBiserial(), w.pValue()));
@@ -321,14 +325,19 @@ public final class StudyCommand implements Callable<Integer> {
         double[] corrected = PairedTests.bonferroni(p.stream().mapToDouble(Double::doubleValue).toArray());
         double[] mcNemarCorrected = PairedTests.bonferroni(mcNemar.stream().mapToDouble(PairedTests.McNemarResult::pValue)
                 .toArray());
-        // McNemar compares per-image decisions: an image is segmented when its IoU reaches SUCCESS_IOU.
+        double[] deLongCorrected = PairedTests.bonferroni(deLong.stream().mapToDouble(PairedTests.DeLongResult::pValue)
+                .toArray());
+        // McNemar compares per-image decisions: an image is segmented when its IoU reaches SUCCESS_IOU. DeLong
+        // compares the pixel-level AUCs of the two models' logits on the same sampled test pixels.
         StringBuilder t = new StringBuilder("budget,seed,strategy_a,strategy_b,n,mean_difference,median_difference,"
                 + "rank_biserial,p_value,p_bonferroni,mcnemar_only_a_segmented,mcnemar_only_b_segmented,mcnemar_method,"
-                + "mcnemar_p,mcnemar_p_bonferroni\n");
+                + "mcnemar_p,mcnemar_p_bonferroni,auc_a,auc_b,delong_p,delong_p_bonferroni\n");
         for (int i = 0; i < rows.size(); i++) {
             PairedTests.McNemarResult m = mcNemar.get(i);
-            t.append(rows.get(i)).append(String.format(Locale.ROOT, ",%.6g,%d,%d,%s,%.6g,%.6g%n", corrected[i],
-                    m.onlyFirstCorrect(), m.onlySecondCorrect(), m.method(), m.pValue(), mcNemarCorrected[i]));
+            PairedTests.DeLongResult d = deLong.get(i);
+            t.append(rows.get(i)).append(String.format(Locale.ROOT, ",%.6g,%d,%d,%s,%.6g,%.6g,%.6f,%.6f,%.6g,%.6g%n",
+                    corrected[i], m.onlyFirstCorrect(), m.onlySecondCorrect(), m.method(), m.pValue(),
+                    mcNemarCorrected[i], d.aucA(), d.aucB(), d.pValue(), deLongCorrected[i]));
         }
         return t.toString();
     }

@@ -81,7 +81,8 @@ public final class FineTuneRun {
     public record Summary(FineTuner.Result result, long trainable, long total, int trainImages, int validationImages,
                           int testImages, List<String> testGroups, double[] testDice, double[] otsuDice,
                           double[] allForegroundDice, double[] ellipseDice, double[] promptFreeDice,
-                          double backgroundLeftEmpty, Path model, Path merged, VolumeDice.Scores testScores) {
+                          double backgroundLeftEmpty, Path model, Path merged, VolumeDice.Scores testScores,
+                          PixelScores testPixels) {
 
         /** One line of test figures, mean [95% bootstrap CI] each, the same for every front end. */
         public String testLine() {
@@ -267,7 +268,7 @@ public final class FineTuneRun {
         }
         return new Summary(result, trainable, total, split.train().size(), split.validation().size(),
                 split.test().size(), scores.groups(), testDice, otsu, allFg, ellipse, promptFree, backgroundLeftEmpty,
-                setup.out(), merged, scores);
+                setup.out(), merged, scores, test.pixels());
     }
 
     /**
@@ -276,7 +277,7 @@ public final class FineTuneRun {
      * prompt, and the share of background-only boxes it leaves empty (else null / NaN).
      */
     public record TestScores(VolumeDice.Scores model, double[] otsu, double[] allForeground, double[] ellipse,
-                             double[] promptFree, double backgroundLeftEmpty) {
+                             double[] promptFree, double backgroundLeftEmpty, PixelScores pixels) {
 
         public List<String> groups() {
             return model.groups();
@@ -295,12 +296,14 @@ public final class FineTuneRun {
         try {
             double backgroundLeftEmpty = Double.NaN;
             VolumeDice.Scores scores;
+            PixelScores pixels = new PixelScores(split.test());
             if (interactive) {
-                FineTuner.PromptFollowing following = FineTuner.promptFollowing(model, split.test(), encoded, true);
+                FineTuner.PromptFollowing following = FineTuner.promptFollowing(model, split.test(), encoded, true,
+                        pixels);
                 scores = following.dice();
                 backgroundLeftEmpty = following.backgroundLeftEmpty();
             } else {
-                scores = FineTuner.evaluate(model, split.test(), objective, null);
+                scores = FineTuner.evaluate(model, split.test(), objective, null, pixels);
             }
             // The baselines are scored on the same images or volumes as the model.
             List<TrainingSample> scored = new ArrayList<>();
@@ -319,7 +322,7 @@ public final class FineTuneRun {
                 ellipse = VolumeDice.of(scored, scored.stream().map(Baselines::boxEllipse).toList()).dice();
                 promptFree = FineTuner.evaluate(model, scored, FineTuner.Objective.AUTOMATIC, encoded).dice();
             }
-            return new TestScores(scores, otsu, allFg, ellipse, promptFree, backgroundLeftEmpty);
+            return new TestScores(scores, otsu, allFg, ellipse, promptFree, backgroundLeftEmpty, pixels);
         } finally {
             if (encoded != null) {
                 encoded.values().forEach(io.github.samfiji.inference.ImageEmbedding::close);

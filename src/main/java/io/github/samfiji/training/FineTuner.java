@@ -480,18 +480,22 @@ public final class FineTuner implements AutoCloseable {
      * and through the same path as inference ({@link SamPredictor#predictWithoutPrompt}).
      */
     public static VolumeDice.Scores dice(SamModel model, List<TrainingSample> samples) {
-        return dice(model, samples, null);
+        return dice(model, samples, null, null);
     }
 
     /** As {@link #dice(SamModel, List)}; {@code kept} (may be null) keeps each sample's embedding for later calls. */
     private static VolumeDice.Scores dice(SamModel model, List<TrainingSample> samples,
-                                          Map<TrainingSample, ImageEmbedding> kept) {
+                                          Map<TrainingSample, ImageEmbedding> kept, PixelScores pixels) {
         SamPredictor predictor = new SamPredictor(model);
         List<boolean[]> predicted = new ArrayList<>();
         for (TrainingSample s : samples) {
             ImageEmbedding e = embedding(predictor, s, kept);
             try {
-                predicted.add(predictor.predictWithoutPrompt(e, false).mask(0));
+                Prediction p = predictor.predictWithoutPrompt(e, false);
+                predicted.add(p.mask(0));
+                if (pixels != null) {
+                    pixels.add(s, p.logits()[0]);
+                }
             } finally {
                 if (kept == null) {
                     e.close();
@@ -509,6 +513,13 @@ public final class FineTuner implements AutoCloseable {
         return kept.computeIfAbsent(s, k -> predictor.encode(k.image()));
     }
 
+    /** As {@link #evaluate(SamModel, List, Objective, Map)}, recording the logits behind the masks in {@code pixels}. */
+    static VolumeDice.Scores evaluate(SamModel model, List<TrainingSample> samples, Objective objective,
+                                      Map<TrainingSample, ImageEmbedding> kept, PixelScores pixels) {
+        return objective == Objective.INTERACTIVE ? promptFollowing(model, samples, kept, false, pixels).dice()
+                : dice(model, samples, kept, pixels);
+    }
+
     /** Dice per image or volume for the objective: prompt-free, or from a tight box around each non-empty mask. */
     public static VolumeDice.Scores evaluate(SamModel model, List<TrainingSample> samples, Objective objective) {
         return evaluate(model, samples, objective, null);
@@ -517,7 +528,8 @@ public final class FineTuner implements AutoCloseable {
     /** As {@link #evaluate(SamModel, List, Objective)}; {@code kept} (may be null) keeps embeddings for later calls. */
     static VolumeDice.Scores evaluate(SamModel model, List<TrainingSample> samples, Objective objective,
                                       Map<TrainingSample, ImageEmbedding> kept) {
-        return objective == Objective.INTERACTIVE ? diceWithBox(model, samples, kept) : dice(model, samples, kept);
+        return objective == Objective.INTERACTIVE ? diceWithBox(model, samples, kept)
+                : dice(model, samples, kept, null);
     }
 
     /**
@@ -549,6 +561,13 @@ public final class FineTuner implements AutoCloseable {
     /** As {@link #diceWithBox}, plus (when {@code background}) a background box per image, the same at each call. */
     public static PromptFollowing promptFollowing(SamModel model, List<TrainingSample> samples,
                                                   Map<TrainingSample, ImageEmbedding> kept, boolean background) {
+        return promptFollowing(model, samples, kept, background, null);
+    }
+
+    /** As above; {@code pixels} (may be null) receives the box-prompted logits. */
+    static PromptFollowing promptFollowing(SamModel model, List<TrainingSample> samples,
+                                           Map<TrainingSample, ImageEmbedding> kept, boolean background,
+                                           PixelScores pixels) {
         SamPredictor predictor = new SamPredictor(model);
         List<TrainingSample> prompted = new ArrayList<>();
         List<boolean[]> predicted = new ArrayList<>();
@@ -566,6 +585,9 @@ public final class FineTuner implements AutoCloseable {
                 Prediction p = predictor.predict(e, Prompt.builder().box(b[0], b[1], b[2], b[3]).build(), false);
                 prompted.add(s);
                 predicted.add(p.mask(0));
+                if (pixels != null) {
+                    pixels.add(s, p.logits()[0]);
+                }
                 float[] away = background
                         ? InteractiveObjective.backgroundBox(truth, s.width(), s.height(), new Random(1000L + i)) : null;
                 if (away != null) {
@@ -592,7 +614,7 @@ public final class FineTuner implements AutoCloseable {
     static double validationScore(SamModel model, List<TrainingSample> samples, Objective objective,
                                   Map<TrainingSample, ImageEmbedding> kept) {
         if (objective == Objective.AUTOMATIC) {
-            return dice(model, samples, kept).mean();
+            return dice(model, samples, kept, null).mean();
         }
         PromptFollowing f = promptFollowing(model, samples, kept, true);
         return Double.isNaN(f.backgroundLeftEmpty()) ? f.dice().mean() : f.score();

@@ -69,7 +69,8 @@ class StudyCommandTest {
             double dice = Double.parseDouble(q[4]);
             assertEquals(dice / (2 - dice), Double.parseDouble(q[5]), 2e-6, p);
         }
-        assertTrue(runs.get(0).contains("iou_mean") && runs.get(0).contains("specificity_ci95_low"), runs.get(0));
+        assertTrue(runs.get(0).contains("iou_mean") && runs.get(0).contains("specificity_ci95_low")
+                && runs.get(0).contains("auc_mean"), runs.get(0));
         List<String> paired = Files.readAllLines(out.resolve("paired.csv"));
         assertEquals(1 + 2, paired.size(), "one comparison per budget: " + paired);
         List<String> pairedColumns = List.of(paired.get(0).split(","));
@@ -80,6 +81,9 @@ class StudyCommandTest {
             long onlyB = Long.parseLong(c[pairedColumns.indexOf("mcnemar_only_b_segmented")]);
             double mcNemar = Double.parseDouble(c[pairedColumns.indexOf("mcnemar_p")]);
             assertTrue(onlyA + onlyB <= n && mcNemar >= 0 && mcNemar <= 1, row);
+            double deLong = Double.parseDouble(c[pairedColumns.indexOf("delong_p")]);
+            double aucA = Double.parseDouble(c[pairedColumns.indexOf("auc_a")]);
+            assertTrue(deLong >= 0 && deLong <= 1 && aucA >= 0 && aucA <= 1, row);
         }
         for (String row : paired.subList(1, paired.size())) {
             String[] c = row.split(",");
