@@ -84,8 +84,16 @@ public final class SegmentCommand implements Callable<Integer> {
             + "candidate (4 bytes a pixel each; 1.6 GB for a 20000 x 20000 image)")
     boolean writeLogits;
 
+    @Option(names = "--prob", description = "also write PREFIX.prob.tif: each candidate's 32-bit probability map (the "
+            + "sigmoid of its logits), slice for slice as the masks")
+    boolean writeProbabilities;
+
     @Mixin
     OutputOptions output;
+
+    private Path probabilitiesFile() {
+        return writeProbabilities ? output.imageFile(".prob", image) : null;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -94,7 +102,8 @@ public final class SegmentCommand implements Callable<Integer> {
         Path lowresFile = output.imageFile(".lowres", image);
         Path jsonFile = output.file(".json");
         Path roisFile = output.file(".rois.zip");
-        output.requireWritable(java.util.stream.Stream.of(masksFile, logitsFile, lowresFile, jsonFile, roisFile)
+        output.requireWritable(java.util.stream.Stream.of(masksFile, logitsFile, lowresFile, jsonFile, roisFile,
+                        probabilitiesFile())
                 .filter(java.util.Objects::nonNull).toArray(Path[]::new));
         boolean overwrite = output.overwrite;
         Prompt.Builder prompt = Prompt.builder();
@@ -300,6 +309,14 @@ public final class SegmentCommand implements Callable<Integer> {
         ImageFiles.save(new ImagePlus(output.out.getFileName() + " masks", masks), masksFile, output.overwrite);
         if (logitsFile != null) {
             ImageFiles.save(ImageFiles.floatStack("logits", w, h, logits, labels), logitsFile, output.overwrite);
+        }
+        Path probFile = probabilitiesFile();
+        if (probFile != null) {
+            List<float[]> probabilities = logits.stream()
+                    .map(io.github.samfiji.inference.SemanticClasses::probabilities).toList();
+            ImagePlus maps = ImageFiles.floatStack("probabilities", w, h, probabilities, labels);
+            maps.setDisplayRange(0, 1);
+            ImageFiles.save(maps, probFile, output.overwrite);
         }
         ImagePlus lowres = ImageFiles.floatStack("low-res logits", p.lowResSize(), p.lowResSize(), low, labels);
         lowres.setProperty("Info", "sam.chosen=" + (p.best() + 1) + "\n");

@@ -66,4 +66,24 @@ class ProbabilityMapTest {
         // The model was trained on BUSI lesions; its map must rank lesion pixels above background.
         assertTrue(value > 0.8 && value <= 1, "AUC " + value);
     }
+
+    @Test
+    void segmentWritesEachCandidatesProbabilityBesideItsLogits(@TempDir Path temp) throws Exception {
+        Path prefix = temp.resolve("seg");
+        assertEquals(0, SamFijiCli.run("segment", "--checkpoint", TINY.toString(), "--image", IMAGE.toString(),
+                "--point", "60,40", "--multimask", "--logits", "--prob", "--out", prefix.toString()));
+        ImagePlus logits = IJ.openImage(prefix + ".logits.tif");
+        ImagePlus probabilities = IJ.openImage(prefix + ".prob.tif");
+        ImagePlus masks = IJ.openImage(prefix + ".masks.tif");
+        assertEquals(3, probabilities.getStackSize());
+        for (int c = 1; c <= 3; c++) {
+            float[] l = (float[]) logits.getStack().getPixels(c);
+            float[] p = (float[]) probabilities.getStack().getPixels(c);
+            byte[] m = (byte[]) masks.getStack().getPixels(c);
+            for (int i = 0; i < l.length; i++) {
+                assertEquals(1 / (1 + Math.exp(-l[i])), p[i], 1e-6, "candidate " + c + ", pixel " + i);
+                assertEquals(l[i] > 0, m[i] != 0, "candidate " + c + ", pixel " + i);
+            }
+        }
+    }
 }
