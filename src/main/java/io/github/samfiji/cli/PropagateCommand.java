@@ -263,53 +263,51 @@ public final class PropagateCommand implements Callable<Integer> {
         List<float[]> logitSlices = new ArrayList<>();
         List<String> logitLabels = new ArrayList<>();
         JsonArray objects = new JsonArray();
-        int encoded;
-        try (Sam2VolumePropagator propagator = new Sam2VolumePropagator(sam, planes.asFunction(), planes.depth(), w, h)) {
-            for (Map.Entry<Integer, Map<Integer, Prompt.Builder>> e : prompts.entrySet()) {
-                for (Map.Entry<Integer, Prompt.Builder> slicePrompt : e.getValue().entrySet()) {
-                    propagator.addPrompt(e.getKey(), slicePrompt.getKey() - 1, slicePrompt.getValue().build());
+        Map<Integer, Map<Integer, Prompt>> byObject = new java.util.TreeMap<>();
+        prompts.forEach((object, slices) -> {
+            Map<Integer, Prompt> built = new java.util.TreeMap<>();
+            slices.forEach((z, b) -> built.put(z - 1, b.build()));
+            byObject.put(object, built);
+        });
+        Sam2VolumePropagator.Tracked tracked = Sam2VolumePropagator.track(sam, planes.asFunction(), planes.depth(), w,
+                h, byObject);
+        int encoded = tracked.encodedSlices();
+        for (Map.Entry<Integer, Map<Integer, Prompt.Builder>> e : prompts.entrySet()) {
+            int object = e.getKey();
+            SliceResult[] results = tracked.objects().get(object);
+            long voxels = 0;
+            int present = 0;
+            for (int z = 0; z < results.length; z++) {
+                float[] logits = results[z].logits();
+                boolean[] mask = new boolean[logits.length];
+                long count = 0;
+                for (int k = 0; k < logits.length; k++) {
+                    mask[k] = logits[k] > 0;
+                    count += mask[k] ? 1 : 0;
                 }
+                if (count > 0) {
+                    segmented.add(new SegmentedObject(object, planes.stackIndex(z), mask, results[z].predictedIou(), 0));
+                    present++;
+                }
+                voxels += count;
+                logitSlices.add(logits);
+                logitLabels.add("object " + object + ", z " + (z + 1));
             }
-            propagator.propagate(false);
-            propagator.propagate(true);
-            for (Map.Entry<Integer, Map<Integer, Prompt.Builder>> e : prompts.entrySet()) {
-                int object = e.getKey();
-                SliceResult[] results = propagator.lastResults(object);
-                long voxels = 0;
-                int present = 0;
-                for (int z = 0; z < results.length; z++) {
-                    float[] logits = results[z].logits();
-                    boolean[] mask = new boolean[logits.length];
-                    long count = 0;
-                    for (int k = 0; k < logits.length; k++) {
-                        mask[k] = logits[k] > 0;
-                        count += mask[k] ? 1 : 0;
-                    }
-                    if (count > 0) {
-                        segmented.add(new SegmentedObject(object, planes.stackIndex(z), mask, results[z].predictedIou(), 0));
-                        present++;
-                    }
-                    voxels += count;
-                    logitSlices.add(logits);
-                    logitLabels.add("object " + object + ", z " + (z + 1));
-                }
-                JsonObject o = new JsonObject();
-                o.addProperty("object", object);
-                JsonArray prompted = new JsonArray();
-                e.getValue().keySet().forEach(prompted::add);
-                o.add("prompted_slices", prompted);
-                o.addProperty("slices", present);
-                o.addProperty("voxels", voxels);
-                o.addProperty("volume", voxels * voxelVolume);
-                o.addProperty("volume_unit", cal.getUnit() + "^3");
-                JsonArray scores = new JsonArray();
-                for (SliceResult r : results) {
-                    scores.add(r.objectScore());
-                }
-                o.add("object_score_logits", scores);
-                objects.add(o);
+            JsonObject o = new JsonObject();
+            o.addProperty("object", object);
+            JsonArray prompted = new JsonArray();
+            e.getValue().keySet().forEach(prompted::add);
+            o.add("prompted_slices", prompted);
+            o.addProperty("slices", present);
+            o.addProperty("voxels", voxels);
+            o.addProperty("volume", voxels * voxelVolume);
+            o.addProperty("volume_unit", cal.getUnit() + "^3");
+            JsonArray scores = new JsonArray();
+            for (SliceResult r : results) {
+                scores.add(r.objectScore());
             }
-            encoded = propagator.encodedSlices();
+            o.add("object_score_logits", scores);
+            objects.add(o);
         }
         System.err.printf("slices encoded: %d%n", encoded);
         List<Roi> rois = new ArrayList<>();

@@ -346,6 +346,33 @@ public final class Sam2VolumePropagator implements AutoCloseable {
         }
     }
 
+    /** What {@link #track} found: each object's last result per slice (0-based z), and the slices encoded. */
+    public record Tracked(Map<Integer, SliceResult[]> objects, int encodedSlices) {
+    }
+
+    /**
+     * The propagate job with SAM 2.1, once for every front end: each object's prompts (object -> 0-based slice ->
+     * prompt; a slice's box and clicks together) are added object by object in increasing z, then one pass runs
+     * forward and one in reverse, as the reference's video predictor does; each slice keeps its last result.
+     */
+    public static Tracked track(Sam2Model model, IntFunction<Rgb8Image> slices, int depth, int width, int height,
+                                Map<Integer, ? extends Map<Integer, Prompt>> prompts) {
+        try (Sam2VolumePropagator propagator = new Sam2VolumePropagator(model, slices, depth, width, height)) {
+            for (Map.Entry<Integer, ? extends Map<Integer, Prompt>> object : prompts.entrySet()) {
+                for (Map.Entry<Integer, Prompt> slice : new java.util.TreeMap<>(object.getValue()).entrySet()) {
+                    propagator.addPrompt(object.getKey(), slice.getKey(), slice.getValue());
+                }
+            }
+            propagator.propagate(false);
+            propagator.propagate(true);
+            Map<Integer, SliceResult[]> out = new LinkedHashMap<>();
+            for (Integer object : prompts.keySet()) {
+                out.put(object, propagator.lastResults(object));
+            }
+            return new Tracked(out, propagator.encodedSlices());
+        }
+    }
+
     @Override
     public void close() {
         features.clear();
