@@ -11,6 +11,7 @@ import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.model.Ops;
 import io.github.samfiji.model.SamConfig;
 import io.github.samfiji.model.SamModel;
+import io.github.samfiji.model.TwoWayTransformer;
 
 /**
  * SAM's predictor: resizes the image so its longest side fits the encoder (Pillow-exact), normalizes and pads
@@ -23,9 +24,53 @@ public final class SamPredictor {
     public static final int MIN_SIDE = 2;
 
     private final SamModel model;
+    /** The decoder's image-only work for the image prompted last (see {@link ImageContext}). */
+    private ImageContext context;
 
     public SamPredictor(SamModel model) {
         this.model = model;
+    }
+
+    /**
+     * What every prompt on one image shares: the dense positional encoding, the decoder's image side (for prompts
+     * without a mask input) and the post-processing taps. Kept for one image at a time (about 5x the embedding's
+     * memory) and owned by that embedding, so closing the embedding frees it. Valid while the model's weights do not
+     * change: a predictor over a model being trained must be created anew after each update (training does).
+     */
+    private record ImageContext(ImageEmbedding embedding, NDManager owner, NDArray pe,
+                                TwoWayTransformer.ImageSide side, LogitUpscaler upscaler) {
+    }
+
+    private synchronized ImageContext context(ImageEmbedding embedding) {
+        if (context != null && context.embedding() == embedding && !embedding.isClosed()) {
+            return context;
+        }
+        if (context != null) {
+            context.owner().close();
+            context = null;
+        }
+        NDManager owner = embedding.manager().newSubManager();
+        try (NDScope scope = new NDScope()) {
+            NDArray pe = model.promptEncoder().densePositionalEncoding(owner);
+            NDArray noMask = model.promptEncoder().forward(null, null, null, null, owner).get(1);
+            TwoWayTransformer.ImageSide side = model.maskDecoder().prepare(embedding.features(), pe, noMask);
+            NDList keep = side.arrays();
+            keep.add(pe);
+            for (NDArray a : keep) {
+                NDScope.unregister(a);
+                a.attach(owner);
+            }
+            context = new ImageContext(embedding, owner, pe, side, upscaler(embedding));
+            return context;
+        } catch (RuntimeException e) {
+            owner.close();
+            throw e;
+        }
+    }
+
+    private LogitUpscaler upscaler(ImageEmbedding embedding) {
+        return new LogitUpscaler(model.promptEncoder().maskInputSize(), model.config().imageSize(),
+                embedding.inputWidth(), embedding.inputHeight(), embedding.originalWidth(), embedding.originalHeight());
     }
 
     public SamModel model() {
@@ -146,30 +191,32 @@ public final class SamPredictor {
             NDArray mask = prompt.maskInput() == null ? null
                     : Ops.constant(m, prompt.maskInput(), new Shape(1, 1, lowSize, lowSize));
             NDList out = runDecoder(embedding, points, labels, box, mask, multimask, m);
-            NDArray low = out.get(0);
-            int count = (int) low.getShape().get(1);
-            NDArray full = postprocess(low, embedding.inputHeight(), embedding.inputWidth(), oh, ow, size);
+            int count = (int) out.get(0).getShape().get(1);
             float[] iou = out.get(1).toFloatArray();
-            float[] lowFlat = low.toFloatArray();
-            float[] fullFlat = full.toFloatArray();
+            float[] lowFlat = out.get(0).toFloatArray();
             float[][] lowRes = new float[count][];
-            float[][] logits = new float[count][];
             int lowArea = lowSize * lowSize;
-            int area = ow * oh;
             for (int i = 0; i < count; i++) {
                 lowRes[i] = java.util.Arrays.copyOfRange(lowFlat, i * lowArea, (i + 1) * lowArea);
-                logits[i] = java.util.Arrays.copyOfRange(fullFlat, i * area, (i + 1) * area);
             }
-            return new Prediction(ow, oh, lowSize, iou, logits, lowRes, (System.nanoTime() - start) / 1e6);
+            return new Prediction(ow, oh, lowSize, iou, lowRes, context(embedding).upscaler()::upscale,
+                    (System.nanoTime() - start) / 1e6);
         }
     }
 
-    /** Prompt encoder and mask decoder for a batch of prompts (model input coordinates): (low-res logits, IoU). */
+    /**
+     * Prompt encoder and mask decoder for a batch of prompts (model input coordinates): (low-res logits, IoU).
+     * Without a mask input the decoder starts from the image side computed once per image.
+     */
     private NDList runDecoder(ImageEmbedding embedding, NDArray points, NDArray labels, NDArray box, NDArray mask,
                               boolean multimask, NDManager m) {
+        ImageContext c = context(embedding);
         NDList embeddings = model.promptEncoder().forward(points, labels, box, mask, m);
-        NDArray pe = model.promptEncoder().densePositionalEncoding(m);
-        return model.maskDecoder().forward(embedding.features(), pe, embeddings.get(0), embeddings.get(1), multimask, null);
+        if (mask == null) {
+            return model.maskDecoder().forward(c.side(), embeddings.get(0), multimask, null);
+        }
+        return model.maskDecoder().forward(embedding.features(), c.pe(), embeddings.get(0), embeddings.get(1),
+                multimask, null);
     }
 
     /**
@@ -212,24 +259,12 @@ public final class SamPredictor {
             return new float[0][];
         }
         requireMemoryFor(embedding.originalWidth(), embedding.originalHeight(), lowRes.length);
-        int size = model.config().imageSize();
-        int lowSize = model.promptEncoder().maskInputSize();
-        int ow = embedding.originalWidth();
-        int oh = embedding.originalHeight();
-        float[] flat = new float[count * lowSize * lowSize];
+        LogitUpscaler upscaler = context(embedding).upscaler();
+        float[][] out = new float[count][];
         for (int i = 0; i < count; i++) {
-            System.arraycopy(lowRes[i], 0, flat, i * lowSize * lowSize, lowSize * lowSize);
+            out[i] = upscaler.upscale(lowRes[i]);
         }
-        try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
-            NDArray full = postprocess(Ops.constant(m, flat, new Shape(1, count, lowSize, lowSize)), embedding.inputHeight(),
-                    embedding.inputWidth(), oh, ow, size);
-            float[] all = full.toFloatArray();
-            float[][] out = new float[count][];
-            for (int i = 0; i < count; i++) {
-                out[i] = java.util.Arrays.copyOfRange(all, i * ow * oh, (i + 1) * ow * oh);
-            }
-            return out;
-        }
+        return out;
     }
 
     /**

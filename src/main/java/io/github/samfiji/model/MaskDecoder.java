@@ -69,22 +69,43 @@ public final class MaskDecoder extends Module {
     public NDList forward(NDArray image, NDArray imagePe, NDArray sparse, NDArray dense, boolean multimask,
                           BiConsumer<String, NDArray> probe) {
         long batch = sparse.getShape().get(0);
+        NDArray src = (batch == 1 ? image : image.repeat(0, batch)).add(dense);
+        NDArray pos = batch == 1 ? imagePe : imagePe.repeat(0, batch);
+        return forward(transformer.prepare(src, pos), sparse, multimask, probe);
+    }
+
+    /**
+     * What the decoder computes from the image alone, for prompts without a mask input (their dense embedding is
+     * the learned no-mask embedding): every such prompt on the image reuses it.
+     *
+     * @param image     (1, C, g, g) image embedding
+     * @param imagePe   (1, C, g, g) dense positional encoding
+     * @param noMask    (1, C, g, g) the dense embedding of "no mask"
+     */
+    public TwoWayTransformer.ImageSide prepare(NDArray image, NDArray imagePe, NDArray noMask) {
+        return transformer.prepare(image.add(noMask), imagePe);
+    }
+
+    /**
+     * As {@link #forward(NDArray, NDArray, NDArray, NDArray, boolean, BiConsumer)} for prompts without a mask input,
+     * from the image side {@link #prepare} computed once for the image.
+     *
+     * @param sparse (B, N, C) sparse prompt embeddings
+     */
+    public NDList forward(TwoWayTransformer.ImageSide image, NDArray sparse, boolean multimask,
+                          BiConsumer<String, NDArray> probe) {
+        long batch = sparse.getShape().get(0);
         NDArray outputTokens = iouToken.weight.value().concat(maskTokens.weight.value(), 0)
                 .expandDims(0).broadcast(new Shape(batch, 1 + numMaskTokens, dim));
         NDArray tokens = outputTokens.concat(sparse, 1);
-        NDArray src = (batch == 1 ? image : image.repeat(0, batch)).add(dense);
-        NDArray pos = batch == 1 ? imagePe : imagePe.repeat(0, batch);
-        Shape s = src.getShape();
-        long h = s.get(2);
-        long w = s.get(3);
-        NDList hsKeys = transformer.forward(src, pos, tokens);
+        NDList hsKeys = transformer.forward(image, tokens);
         NDArray hs = hsKeys.get(0);
         NDArray keys = hsKeys.get(1);
         emit(probe, "transformer_queries", hs);
         emit(probe, "transformer_keys", keys);
         NDArray iouTokenOut = hs.get(new NDIndex(":, 0, :"));
         NDArray maskTokensOut = hs.get(new NDIndex(":, 1:{}, :", 1 + numMaskTokens));
-        NDArray features = keys.transpose(0, 2, 1).reshape(batch, dim, h, w);
+        NDArray features = keys.transpose(0, 2, 1).reshape(batch, dim, image.h(), image.w());
         NDArray upscaled = Ops.gelu(up3.forward(Ops.gelu(up1.forward(up0.forward(features)))));
         emit(probe, "upscaled_embedding", upscaled);
         NDList hyper = new NDList();

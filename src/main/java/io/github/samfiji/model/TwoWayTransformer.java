@@ -41,12 +41,51 @@ public final class TwoWayTransformer extends Module {
      * @return the updated tokens (B, N, C) and image features (B, h*w, C)
      */
     public NDList forward(NDArray image, NDArray pos, NDArray tokens) {
+        return forward(prepare(image, pos), tokens);
+    }
+
+    /**
+     * The part of the first block that reads only the image: its features as tokens and their projections for both
+     * cross-attentions. For an image without a mask prompt it is the same for every prompt, so a predictor computes it
+     * once per image; its batch is 1 and broadcasts over any batch of prompts.
+     *
+     * @param image (B, C, h, w) image features plus dense prompt embedding
+     * @param pos   (B, C, h, w) positional encoding of the image grid
+     */
+    public ImageSide prepare(NDArray image, NDArray pos) {
         Shape s = image.getShape();
         NDArray keys = image.reshape(s.get(0), s.get(1), -1).transpose(0, 2, 1);
-        NDArray keyPe = pos.reshape(s.get(0), s.get(1), -1).transpose(0, 2, 1);
+        NDArray keyPe = pos.reshape(pos.getShape().get(0), s.get(1), -1).transpose(0, 2, 1);
+        NDArray keysWithPe = keys.add(keyPe);
+        TwoWayBlock first = layers[0];
+        return new ImageSide(keys, keyPe, first.tokenToImage.heads(first.tokenToImage.kProj, keysWithPe),
+                first.tokenToImage.heads(first.tokenToImage.vProj, keys),
+                first.imageToToken.heads(first.imageToToken.qProj, keysWithPe), s.get(2), s.get(3));
+    }
+
+    /**
+     * Image tokens (B, h*w, C), their positional encoding, and the first block's per-head projections of them:
+     * keys and values of tokens-to-image, queries of image-to-tokens; h and w are the grid's size.
+     */
+    public record ImageSide(NDArray keys, NDArray keyPe, NDArray firstKeys, NDArray firstValues,
+                            NDArray firstImageQueries, long h, long w) {
+        /** The arrays, for a caller that keeps them beyond a scope. */
+        public NDList arrays() {
+            return new NDList(keys, keyPe, firstKeys, firstValues, firstImageQueries);
+        }
+    }
+
+    /**
+     * @param image  the image side, from {@link #prepare}
+     * @param tokens (B, N, C) output and prompt tokens
+     * @return the updated tokens (B, N, C) and image features (B, h*w, C)
+     */
+    public NDList forward(ImageSide image, NDArray tokens) {
+        NDArray keys = image.keys();
+        NDArray keyPe = image.keyPe();
         NDArray queries = tokens;
-        for (TwoWayBlock layer : layers) {
-            NDList qk = layer.forward(queries, keys, tokens, keyPe);
+        for (int i = 0; i < layers.length; i++) {
+            NDList qk = layers[i].forward(queries, keys, tokens, keyPe, i == 0 ? image : null);
             queries = qk.get(0);
             keys = qk.get(1);
         }
@@ -87,7 +126,8 @@ public final class TwoWayTransformer extends Module {
             imageToToken = child("cross_attn_image_to_token", new Attention(dim, heads, c.attentionDownsampleRate()));
         }
 
-        NDList forward(NDArray queries, NDArray keys, NDArray queryPe, NDArray keyPe) {
+        /** {@code image} (may be null) holds this block's projections of {@code keys}, computed beforehand. */
+        NDList forward(NDArray queries, NDArray keys, NDArray queryPe, NDArray keyPe, ImageSide image) {
             if (skipFirstLayerPe) {
                 queries = selfAttn.forward(queries, queries, queries);
             } else {
@@ -96,8 +136,10 @@ public final class TwoWayTransformer extends Module {
             }
             queries = norm1.forward(queries);
             NDArray q = queries.add(queryPe);
-            NDArray k = keys.add(keyPe);
-            queries = queries.add(tokenToImage.forward(q, k, keys));
+            NDArray k = image != null ? null : keys.add(keyPe);
+            queries = queries.add(image != null
+                    ? tokenToImage.attend(tokenToImage.heads(tokenToImage.qProj, q), image.firstKeys(), image.firstValues())
+                    : tokenToImage.forward(q, k, keys));
             if (adapter != null) {
                 queries = queries.add(adapter.forward(queries));
             }
@@ -108,8 +150,10 @@ public final class TwoWayTransformer extends Module {
             }
             queries = norm3.forward(queries.add(mlp));
             q = queries.add(queryPe);
-            k = keys.add(keyPe);
-            keys = keys.add(imageToToken.forward(k, q, queries));
+            keys = keys.add(image != null
+                    ? imageToToken.attend(image.firstImageQueries(), imageToToken.heads(imageToToken.kProj, q),
+                            imageToToken.heads(imageToToken.vProj, queries))
+                    : imageToToken.forward(keys.add(keyPe), q, queries));
             if (adapter != null) {
                 // The same adapter serves tokens and image features, as in finetune-SAM.
                 keys = keys.add(adapter.forward(keys));
@@ -169,9 +213,16 @@ public final class TwoWayTransformer extends Module {
         }
 
         NDArray forward(NDArray q, NDArray k, NDArray v) {
-            NDArray qh = separate(qProj.forward(q));
-            NDArray kh = separate(kProj.forward(k));
-            NDArray vh = separate(vProj.forward(v));
+            return attend(heads(qProj, q), heads(kProj, k), heads(vProj, v));
+        }
+
+        /** A projection of x, split into heads: (B, heads, N, d). */
+        NDArray heads(Linear projection, NDArray x) {
+            return separate(projection.forward(x));
+        }
+
+        /** Attention of projected heads; a batch of 1 on any side broadcasts over the other's batch. */
+        NDArray attend(NDArray qh, NDArray kh, NDArray vh) {
             long perHead = qh.getShape().get(3);
             NDArray attn = Ops.divScalar(qh.matMul(kh.transpose(0, 1, 3, 2)), (float) Math.sqrt(perHead)).softmax(-1);
             NDArray out = attn.matMul(vh);
