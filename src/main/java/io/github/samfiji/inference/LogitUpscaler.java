@@ -22,6 +22,9 @@ final class LogitUpscaler {
     private final int height;
     private final Tap[] rows;
     private final Tap[] columns;
+    /** Output rows and columns grouped by the low-resolution span they read (see {@link #summarize}). */
+    private final int[][] rowGroups;
+    private final int[][] columnGroups;
 
     /**
      * @param lowSize side of the square low-resolution logits
@@ -37,6 +40,8 @@ final class LogitUpscaler {
         this.height = height;
         rows = compose(lowSize, size, inputH, height);
         columns = compose(lowSize, size, inputW, width);
+        rowGroups = groups(rows);
+        columnGroups = groups(columns);
     }
 
     int width() {
@@ -129,5 +134,130 @@ final class LogitUpscaler {
             }
         }
         return result;
+    }
+
+    /**
+     * Pixel counts of one candidate's full-size logits (exactly those of {@link #upscale}) and the bounding box of
+     * its mask. Box coordinates are inclusive; {@code area == 0} means an empty mask (box undefined).
+     */
+    record Summary(long area, long aboveHigh, long aboveLow, int x0, int y0, int x1, int y1) {
+    }
+
+    /**
+     * Counts the full-size pixels above {@code threshold}, above {@code threshold + offset} and above
+     * {@code threshold - offset}, and bounds the mask, without computing most pixels: every output pixel is a
+     * weighted mean (non-negative weights summing to 1) of a few low-resolution logits, so where all of them lie
+     * clearly on one side of a threshold so does the pixel. Output pixels are grouped into rectangles that read the
+     * same low-resolution cells; only rectangles whose cells straddle a threshold are computed, in the same order of
+     * operations as {@link #upscale}, so counts and box are exactly those of the full-size logits.
+     */
+    Summary summarize(float[] lowRes, float threshold, float offset) {
+        float[] thresholds = {threshold, threshold + offset, threshold - offset};
+        long[] counts = new long[3];
+        int x0 = Integer.MAX_VALUE;
+        int y0 = Integer.MAX_VALUE;
+        int x1 = -1;
+        int y1 = -1;
+        boolean[] straddles = new boolean[3];
+        for (int[] rg : rowGroups) {
+            for (int[] cg : columnGroups) {
+                float min = Float.POSITIVE_INFINITY;
+                float max = Float.NEGATIVE_INFINITY;
+                float magnitude = 0;
+                for (int i = rg[2]; i <= rg[3]; i++) {
+                    for (int j = cg[2]; j <= cg[3]; j++) {
+                        float v = lowRes[i * lowSize + j];
+                        min = Math.min(min, v);
+                        max = Math.max(max, v);
+                        magnitude = Math.max(magnitude, Math.abs(v));
+                    }
+                }
+                // Rounding of the weighted mean stays far below this margin.
+                float margin = 1e-5f * (1 + magnitude);
+                long pixels = (long) (rg[1] - rg[0]) * (cg[1] - cg[0]);
+                boolean anyStraddles = false;
+                for (int t = 0; t < 3; t++) {
+                    straddles[t] = false;
+                    if (min > thresholds[t] + margin) {
+                        counts[t] += pixels;
+                    } else if (!(max < thresholds[t] - margin)) {
+                        straddles[t] = true;
+                        anyStraddles = true;
+                    }
+                }
+                if (min > threshold + margin) {
+                    x0 = Math.min(x0, cg[0]);
+                    y0 = Math.min(y0, rg[0]);
+                    x1 = Math.max(x1, cg[1] - 1);
+                    y1 = Math.max(y1, rg[1] - 1);
+                }
+                if (!anyStraddles) {
+                    continue;
+                }
+                for (int y = rg[0]; y < rg[1]; y++) {
+                    for (int x = cg[0]; x < cg[1]; x++) {
+                        float v = pixel(lowRes, x, y);
+                        for (int t = 0; t < 3; t++) {
+                            if (straddles[t] && v > thresholds[t]) {
+                                counts[t]++;
+                            }
+                        }
+                        if (straddles[0] && v > threshold) {
+                            x0 = Math.min(x0, x);
+                            y0 = Math.min(y0, y);
+                            x1 = Math.max(x1, x);
+                            y1 = Math.max(y1, y);
+                        }
+                    }
+                }
+            }
+        }
+        return counts[0] == 0 ? new Summary(0, counts[1], counts[2], 0, 0, -1, -1)
+                : new Summary(counts[0], counts[1], counts[2], x0, y0, x1, y1);
+    }
+
+    /** The mask (logit above {@code threshold}) inside the inclusive box, row-major. */
+    boolean[] maskInBox(float[] lowRes, float threshold, int x0, int y0, int x1, int y1) {
+        float[] band = upscaleRows(lowRes, y0, y1 + 1);
+        int w = x1 - x0 + 1;
+        boolean[] bits = new boolean[w * (y1 - y0 + 1)];
+        for (int y = y0; y <= y1; y++) {
+            int from = (y - y0) * width + x0;
+            for (int x = 0; x < w; x++) {
+                bits[(y - y0) * w + x] = band[from + x] > threshold;
+            }
+        }
+        return bits;
+    }
+
+    /** One full-size logit, with the operations of {@link #upscaleRows} in the same order. */
+    private float pixel(float[] lowRes, int x, int y) {
+        Tap r = rows[y];
+        Tap c = columns[x];
+        float v = 0;
+        for (int i = 0; i < r.weights().length; i++) {
+            int in = (r.first() + i) * lowSize + c.first();
+            float wide = 0;
+            for (int j = 0; j < c.weights().length; j++) {
+                wide += c.weights()[j] * lowRes[in + j];
+            }
+            v += r.weights()[i] * wide;
+        }
+        return v;
+    }
+
+    /** Runs of consecutive outputs that read the same low-resolution span: {from, to (exclusive), first, last}. */
+    private static int[][] groups(Tap[] taps) {
+        java.util.List<int[]> out = new java.util.ArrayList<>();
+        int start = 0;
+        for (int o = 1; o <= taps.length; o++) {
+            if (o == taps.length || taps[o].first() != taps[start].first()
+                    || taps[o].weights().length != taps[start].weights().length) {
+                Tap t = taps[start];
+                out.add(new int[] {start, o, t.first(), t.first() + t.weights().length - 1});
+                start = o;
+            }
+        }
+        return out.toArray(new int[0][]);
     }
 }

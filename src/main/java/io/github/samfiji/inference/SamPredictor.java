@@ -68,6 +68,11 @@ public final class SamPredictor {
         }
     }
 
+    /** The post-processing of this embedding's low-resolution logits. */
+    LogitUpscaler logitUpscaler(ImageEmbedding embedding) {
+        return context(embedding).upscaler();
+    }
+
     private LogitUpscaler upscaler(ImageEmbedding embedding) {
         return new LogitUpscaler(model.promptEncoder().maskInputSize(), model.config().imageSize(),
                 embedding.inputWidth(), embedding.inputHeight(), embedding.originalWidth(), embedding.originalHeight());
