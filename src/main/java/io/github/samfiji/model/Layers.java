@@ -162,6 +162,11 @@ public final class Layers {
         public NDArray forward(NDArray x) {
             return Ops.layerNorm2d(x, weight, bias, eps);
         }
+
+        /** The same normalization of channels-last pixels (..., channels): a LayerNorm over the last axis. */
+        public NDArray forwardChannelsLast(NDArray x) {
+            return Ops.layerNorm(x, weight, bias, eps);
+        }
     }
 
     /** nn.Conv2d with square kernel, stride and padding. */
@@ -197,6 +202,11 @@ public final class Layers {
 
         public NDArray forward(NDArray x) {
             return Ops.convTranspose2x2(x, weight, bias);
+        }
+
+        /** See {@link Ops#convTranspose2x2ChannelsLast}. */
+        public NDArray forwardChannelsLast(NDArray x) {
+            return Ops.convTranspose2x2ChannelsLast(x, weight, bias);
         }
     }
 

@@ -105,22 +105,32 @@ public final class MaskDecoder extends Module {
         emit(probe, "transformer_keys", keys);
         NDArray iouTokenOut = hs.get(new NDIndex(":, 0, :"));
         NDArray maskTokensOut = hs.get(new NDIndex(":, 1:{}, :", 1 + numMaskTokens));
-        NDArray features = keys.transpose(0, 2, 1).reshape(batch, dim, image.h(), image.w());
-        NDArray upscaled = Ops.gelu(up3.forward(Ops.gelu(up1.forward(up0.forward(features)))));
-        emit(probe, "upscaled_embedding", upscaled);
+        // Upscaling stays channels-last (the image tokens already are): no large tensor is transposed, and the
+        // sub-pixel order (y, x, dy1, dx1, dy2, dx2) is rearranged only on the masks, which have 1-3 channels, not 32.
+        long h = image.h();
+        long w = image.w();
+        NDArray upscaled = Ops.gelu(up3.forwardChannelsLast(Ops.gelu(up1.forwardChannelsLast(up0.forwardChannelsLast(keys)))));
+        long upDim = upscaled.getShape().get(2);
+        if (probe != null) {
+            emit(probe, "upscaled_embedding", upscaled.reshape(batch, h, w, 2, 2, 2, 2, upDim)
+                    .transpose(0, 7, 1, 3, 5, 2, 4, 6).reshape(batch, upDim, 4 * h, 4 * w));
+        }
         NDList hyper = new NDList();
         for (int i = 0; i < numMaskTokens; i++) {
             hyper.add(hypernetworks[i].forward(maskTokensOut.get(new NDIndex(":, {}, :", i))));
         }
         NDArray hyperIn = NDArrays.stack(hyper, 1);
         emit(probe, "hyper_in", hyperIn);
-        Shape us = upscaled.getShape();
-        NDArray masks = hyperIn.matMul(upscaled.reshape(batch, us.get(1), us.get(2) * us.get(3)))
-                .reshape(batch, numMaskTokens, us.get(2), us.get(3));
+        NDIndex keep = multimask ? new NDIndex(":, 1:") : new NDIndex(":, 0:1");
+        NDArray kept = hyperIn.get(keep);
+        long count = kept.getShape().get(1);
+        NDArray masks = upscaled.matMul(kept.transpose(0, 2, 1))
+                .reshape(batch, h, w, 2, 2, 2, 2, count)
+                .transpose(0, 7, 1, 3, 5, 2, 4, 6)
+                .reshape(batch, count, 4 * h, 4 * w);
         NDArray iou = iouHead.forward(iouTokenOut);
         emit(probe, "iou_all_tokens", iou);
-        NDIndex keep = multimask ? new NDIndex(":, 1:") : new NDIndex(":, 0:1");
-        return new NDList(masks.get(keep), iou.get(keep));
+        return new NDList(masks, iou.get(keep));
     }
 
     private static void emit(BiConsumer<String, NDArray> probe, String name, NDArray value) {
