@@ -91,7 +91,9 @@ public final class TwoWayTransformer extends Module {
         }
         NDArray q = queries.add(tokens);
         NDArray k = keys.add(keyPe);
-        queries = finalNorm.forward(queries.add(finalAttention.forward(q, k, keys)));
+        NDArray attended = finalAttention.foldsImageProjections(tokens.getShape().get(1))
+                ? finalAttention.tokensToImage(q, k, keys) : finalAttention.forward(q, k, keys);
+        queries = finalNorm.forward(queries.add(attended));
         return new NDList(queries, keys);
     }
 
@@ -136,10 +138,17 @@ public final class TwoWayTransformer extends Module {
             }
             queries = norm1.forward(queries);
             NDArray q = queries.add(queryPe);
-            NDArray k = image != null ? null : keys.add(keyPe);
-            queries = queries.add(image != null
-                    ? tokenToImage.attend(tokenToImage.heads(tokenToImage.qProj, q), image.firstKeys(), image.firstValues())
-                    : tokenToImage.forward(q, k, keys));
+            long tokens = queries.getShape().get(1);
+            NDArray toImage;
+            if (image != null) {
+                toImage = tokenToImage.attend(tokenToImage.heads(tokenToImage.qProj, q), image.firstKeys(),
+                        image.firstValues());
+            } else if (tokenToImage.foldsImageProjections(tokens)) {
+                toImage = tokenToImage.tokensToImage(q, keys.add(keyPe), keys);
+            } else {
+                toImage = tokenToImage.forward(q, keys.add(keyPe), keys);
+            }
+            queries = queries.add(toImage);
             if (adapter != null) {
                 queries = queries.add(adapter.forward(queries));
             }
@@ -150,10 +159,19 @@ public final class TwoWayTransformer extends Module {
             }
             queries = norm3.forward(queries.add(mlp));
             q = queries.add(queryPe);
-            keys = keys.add(image != null
-                    ? imageToToken.attend(image.firstImageQueries(), imageToToken.heads(imageToToken.kProj, q),
-                            imageToToken.heads(imageToToken.vProj, queries))
-                    : imageToToken.forward(keys.add(keyPe), q, queries));
+            boolean fold = imageToToken.foldsImageProjections(tokens);
+            NDArray fromTokens;
+            if (image != null && fold) {
+                fromTokens = imageToToken.projectedImageToTokens(image.firstImageQueries(), q, queries);
+            } else if (image != null) {
+                fromTokens = imageToToken.attend(image.firstImageQueries(), imageToToken.heads(imageToToken.kProj, q),
+                        imageToToken.heads(imageToToken.vProj, queries));
+            } else if (fold) {
+                fromTokens = imageToToken.imageToTokens(keys.add(keyPe), q, queries);
+            } else {
+                fromTokens = imageToToken.forward(keys.add(keyPe), q, queries);
+            }
+            keys = keys.add(fromTokens);
             if (adapter != null) {
                 // The same adapter serves tokens and image features, as in finetune-SAM.
                 keys = keys.add(adapter.forward(keys));
@@ -228,6 +246,87 @@ public final class TwoWayTransformer extends Module {
             NDArray out = attn.matMul(vh);
             Shape s = out.getShape();
             return outProj.forward(out.transpose(0, 2, 1, 3).reshape(s.get(0), s.get(2), s.get(1) * s.get(3)));
+        }
+
+        /**
+         * Whether attention between image tokens and {@code tokens} prompt tokens is cheaper with the image-side
+         * projections folded into the tokens (see {@link #tokensToImage}, {@link #imageToTokens}): when heads x tokens
+         * is below the internal width, and no low-rank update changes a projection (the folds use the weights).
+         */
+        boolean foldsImageProjections(long tokens) {
+            return heads * tokens < qProj.out() && qProj.bias != null && kProj.bias != null && vProj.bias != null
+                    && outProj.bias != null && qProj.lowRanks().isEmpty() && kProj.lowRanks().isEmpty()
+                    && vProj.lowRanks().isEmpty() && outProj.lowRanks().isEmpty();
+        }
+
+        /**
+         * Tokens q (B, N, C) attending to image tokens: keys (B, HW, C) with their positional encoding, values
+         * (B, HW, C). The image's key and value projections are folded into the few tokens:
+         * q_h . (W_kh x + b_kh) = (q_h W_kh) . x + q_h . b_kh, and since each row of attention weights sums to 1,
+         * sum_i a_hi (W_vh x_i + b_vh) = W_vh (sum_i a_hi x_i) + b_vh. That is 2 HW C multiply-adds per head and
+         * token instead of 2 HW C internal for the two projections of every image token.
+         */
+        NDArray tokensToImage(NDArray q, NDArray keys, NDArray values) {
+            NDArray qh = heads(qProj, q);
+            Shape s = qh.getShape();
+            long b = s.get(0);
+            long n = s.get(2);
+            long d = s.get(3);
+            long c = keys.getShape().get(2);
+            NDArray queriesIn = qh.matMul(headWeights(kProj)).reshape(b, heads * n, c);
+            NDArray scores = queriesIn.matMul(keys.transpose(0, 2, 1)).reshape(b, heads, n, -1)
+                    .add(qh.matMul(headBias(kProj)));
+            NDArray attn = Ops.divScalar(scores, (float) Math.sqrt(d)).softmax(-1);
+            NDArray mixed = attn.reshape(b, heads * n, -1).matMul(values).reshape(b, heads, n, c);
+            NDArray out = mixed.matMul(headWeights(vProj).transpose(0, 2, 1)).add(vProj.bias.value().reshape(heads, 1, d));
+            return outProj.forward(out.transpose(0, 2, 1, 3).reshape(b, n, heads * d));
+        }
+
+        /**
+         * Image tokens x (B, HW, C) with their positional encoding attending to tokens k (B, N, C), values v: the
+         * query projection is folded into the tokens' keys, x . (W_qh^T k_h) + b_qh . k_h, and the output projection
+         * into their values, so heads stay side by side on the last axis and no image-sized tensor is transposed.
+         */
+        NDArray imageToTokens(NDArray x, NDArray k, NDArray v) {
+            NDArray kh = heads(kProj, k);
+            Shape s = kh.getShape();
+            long b = s.get(0);
+            long n = s.get(2);
+            long c = x.getShape().get(2);
+            NDArray keysIn = kh.matMul(headWeights(qProj)).reshape(b, heads * n, c).transpose(0, 2, 1);
+            NDArray bias = kh.matMul(headBias(qProj)).reshape(b, 1, heads * n);
+            NDArray scores = Ops.divScalar(x.matMul(keysIn).add(bias), (float) Math.sqrt(s.get(3)));
+            NDArray attn = scores.reshape(b, -1, heads, n).softmax(-1).reshape(b, -1, heads * n);
+            return attn.matMul(valuesOut(heads(vProj, v))).add(outProj.bias.value());
+        }
+
+        /** As {@link #imageToTokens} for image queries already projected: qh (B, heads, HW, d). */
+        NDArray projectedImageToTokens(NDArray qh, NDArray k, NDArray v) {
+            NDArray kh = heads(kProj, k);
+            long d = kh.getShape().get(3);
+            NDArray attn = Ops.divScalar(qh.matMul(kh.transpose(0, 1, 3, 2)), (float) Math.sqrt(d)).softmax(-1);
+            Shape a = attn.getShape();
+            NDArray sideBySide = attn.transpose(0, 2, 1, 3).reshape(a.get(0), a.get(2), heads * a.get(3));
+            return sideBySide.matMul(valuesOut(heads(vProj, v))).add(outProj.bias.value());
+        }
+
+        /** Values vh (B, heads, N, d) through each head's part of the output projection: (B, heads N, C). */
+        private NDArray valuesOut(NDArray vh) {
+            Shape s = vh.getShape();
+            long d = s.get(3);
+            NDArray w = outProj.weight.value().reshape(-1, heads, d).transpose(1, 2, 0);
+            NDArray out = vh.matMul(w);
+            return out.reshape(s.get(0), heads * s.get(2), out.getShape().get(3));
+        }
+
+        /** A projection's weight per head: (heads, d, in). */
+        private NDArray headWeights(Linear projection) {
+            return projection.weight.value().reshape(heads, -1, projection.in());
+        }
+
+        /** A projection's bias per head: (heads, d, 1). */
+        private NDArray headBias(Linear projection) {
+            return projection.bias.value().reshape(heads, -1, 1);
         }
 
         private NDArray separate(NDArray x) {
