@@ -141,7 +141,7 @@ public final class TwoWayTransformer extends Module {
             long tokens = queries.getShape().get(1);
             NDArray toImage;
             if (image != null) {
-                toImage = tokenToImage.attend(tokenToImage.heads(tokenToImage.qProj, q), image.firstKeys(),
+                toImage = tokenToImage.attendOneImage(tokenToImage.heads(tokenToImage.qProj, q), image.firstKeys(),
                         image.firstValues());
             } else if (tokenToImage.foldsImageProjections(tokens)) {
                 toImage = tokenToImage.tokensToImage(q, keys.add(keyPe), keys);
@@ -304,10 +304,41 @@ public final class TwoWayTransformer extends Module {
         NDArray projectedImageToTokens(NDArray qh, NDArray k, NDArray v) {
             NDArray kh = heads(kProj, k);
             long d = kh.getShape().get(3);
+            long b = kh.getShape().get(0);
+            if (b > 1 && qh.getShape().get(0) == 1) {
+                // One image, a batch of prompts: all prompts' keys side by side in one matMul per head, rather than
+                // the image's queries copied for each prompt.
+                long n = kh.getShape().get(2);
+                NDArray keysAll = kh.transpose(1, 3, 0, 2).reshape(1, heads, d, b * n);
+                NDArray scores = Ops.divScalar(qh.matMul(keysAll), (float) Math.sqrt(d));
+                long hw = scores.getShape().get(2);
+                NDArray attn = scores.reshape(heads, hw, b, n).softmax(-1);
+                NDArray sideBySide = attn.transpose(2, 1, 0, 3).reshape(b, hw, heads * n);
+                return sideBySide.matMul(valuesOut(heads(vProj, v))).add(outProj.bias.value());
+            }
             NDArray attn = Ops.divScalar(qh.matMul(kh.transpose(0, 1, 3, 2)), (float) Math.sqrt(d)).softmax(-1);
             Shape a = attn.getShape();
             NDArray sideBySide = attn.transpose(0, 2, 1, 3).reshape(a.get(0), a.get(2), heads * a.get(3));
             return sideBySide.matMul(valuesOut(heads(vProj, v))).add(outProj.bias.value());
+        }
+
+        /**
+         * As {@link #attend} for a batch of prompts' queries qh (B, heads, N, d) against the keys and values of one
+         * image (batch 1): the prompts' tokens become rows of one matMul per head, where broadcasting would copy the
+         * image's keys and values once per prompt.
+         */
+        NDArray attendOneImage(NDArray qh, NDArray kh, NDArray vh) {
+            Shape s = qh.getShape();
+            long b = s.get(0);
+            if (b == 1) {
+                return attend(qh, kh, vh);
+            }
+            long n = s.get(2);
+            long d = s.get(3);
+            NDArray stacked = qh.transpose(1, 0, 2, 3).reshape(1, heads, b * n, d);
+            NDArray attn = Ops.divScalar(stacked.matMul(kh.transpose(0, 1, 3, 2)), (float) Math.sqrt(d)).softmax(-1);
+            NDArray out = attn.matMul(vh).reshape(heads, b, n, d).transpose(1, 2, 0, 3).reshape(b, n, heads * d);
+            return outProj.forward(out);
         }
 
         /** Values vh (B, heads, N, d) through each head's part of the output projection: (B, heads N, C). */
