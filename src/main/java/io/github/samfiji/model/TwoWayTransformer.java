@@ -251,12 +251,12 @@ public final class TwoWayTransformer extends Module {
         /**
          * Whether attention between image tokens and {@code tokens} prompt tokens is cheaper with the image-side
          * projections folded into the tokens (see {@link #tokensToImage}, {@link #imageToTokens}): when heads x tokens
-         * is below the internal width, and no low-rank update changes a projection (the folds use the weights).
+         * is below the internal width. Low-rank updates are folded with their weights ({@link Linear#effectiveWeight}),
+         * so attaching a zero update changes no output bit.
          */
         boolean foldsImageProjections(long tokens) {
             return heads * tokens < qProj.out() && qProj.bias != null && kProj.bias != null && vProj.bias != null
-                    && outProj.bias != null && qProj.lowRanks().isEmpty() && kProj.lowRanks().isEmpty()
-                    && vProj.lowRanks().isEmpty() && outProj.lowRanks().isEmpty();
+                    && outProj.bias != null;
         }
 
         /**
@@ -345,14 +345,14 @@ public final class TwoWayTransformer extends Module {
         private NDArray valuesOut(NDArray vh) {
             Shape s = vh.getShape();
             long d = s.get(3);
-            NDArray w = outProj.weight.value().reshape(-1, heads, d).transpose(1, 2, 0);
+            NDArray w = outProj.effectiveWeight().reshape(-1, heads, d).transpose(1, 2, 0);
             NDArray out = vh.matMul(w);
             return out.reshape(s.get(0), heads * s.get(2), out.getShape().get(3));
         }
 
         /** A projection's weight per head: (heads, d, in). */
         private NDArray headWeights(Linear projection) {
-            return projection.weight.value().reshape(heads, -1, projection.in());
+            return projection.effectiveWeight().reshape(heads, -1, projection.in());
         }
 
         /** A projection's bias per head: (heads, d, 1). */
