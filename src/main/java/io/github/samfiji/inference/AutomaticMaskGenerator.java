@@ -104,11 +104,11 @@ public final class AutomaticMaskGenerator {
 
     /**
      * Decodes a batch of grid points in one crop and keeps the candidates that pass the filters. Predicted IoU is
-     * checked first; stability, area and box come from the low-resolution logits without a full-size upscale
+     * checked first, before any upscaling (points with no candidate above it get no mask logits); stability, area and box come from the low-resolution logits without a full-size upscale
      * ({@link LogitUpscaler#summarize}), and only the candidates that pass get their mask, inside its box.
      */
     private List<InstanceMask> processBatch(ImageEmbedding embedding, double[] points, Crop crop, int imageW, int imageH) {
-        SamPredictor.PointBatch batch = predictor.decodeSinglePoints(embedding, points, true);
+        SamPredictor.PointBatch batch = predictor.decodeSinglePoints(embedding, points, true, settings.predIouThresh);
         LogitUpscaler upscaler = predictor.logitUpscaler(embedding);
         int low = batch.lowResSize() * batch.lowResSize();
         float threshold = Prediction.MASK_THRESHOLD;

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.github.samfiji.image.ResizeLongestSide;
 import io.github.samfiji.image.Rgb8Image;
@@ -226,13 +227,23 @@ public final class SamPredictor {
 
     /**
      * Low-resolution logits ({@code count * masksPerPoint} masks of {@code lowResSize}²) and predicted IoU of many
-     * single-point prompts, each its own object, decoded in one batch: the "segment everything" grid.
+     * single-point prompts, each its own object, decoded in one batch: the "segment everything" grid. Points none of
+     * whose candidates pass the IoU filter were not upscaled: their logits are left 0.
      */
     public record PointBatch(int count, int masksPerPoint, int lowResSize, float[] lowRes, float[] iou) {
     }
 
     /** Decodes every point of {@code xy} (x0, y0, x1, y1, ... in original image pixels) as one object point. */
     public PointBatch decodeSinglePoints(ImageEmbedding embedding, double[] xy, boolean multimask) {
+        return decodeSinglePoints(embedding, xy, multimask, 0);
+    }
+
+    /**
+     * As {@link #decodeSinglePoints(ImageEmbedding, double[], boolean)}, computing mask logits only for the points
+     * with a candidate whose predicted IoU is above {@code minIou} (0: every point). The IoU comes from the
+     * transformer alone, so the upscaling of the others, most of a point's cost after the transformer, is skipped.
+     */
+    public PointBatch decodeSinglePoints(ImageEmbedding embedding, double[] xy, boolean multimask, double minIou) {
         int n = xy.length / 2;
         if (n == 0) {
             throw new IllegalArgumentException("no points to decode");
@@ -249,11 +260,38 @@ public final class SamPredictor {
             coords[2 * i + 1] = t[1];
             labels[i] = 1;
         }
+        ImageContext c = context(embedding);
         try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
-            NDList out = runDecoder(embedding, Ops.constant(m, coords, new Shape(n, 1, 2)), Ops.constant(m, labels, new Shape(n, 1)),
-                    null, null, multimask, m);
-            int perPoint = (int) out.get(0).getShape().get(1);
-            return new PointBatch(n, perPoint, lowSize, out.get(0).toFloatArray(), out.get(1).toFloatArray());
+            NDList sparse = model.promptEncoder().forward(Ops.constant(m, coords, new Shape(n, 1, 2)),
+                    Ops.constant(m, labels, new Shape(n, 1)), null, null, m);
+            NDList tokensKeys = model.maskDecoder().transform(c.side(), sparse.get(0));
+            float[] iou = model.maskDecoder().predictIou(tokensKeys.get(0), multimask).toFloatArray();
+            int perPoint = iou.length / n;
+            long[] wanted = java.util.stream.IntStream.range(0, n).filter(p -> {
+                for (int k = 0; k < perPoint; k++) {
+                    if (minIou <= 0 || iou[p * perPoint + k] > minIou) {
+                        return true;
+                    }
+                }
+                return false;
+            }).asLongStream().toArray();
+            int area = lowSize * lowSize;
+            float[] lowRes = new float[n * perPoint * area];
+            if (wanted.length > 0) {
+                NDArray tokens = tokensKeys.get(0);
+                NDArray keys = tokensKeys.get(1);
+                if (wanted.length < n) {
+                    NDIndex rows = new NDIndex("{}", Ops.constant(m, wanted, new Shape(wanted.length)));
+                    tokens = tokens.get(rows);
+                    keys = keys.get(rows);
+                }
+                float[] masks = model.maskDecoder().predictMasks(tokens, keys, c.side(), multimask, null).toFloatArray();
+                int block = perPoint * area;
+                for (int i = 0; i < wanted.length; i++) {
+                    System.arraycopy(masks, i * block, lowRes, (int) wanted[i] * block, block);
+                }
+            }
+            return new PointBatch(n, perPoint, lowSize, lowRes, iou);
         }
     }
 

@@ -94,17 +94,42 @@ public final class MaskDecoder extends Module {
      */
     public NDList forward(TwoWayTransformer.ImageSide image, NDArray sparse, boolean multimask,
                           BiConsumer<String, NDArray> probe) {
+        NDList hsKeys = transform(image, sparse);
+        emit(probe, "transformer_queries", hsKeys.get(0));
+        emit(probe, "transformer_keys", hsKeys.get(1));
+        NDArray masks = predictMasks(hsKeys.get(0), hsKeys.get(1), image, multimask, probe);
+        NDArray iou = iouHead.forward(hsKeys.get(0).get(new NDIndex(":, 0, :")));
+        emit(probe, "iou_all_tokens", iou);
+        return new NDList(masks, iou.get(outputs(multimask)));
+    }
+
+    /**
+     * The two-way transformer for a batch of prompts without a mask input: output tokens (B, N, C) and image
+     * features (B, h*w, C), from which {@link #predictIou} and {@link #predictMasks} read.
+     */
+    public NDList transform(TwoWayTransformer.ImageSide image, NDArray sparse) {
         long batch = sparse.getShape().get(0);
         NDArray outputTokens = iouToken.weight.value().concat(maskTokens.weight.value(), 0)
                 .expandDims(0).broadcast(new Shape(batch, 1 + numMaskTokens, dim));
-        NDArray tokens = outputTokens.concat(sparse, 1);
-        NDList hsKeys = transformer.forward(image, tokens);
-        NDArray hs = hsKeys.get(0);
-        NDArray keys = hsKeys.get(1);
-        emit(probe, "transformer_queries", hs);
-        emit(probe, "transformer_keys", keys);
-        NDArray iouTokenOut = hs.get(new NDIndex(":, 0, :"));
-        NDArray maskTokensOut = hs.get(new NDIndex(":, 1:{}, :", 1 + numMaskTokens));
+        return transformer.forward(image, outputTokens.concat(sparse, 1));
+    }
+
+    /** Predicted IoU (B, M) of the masks {@link #predictMasks} would give: it needs no upscaling. */
+    public NDArray predictIou(NDArray tokens, boolean multimask) {
+        return iouHead.forward(tokens.get(new NDIndex(":, 0, :"))).get(outputs(multimask));
+    }
+
+    private static NDIndex outputs(boolean multimask) {
+        return multimask ? new NDIndex(":, 1:") : new NDIndex(":, 0:1");
+    }
+
+    /**
+     * Mask logits (B, M, 4h, 4w) from the transformer's output tokens (B, N, C) and image features (B, h*w, C).
+     */
+    public NDArray predictMasks(NDArray tokens, NDArray keys, TwoWayTransformer.ImageSide image, boolean multimask,
+                                BiConsumer<String, NDArray> probe) {
+        long batch = tokens.getShape().get(0);
+        NDArray maskTokensOut = tokens.get(new NDIndex(":, 1:{}, :", 1 + numMaskTokens));
         // Upscaling stays channels-last (the image tokens already are): no large tensor is transposed, and the
         // sub-pixel order (y, x, dy1, dx1, dy2, dx2) is rearranged only on the masks, which have 1-3 channels, not 32.
         long h = image.h();
@@ -121,16 +146,13 @@ public final class MaskDecoder extends Module {
         }
         NDArray hyperIn = NDArrays.stack(hyper, 1);
         emit(probe, "hyper_in", hyperIn);
-        NDIndex keep = multimask ? new NDIndex(":, 1:") : new NDIndex(":, 0:1");
-        NDArray kept = hyperIn.get(keep);
+        NDArray kept = hyperIn.get(outputs(multimask));
         long count = kept.getShape().get(1);
         NDArray masks = upscaled.matMul(kept.transpose(0, 2, 1))
                 .reshape(batch, h, w, 2, 2, 2, 2, count)
                 .transpose(0, 7, 1, 3, 5, 2, 4, 6)
                 .reshape(batch, count, 4 * h, 4 * w);
-        NDArray iou = iouHead.forward(iouTokenOut);
-        emit(probe, "iou_all_tokens", iou);
-        return new NDList(masks, iou.get(keep));
+        return masks;
     }
 
     private static void emit(BiConsumer<String, NDArray> probe, String name, NDArray value) {
