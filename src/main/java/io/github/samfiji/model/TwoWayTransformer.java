@@ -285,7 +285,9 @@ public final class TwoWayTransformer extends Module {
         /**
          * Image tokens x (B, HW, C) with their positional encoding attending to tokens k (B, N, C), values v: the
          * query projection is folded into the tokens' keys, x . (W_qh^T k_h) + b_qh . k_h, and the output projection
-         * into their values, so heads stay side by side on the last axis and no image-sized tensor is transposed.
+         * into their values, so no image-sized tensor is transposed. Scores are laid out (token, image position):
+         * softmax over the few tokens then runs along a long contiguous axis (over a short last axis, libtorch's
+         * softmax took a fifth of a point's decoding).
          */
         NDArray imageToTokens(NDArray x, NDArray k, NDArray v) {
             NDArray kh = heads(kProj, k);
@@ -293,33 +295,33 @@ public final class TwoWayTransformer extends Module {
             long b = s.get(0);
             long n = s.get(2);
             long c = x.getShape().get(2);
-            NDArray keysIn = kh.matMul(headWeights(qProj)).reshape(b, heads * n, c).transpose(0, 2, 1);
-            NDArray bias = kh.matMul(headBias(qProj)).reshape(b, 1, heads * n);
-            NDArray scores = Ops.divScalar(x.matMul(keysIn).add(bias), (float) Math.sqrt(s.get(3)));
-            NDArray attn = scores.reshape(b, -1, heads, n).softmax(-1).reshape(b, -1, heads * n);
-            return attn.matMul(valuesOut(heads(vProj, v))).add(outProj.bias.value());
+            NDArray keysIn = kh.matMul(headWeights(qProj)).reshape(b, heads * n, c);
+            NDArray bias = kh.matMul(headBias(qProj)).reshape(b, heads * n, 1);
+            NDArray scores = Ops.divScalar(keysIn.matMul(x.transpose(0, 2, 1)).add(bias), (float) Math.sqrt(s.get(3)));
+            NDArray attn = scores.reshape(b, heads, n, -1).softmax(2).reshape(b, heads * n, -1);
+            return attn.transpose(0, 2, 1).matMul(valuesOut(heads(vProj, v))).add(outProj.bias.value());
         }
 
-        /** As {@link #imageToTokens} for image queries already projected: qh (B, heads, HW, d). */
+        /** As {@link #imageToTokens} for image queries already projected: qh (B or 1, heads, HW, d). */
         NDArray projectedImageToTokens(NDArray qh, NDArray k, NDArray v) {
             NDArray kh = heads(kProj, k);
-            long d = kh.getShape().get(3);
-            long b = kh.getShape().get(0);
+            Shape s = kh.getShape();
+            long b = s.get(0);
+            long n = s.get(2);
+            long d = s.get(3);
+            long hw = qh.getShape().get(2);
+            NDArray attn;
             if (b > 1 && qh.getShape().get(0) == 1) {
-                // One image, a batch of prompts: all prompts' keys side by side in one matMul per head, rather than
-                // the image's queries copied for each prompt.
-                long n = kh.getShape().get(2);
-                NDArray keysAll = kh.transpose(1, 3, 0, 2).reshape(1, heads, d, b * n);
-                NDArray scores = Ops.divScalar(qh.matMul(keysAll), (float) Math.sqrt(d));
-                long hw = scores.getShape().get(2);
-                NDArray attn = scores.reshape(heads, hw, b, n).softmax(-1);
-                NDArray sideBySide = attn.transpose(2, 1, 0, 3).reshape(b, hw, heads * n);
-                return sideBySide.matMul(valuesOut(heads(vProj, v))).add(outProj.bias.value());
+                // One image, a batch of prompts: all prompts' keys in one matMul per head, rather than the image's
+                // queries copied for each prompt.
+                NDArray keysAll = kh.transpose(1, 0, 2, 3).reshape(1, heads, b * n, d);
+                NDArray scores = Ops.divScalar(keysAll.matMul(qh.transpose(0, 1, 3, 2)), (float) Math.sqrt(d));
+                attn = scores.reshape(heads, b, n, hw).softmax(2).transpose(1, 0, 2, 3).reshape(b, heads * n, hw);
+            } else {
+                NDArray scores = Ops.divScalar(kh.matMul(qh.transpose(0, 1, 3, 2)), (float) Math.sqrt(d));
+                attn = scores.softmax(2).reshape(b, heads * n, hw);
             }
-            NDArray attn = Ops.divScalar(qh.matMul(kh.transpose(0, 1, 3, 2)), (float) Math.sqrt(d)).softmax(-1);
-            Shape a = attn.getShape();
-            NDArray sideBySide = attn.transpose(0, 2, 1, 3).reshape(a.get(0), a.get(2), heads * a.get(3));
-            return sideBySide.matMul(valuesOut(heads(vProj, v))).add(outProj.bias.value());
+            return attn.transpose(0, 2, 1).matMul(valuesOut(heads(vProj, v))).add(outProj.bias.value());
         }
 
         /**
