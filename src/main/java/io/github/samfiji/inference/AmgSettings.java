@@ -26,8 +26,10 @@ public final class AmgSettings {
     /** SAM's published batch, for GPUs. */
     public static final int GPU_BATCH = 64;
     /**
-     * On the CPU batching does not pay: measured with MobileSAM at 1024 px on 2 cores, 52 ms per point decoded one
-     * at a time, 74 in batches of 8, 94 in batches of 64, where the batch also needed 10 GB of memory.
+     * On the CPU batching does not pay: each point's decoding is dominated by image-sized tensors, not by per-call
+     * overhead. Measured with MobileSAM at 1024 px on 2 shared cores (12 x 12 grid, published filters, 2026-12):
+     * 43-52 ms per point one at a time, 42-52 in batches of 16, 71-87 in batches of 8 before the first block stopped
+     * copying the image per prompt; a batch of 64 holds about 40 MB per point.
      */
     public static final int CPU_BATCH = 1;
 

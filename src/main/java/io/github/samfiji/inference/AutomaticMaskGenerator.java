@@ -16,8 +16,6 @@ import java.util.List;
  */
 public final class AutomaticMaskGenerator {
 
-    /** Masks are upscaled to full size a few at a time, bounding the memory of large images. */
-    private static final int UPSCALE_CHUNK = 16;
     /** A mask box within this many pixels of a crop border (that is not the image border) is cut by the crop. */
     private static final int CROP_EDGE_TOLERANCE = 20;
 
@@ -104,50 +102,37 @@ public final class AutomaticMaskGenerator {
         return Math.max(1, (int) (settings.pointsPerSide / Math.pow(settings.cropNPointsDownscaleFactor, layer)));
     }
 
-    /** Decodes a batch of grid points in one crop and keeps the candidates that pass the filters. */
+    /**
+     * Decodes a batch of grid points in one crop and keeps the candidates that pass the filters. Predicted IoU is
+     * checked first, before any upscaling (points with no candidate above it get no mask logits); stability, area and box come from the low-resolution logits without a full-size upscale
+     * ({@link LogitUpscaler#summarize}), and only the candidates that pass get their mask, inside its box.
+     */
     private List<InstanceMask> processBatch(ImageEmbedding embedding, double[] points, Crop crop, int imageW, int imageH) {
-        SamPredictor.PointBatch batch = predictor.decodeSinglePoints(embedding, points, true);
+        SamPredictor.PointBatch batch = predictor.decodeSinglePoints(embedding, points, true, settings.predIouThresh);
+        LogitUpscaler upscaler = predictor.logitUpscaler(embedding);
         int low = batch.lowResSize() * batch.lowResSize();
-        List<Integer> candidates = new ArrayList<>();
-        for (int k = 0; k < batch.iou().length; k++) {
-            if (settings.predIouThresh <= 0 || batch.iou()[k] > settings.predIouThresh) {
-                candidates.add(k);
-            }
-        }
+        float threshold = Prediction.MASK_THRESHOLD;
         List<InstanceMask> kept = new ArrayList<>();
-        int cw = crop.width();
-        int ch = crop.height();
-        for (int from = 0; from < candidates.size(); from += UPSCALE_CHUNK) {
-            int to = Math.min(candidates.size(), from + UPSCALE_CHUNK);
-            float[][] lowRes = new float[to - from][];
-            for (int i = from; i < to; i++) {
-                int k = candidates.get(i);
-                lowRes[i - from] = java.util.Arrays.copyOfRange(batch.lowRes(), k * low, (k + 1) * low);
+        for (int k = 0; k < batch.iou().length; k++) {
+            if (settings.predIouThresh > 0 && !(batch.iou()[k] > settings.predIouThresh)) {
+                continue;
             }
-            float[][] logits = predictor.upscale(embedding, lowRes);
-            for (int i = from; i < to; i++) {
-                int k = candidates.get(i);
-                float[] l = logits[i - from];
-                double stability = stabilityScore(l, Prediction.MASK_THRESHOLD, settings.stabilityScoreOffset);
-                if (settings.stabilityScoreThresh > 0 && !(stability >= settings.stabilityScoreThresh)) {
-                    continue;
-                }
-                boolean[] mask = new boolean[l.length];
-                for (int p = 0; p < l.length; p++) {
-                    mask[p] = l[p] > Prediction.MASK_THRESHOLD;
-                }
-                int point = k / batch.masksPerPoint();
-                InstanceMask m = InstanceMask.of(mask, cw, batch.iou()[k], stability, points[2 * point],
-                        points[2 * point + 1]);
-                if (m == null) {
-                    continue;
-                }
-                InstanceMask placed = new InstanceMask(m.x0() + crop.x0(), m.y0() + crop.y0(), m.width(), m.height(),
-                        m.bits(), m.area(), m.predictedIou(), m.stabilityScore(), m.pointX() + crop.x0(),
-                        m.pointY() + crop.y0());
-                if (!cutByCrop(placed, crop, imageW, imageH)) {
-                    kept.add(placed);
-                }
+            float[] lowRes = java.util.Arrays.copyOfRange(batch.lowRes(), k * low, (k + 1) * low);
+            LogitUpscaler.Summary s = upscaler.summarize(lowRes, threshold, (float) settings.stabilityScoreOffset);
+            double stability = s.aboveLow() == 0 ? 0 : (double) s.aboveHigh() / s.aboveLow();
+            if (settings.stabilityScoreThresh > 0 && !(stability >= settings.stabilityScoreThresh)) {
+                continue;
+            }
+            if (s.area() == 0) {
+                continue;
+            }
+            boolean[] bits = upscaler.maskInBox(lowRes, threshold, s.x0(), s.y0(), s.x1(), s.y1());
+            int point = k / batch.masksPerPoint();
+            InstanceMask placed = new InstanceMask(s.x0() + crop.x0(), s.y0() + crop.y0(), s.x1() - s.x0() + 1,
+                    s.y1() - s.y0() + 1, bits, s.area(), batch.iou()[k], stability, points[2 * point] + crop.x0(),
+                    points[2 * point + 1] + crop.y0());
+            if (!cutByCrop(placed, crop, imageW, imageH)) {
+                kept.add(placed);
             }
         }
         return kept;

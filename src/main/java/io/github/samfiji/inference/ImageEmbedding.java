@@ -43,6 +43,15 @@ public final class ImageEmbedding implements AutoCloseable {
         return features;
     }
 
+    /** The manager that owns this embedding's arrays; what it owns is freed when the embedding is closed. */
+    NDManager manager() {
+        return manager;
+    }
+
+    boolean isClosed() {
+        return features.isReleased();
+    }
+
     public float[] toFloatArray() {
         return features().toFloatArray();
     }

@@ -5,12 +5,14 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.github.samfiji.image.ResizeLongestSide;
 import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.model.Ops;
 import io.github.samfiji.model.SamConfig;
 import io.github.samfiji.model.SamModel;
+import io.github.samfiji.model.TwoWayTransformer;
 
 /**
  * SAM's predictor: resizes the image so its longest side fits the encoder (Pillow-exact), normalizes and pads
@@ -23,9 +25,58 @@ public final class SamPredictor {
     public static final int MIN_SIDE = 2;
 
     private final SamModel model;
+    /** The decoder's image-only work for the image prompted last (see {@link ImageContext}). */
+    private ImageContext context;
 
     public SamPredictor(SamModel model) {
         this.model = model;
+    }
+
+    /**
+     * What every prompt on one image shares: the dense positional encoding, the decoder's image side (for prompts
+     * without a mask input) and the post-processing taps. Kept for one image at a time (about 5x the embedding's
+     * memory) and owned by that embedding, so closing the embedding frees it. Valid while the model's weights do not
+     * change: a predictor over a model being trained must be created anew after each update (training does).
+     */
+    private record ImageContext(ImageEmbedding embedding, NDManager owner, NDArray pe,
+                                TwoWayTransformer.ImageSide side, LogitUpscaler upscaler) {
+    }
+
+    private synchronized ImageContext context(ImageEmbedding embedding) {
+        if (context != null && context.embedding() == embedding && !embedding.isClosed()) {
+            return context;
+        }
+        if (context != null) {
+            context.owner().close();
+            context = null;
+        }
+        NDManager owner = embedding.manager().newSubManager();
+        try (NDScope scope = new NDScope()) {
+            NDArray pe = model.promptEncoder().densePositionalEncoding(owner);
+            NDArray noMask = model.promptEncoder().forward(null, null, null, null, owner).get(1);
+            TwoWayTransformer.ImageSide side = model.maskDecoder().prepare(embedding.features(), pe, noMask);
+            NDList keep = side.arrays();
+            keep.add(pe);
+            for (NDArray a : keep) {
+                NDScope.unregister(a);
+                a.attach(owner);
+            }
+            context = new ImageContext(embedding, owner, pe, side, upscaler(embedding));
+            return context;
+        } catch (RuntimeException e) {
+            owner.close();
+            throw e;
+        }
+    }
+
+    /** The post-processing of this embedding's low-resolution logits. */
+    LogitUpscaler logitUpscaler(ImageEmbedding embedding) {
+        return context(embedding).upscaler();
+    }
+
+    private LogitUpscaler upscaler(ImageEmbedding embedding) {
+        return new LogitUpscaler(model.promptEncoder().maskInputSize(), model.config().imageSize(),
+                embedding.inputWidth(), embedding.inputHeight(), embedding.originalWidth(), embedding.originalHeight());
     }
 
     public SamModel model() {
@@ -146,41 +197,53 @@ public final class SamPredictor {
             NDArray mask = prompt.maskInput() == null ? null
                     : Ops.constant(m, prompt.maskInput(), new Shape(1, 1, lowSize, lowSize));
             NDList out = runDecoder(embedding, points, labels, box, mask, multimask, m);
-            NDArray low = out.get(0);
-            int count = (int) low.getShape().get(1);
-            NDArray full = postprocess(low, embedding.inputHeight(), embedding.inputWidth(), oh, ow, size);
+            int count = (int) out.get(0).getShape().get(1);
             float[] iou = out.get(1).toFloatArray();
-            float[] lowFlat = low.toFloatArray();
-            float[] fullFlat = full.toFloatArray();
+            float[] lowFlat = out.get(0).toFloatArray();
             float[][] lowRes = new float[count][];
-            float[][] logits = new float[count][];
             int lowArea = lowSize * lowSize;
-            int area = ow * oh;
             for (int i = 0; i < count; i++) {
                 lowRes[i] = java.util.Arrays.copyOfRange(lowFlat, i * lowArea, (i + 1) * lowArea);
-                logits[i] = java.util.Arrays.copyOfRange(fullFlat, i * area, (i + 1) * area);
             }
-            return new Prediction(ow, oh, lowSize, iou, logits, lowRes, (System.nanoTime() - start) / 1e6);
+            return new Prediction(ow, oh, lowSize, iou, lowRes, context(embedding).upscaler()::upscale,
+                    (System.nanoTime() - start) / 1e6);
         }
     }
 
-    /** Prompt encoder and mask decoder for a batch of prompts (model input coordinates): (low-res logits, IoU). */
+    /**
+     * Prompt encoder and mask decoder for a batch of prompts (model input coordinates): (low-res logits, IoU).
+     * Without a mask input the decoder starts from the image side computed once per image.
+     */
     private NDList runDecoder(ImageEmbedding embedding, NDArray points, NDArray labels, NDArray box, NDArray mask,
                               boolean multimask, NDManager m) {
+        ImageContext c = context(embedding);
         NDList embeddings = model.promptEncoder().forward(points, labels, box, mask, m);
-        NDArray pe = model.promptEncoder().densePositionalEncoding(m);
-        return model.maskDecoder().forward(embedding.features(), pe, embeddings.get(0), embeddings.get(1), multimask, null);
+        if (mask == null) {
+            return model.maskDecoder().forward(c.side(), embeddings.get(0), multimask, null);
+        }
+        return model.maskDecoder().forward(embedding.features(), c.pe(), embeddings.get(0), embeddings.get(1),
+                multimask, null);
     }
 
     /**
      * Low-resolution logits ({@code count * masksPerPoint} masks of {@code lowResSize}²) and predicted IoU of many
-     * single-point prompts, each its own object, decoded in one batch: the "segment everything" grid.
+     * single-point prompts, each its own object, decoded in one batch: the "segment everything" grid. Points none of
+     * whose candidates pass the IoU filter were not upscaled: their logits are left 0.
      */
     public record PointBatch(int count, int masksPerPoint, int lowResSize, float[] lowRes, float[] iou) {
     }
 
     /** Decodes every point of {@code xy} (x0, y0, x1, y1, ... in original image pixels) as one object point. */
     public PointBatch decodeSinglePoints(ImageEmbedding embedding, double[] xy, boolean multimask) {
+        return decodeSinglePoints(embedding, xy, multimask, 0);
+    }
+
+    /**
+     * As {@link #decodeSinglePoints(ImageEmbedding, double[], boolean)}, computing mask logits only for the points
+     * with a candidate whose predicted IoU is above {@code minIou} (0: every point). The IoU comes from the
+     * transformer alone, so the upscaling of the others, most of a point's cost after the transformer, is skipped.
+     */
+    public PointBatch decodeSinglePoints(ImageEmbedding embedding, double[] xy, boolean multimask, double minIou) {
         int n = xy.length / 2;
         if (n == 0) {
             throw new IllegalArgumentException("no points to decode");
@@ -197,11 +260,38 @@ public final class SamPredictor {
             coords[2 * i + 1] = t[1];
             labels[i] = 1;
         }
+        ImageContext c = context(embedding);
         try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
-            NDList out = runDecoder(embedding, Ops.constant(m, coords, new Shape(n, 1, 2)), Ops.constant(m, labels, new Shape(n, 1)),
-                    null, null, multimask, m);
-            int perPoint = (int) out.get(0).getShape().get(1);
-            return new PointBatch(n, perPoint, lowSize, out.get(0).toFloatArray(), out.get(1).toFloatArray());
+            NDList sparse = model.promptEncoder().forward(Ops.constant(m, coords, new Shape(n, 1, 2)),
+                    Ops.constant(m, labels, new Shape(n, 1)), null, null, m);
+            NDList tokensKeys = model.maskDecoder().transform(c.side(), sparse.get(0));
+            float[] iou = model.maskDecoder().predictIou(tokensKeys.get(0), multimask).toFloatArray();
+            int perPoint = iou.length / n;
+            long[] wanted = java.util.stream.IntStream.range(0, n).filter(p -> {
+                for (int k = 0; k < perPoint; k++) {
+                    if (minIou <= 0 || iou[p * perPoint + k] > minIou) {
+                        return true;
+                    }
+                }
+                return false;
+            }).asLongStream().toArray();
+            int area = lowSize * lowSize;
+            float[] lowRes = new float[n * perPoint * area];
+            if (wanted.length > 0) {
+                NDArray tokens = tokensKeys.get(0);
+                NDArray keys = tokensKeys.get(1);
+                if (wanted.length < n) {
+                    NDIndex rows = new NDIndex("{}", Ops.constant(m, wanted, new Shape(wanted.length)));
+                    tokens = tokens.get(rows);
+                    keys = keys.get(rows);
+                }
+                float[] masks = model.maskDecoder().predictMasks(tokens, keys, c.side(), multimask, null).toFloatArray();
+                int block = perPoint * area;
+                for (int i = 0; i < wanted.length; i++) {
+                    System.arraycopy(masks, i * block, lowRes, (int) wanted[i] * block, block);
+                }
+            }
+            return new PointBatch(n, perPoint, lowSize, lowRes, iou);
         }
     }
 
@@ -212,24 +302,12 @@ public final class SamPredictor {
             return new float[0][];
         }
         requireMemoryFor(embedding.originalWidth(), embedding.originalHeight(), lowRes.length);
-        int size = model.config().imageSize();
-        int lowSize = model.promptEncoder().maskInputSize();
-        int ow = embedding.originalWidth();
-        int oh = embedding.originalHeight();
-        float[] flat = new float[count * lowSize * lowSize];
+        LogitUpscaler upscaler = context(embedding).upscaler();
+        float[][] out = new float[count][];
         for (int i = 0; i < count; i++) {
-            System.arraycopy(lowRes[i], 0, flat, i * lowSize * lowSize, lowSize * lowSize);
+            out[i] = upscaler.upscale(lowRes[i]);
         }
-        try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
-            NDArray full = postprocess(Ops.constant(m, flat, new Shape(1, count, lowSize, lowSize)), embedding.inputHeight(),
-                    embedding.inputWidth(), oh, ow, size);
-            float[] all = full.toFloatArray();
-            float[][] out = new float[count][];
-            for (int i = 0; i < count; i++) {
-                out[i] = java.util.Arrays.copyOfRange(all, i * ow * oh, (i + 1) * ow * oh);
-            }
-            return out;
-        }
+        return out;
     }
 
     /**

@@ -255,9 +255,11 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
                     .reshape(h, bh, w, h).transpose(1, 0, 2, 3);
             NDArray relWidth = rq.transpose(2, 0, 1, 3).reshape(w, bh * h, c).matMul(rw.transpose(0, 2, 1))
                     .reshape(w, bh, h, w).transpose(1, 2, 0, 3);
+            // In place: the scores are the largest tensor of the encoder (4096 x 4096 per head in global blocks), and
+            // two out-of-place broadcast adds would allocate, fault in and fill two more of them.
             return scores.reshape(bh, h, w, h, w)
-                    .add(relHeight.reshape(bh, h, w, h, 1))
-                    .add(relWidth.reshape(bh, h, w, 1, w))
+                    .addi(relHeight.reshape(bh, h, w, h, 1))
+                    .addi(relWidth.reshape(bh, h, w, 1, w))
                     .reshape(bh, h * w, h * w);
         }
 

@@ -64,6 +64,39 @@ public final class Layers {
             return y.add(delta);
         }
 
+        /**
+         * The weight with every low-rank update added (W + scale B A in each update's rows), for computations that
+         * use the weight itself rather than {@link #forward}. Without updates it is the weight; with a zero update
+         * it equals the weight exactly.
+         */
+        public NDArray effectiveWeight() {
+            NDArray w = weight.value();
+            if (lowRanks.isEmpty()) {
+                return w;
+            }
+            ai.djl.ndarray.NDList[] slices = new ai.djl.ndarray.NDList[lowRanks.size()];
+            for (int i = 0; i < slices.length; i++) {
+                long[][] ranges = lowRankRows.get(i);
+                NDArray update = lowRanks.get(i).denseUpdate();
+                slices[i] = ranges.length == 1 ? new ai.djl.ndarray.NDList(update) : update.split(splitPoints(ranges), 0);
+            }
+            java.util.List<NDArray> parts = new java.util.ArrayList<>();
+            long at = 0;
+            for (int[] o : rowOrder) {
+                long[] range = lowRankRows.get(o[0])[o[1]];
+                if (range[0] > at) {
+                    parts.add(w.getManager().zeros(new ai.djl.ndarray.types.Shape(range[0] - at, in())));
+                }
+                parts.add(slices[o[0]].get(o[1]));
+                at = range[1];
+            }
+            if (at < out()) {
+                parts.add(w.getManager().zeros(new ai.djl.ndarray.types.Shape(out() - at, in())));
+            }
+            NDArray delta = parts.size() == 1 ? parts.get(0) : ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(parts), 0);
+            return w.add(delta);
+        }
+
         /** Where the concatenated delta of {@code ranges} is cut into one piece per range. */
         static long[] splitPoints(long[][] ranges) {
             long[] points = new long[ranges.length - 1];
@@ -162,6 +195,11 @@ public final class Layers {
         public NDArray forward(NDArray x) {
             return Ops.layerNorm2d(x, weight, bias, eps);
         }
+
+        /** The same normalization of channels-last pixels (..., channels): a LayerNorm over the last axis. */
+        public NDArray forwardChannelsLast(NDArray x) {
+            return Ops.layerNorm(x, weight, bias, eps);
+        }
     }
 
     /** nn.Conv2d with square kernel, stride and padding. */
@@ -197,6 +235,11 @@ public final class Layers {
 
         public NDArray forward(NDArray x) {
             return Ops.convTranspose2x2(x, weight, bias);
+        }
+
+        /** See {@link Ops#convTranspose2x2ChannelsLast}. */
+        public NDArray forwardChannelsLast(NDArray x) {
+            return Ops.convTranspose2x2ChannelsLast(x, weight, bias);
         }
     }
 

@@ -69,37 +69,90 @@ public final class MaskDecoder extends Module {
     public NDList forward(NDArray image, NDArray imagePe, NDArray sparse, NDArray dense, boolean multimask,
                           BiConsumer<String, NDArray> probe) {
         long batch = sparse.getShape().get(0);
-        NDArray outputTokens = iouToken.weight.value().concat(maskTokens.weight.value(), 0)
-                .expandDims(0).broadcast(new Shape(batch, 1 + numMaskTokens, dim));
-        NDArray tokens = outputTokens.concat(sparse, 1);
         NDArray src = (batch == 1 ? image : image.repeat(0, batch)).add(dense);
         NDArray pos = batch == 1 ? imagePe : imagePe.repeat(0, batch);
-        Shape s = src.getShape();
-        long h = s.get(2);
-        long w = s.get(3);
-        NDList hsKeys = transformer.forward(src, pos, tokens);
-        NDArray hs = hsKeys.get(0);
-        NDArray keys = hsKeys.get(1);
-        emit(probe, "transformer_queries", hs);
-        emit(probe, "transformer_keys", keys);
-        NDArray iouTokenOut = hs.get(new NDIndex(":, 0, :"));
-        NDArray maskTokensOut = hs.get(new NDIndex(":, 1:{}, :", 1 + numMaskTokens));
-        NDArray features = keys.transpose(0, 2, 1).reshape(batch, dim, h, w);
-        NDArray upscaled = Ops.gelu(up3.forward(Ops.gelu(up1.forward(up0.forward(features)))));
-        emit(probe, "upscaled_embedding", upscaled);
+        return forward(transformer.prepare(src, pos), sparse, multimask, probe);
+    }
+
+    /**
+     * What the decoder computes from the image alone, for prompts without a mask input (their dense embedding is
+     * the learned no-mask embedding): every such prompt on the image reuses it.
+     *
+     * @param image     (1, C, g, g) image embedding
+     * @param imagePe   (1, C, g, g) dense positional encoding
+     * @param noMask    (1, C, g, g) the dense embedding of "no mask"
+     */
+    public TwoWayTransformer.ImageSide prepare(NDArray image, NDArray imagePe, NDArray noMask) {
+        return transformer.prepare(image.add(noMask), imagePe);
+    }
+
+    /**
+     * As {@link #forward(NDArray, NDArray, NDArray, NDArray, boolean, BiConsumer)} for prompts without a mask input,
+     * from the image side {@link #prepare} computed once for the image.
+     *
+     * @param sparse (B, N, C) sparse prompt embeddings
+     */
+    public NDList forward(TwoWayTransformer.ImageSide image, NDArray sparse, boolean multimask,
+                          BiConsumer<String, NDArray> probe) {
+        NDList hsKeys = transform(image, sparse);
+        emit(probe, "transformer_queries", hsKeys.get(0));
+        emit(probe, "transformer_keys", hsKeys.get(1));
+        NDArray masks = predictMasks(hsKeys.get(0), hsKeys.get(1), image, multimask, probe);
+        NDArray iou = iouHead.forward(hsKeys.get(0).get(new NDIndex(":, 0, :")));
+        emit(probe, "iou_all_tokens", iou);
+        return new NDList(masks, iou.get(outputs(multimask)));
+    }
+
+    /**
+     * The two-way transformer for a batch of prompts without a mask input: output tokens (B, N, C) and image
+     * features (B, h*w, C), from which {@link #predictIou} and {@link #predictMasks} read.
+     */
+    public NDList transform(TwoWayTransformer.ImageSide image, NDArray sparse) {
+        long batch = sparse.getShape().get(0);
+        NDArray outputTokens = iouToken.weight.value().concat(maskTokens.weight.value(), 0)
+                .expandDims(0).broadcast(new Shape(batch, 1 + numMaskTokens, dim));
+        return transformer.forward(image, outputTokens.concat(sparse, 1));
+    }
+
+    /** Predicted IoU (B, M) of the masks {@link #predictMasks} would give: it needs no upscaling. */
+    public NDArray predictIou(NDArray tokens, boolean multimask) {
+        return iouHead.forward(tokens.get(new NDIndex(":, 0, :"))).get(outputs(multimask));
+    }
+
+    private static NDIndex outputs(boolean multimask) {
+        return multimask ? new NDIndex(":, 1:") : new NDIndex(":, 0:1");
+    }
+
+    /**
+     * Mask logits (B, M, 4h, 4w) from the transformer's output tokens (B, N, C) and image features (B, h*w, C).
+     */
+    public NDArray predictMasks(NDArray tokens, NDArray keys, TwoWayTransformer.ImageSide image, boolean multimask,
+                                BiConsumer<String, NDArray> probe) {
+        long batch = tokens.getShape().get(0);
+        NDArray maskTokensOut = tokens.get(new NDIndex(":, 1:{}, :", 1 + numMaskTokens));
+        // Upscaling stays channels-last (the image tokens already are): no large tensor is transposed, and the
+        // sub-pixel order (y, x, dy1, dx1, dy2, dx2) is rearranged only on the masks, which have 1-3 channels, not 32.
+        long h = image.h();
+        long w = image.w();
+        NDArray upscaled = Ops.gelu(up3.forwardChannelsLast(Ops.gelu(up1.forwardChannelsLast(up0.forwardChannelsLast(keys)))));
+        long upDim = upscaled.getShape().get(2);
+        if (probe != null) {
+            emit(probe, "upscaled_embedding", upscaled.reshape(batch, h, w, 2, 2, 2, 2, upDim)
+                    .transpose(0, 7, 1, 3, 5, 2, 4, 6).reshape(batch, upDim, 4 * h, 4 * w));
+        }
         NDList hyper = new NDList();
         for (int i = 0; i < numMaskTokens; i++) {
             hyper.add(hypernetworks[i].forward(maskTokensOut.get(new NDIndex(":, {}, :", i))));
         }
         NDArray hyperIn = NDArrays.stack(hyper, 1);
         emit(probe, "hyper_in", hyperIn);
-        Shape us = upscaled.getShape();
-        NDArray masks = hyperIn.matMul(upscaled.reshape(batch, us.get(1), us.get(2) * us.get(3)))
-                .reshape(batch, numMaskTokens, us.get(2), us.get(3));
-        NDArray iou = iouHead.forward(iouTokenOut);
-        emit(probe, "iou_all_tokens", iou);
-        NDIndex keep = multimask ? new NDIndex(":, 1:") : new NDIndex(":, 0:1");
-        return new NDList(masks.get(keep), iou.get(keep));
+        NDArray kept = hyperIn.get(outputs(multimask));
+        long count = kept.getShape().get(1);
+        NDArray masks = upscaled.matMul(kept.transpose(0, 2, 1))
+                .reshape(batch, h, w, 2, 2, 2, 2, count)
+                .transpose(0, 7, 1, 3, 5, 2, 4, 6)
+                .reshape(batch, count, 4 * h, 4 * w);
+        return masks;
     }
 
     private static void emit(BiConsumer<String, NDArray> probe, String name, NDArray value) {

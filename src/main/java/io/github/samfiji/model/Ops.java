@@ -91,6 +91,20 @@ public final class Ops {
     }
 
     /**
+     * ConvTranspose2d with kernel 2 and stride 2 on channels-last pixels: x (B, P, in) -> (B, 4P, out), where each
+     * input pixel p becomes the four rows 4p + 2dy + dx. No tensor is transposed: the weight's columns are put in
+     * (dy, dx, out) order instead, so a chain of these keeps sub-pixels in order (y, x, dy1, dx1, dy2, dx2, ...)
+     * until the caller rearranges the final, smallest, result.
+     */
+    public static NDArray convTranspose2x2ChannelsLast(NDArray x, Param weight, Param bias) {
+        Shape s = x.getShape();
+        long cin = weight.shape().get(0);
+        long cout = weight.shape().get(1);
+        NDArray w = weight.value().transpose(0, 2, 3, 1).reshape(cin, 4 * cout);
+        return x.matMul(w).reshape(s.get(0), s.get(1) * 4, cout).add(bias.value());
+    }
+
+    /**
      * Runs {@code step} so that every intermediate it creates is freed when it returns; only the result survives.
      * DJL keeps arrays until their manager closes, so without this one ViT-B image peaks at ~19 GB.
      */

@@ -41,18 +41,59 @@ public final class TwoWayTransformer extends Module {
      * @return the updated tokens (B, N, C) and image features (B, h*w, C)
      */
     public NDList forward(NDArray image, NDArray pos, NDArray tokens) {
+        return forward(prepare(image, pos), tokens);
+    }
+
+    /**
+     * The part of the first block that reads only the image: its features as tokens and their projections for both
+     * cross-attentions. For an image without a mask prompt it is the same for every prompt, so a predictor computes it
+     * once per image; its batch is 1 and broadcasts over any batch of prompts.
+     *
+     * @param image (B, C, h, w) image features plus dense prompt embedding
+     * @param pos   (B, C, h, w) positional encoding of the image grid
+     */
+    public ImageSide prepare(NDArray image, NDArray pos) {
         Shape s = image.getShape();
         NDArray keys = image.reshape(s.get(0), s.get(1), -1).transpose(0, 2, 1);
-        NDArray keyPe = pos.reshape(s.get(0), s.get(1), -1).transpose(0, 2, 1);
+        NDArray keyPe = pos.reshape(pos.getShape().get(0), s.get(1), -1).transpose(0, 2, 1);
+        NDArray keysWithPe = keys.add(keyPe);
+        TwoWayBlock first = layers[0];
+        return new ImageSide(keys, keyPe, first.tokenToImage.heads(first.tokenToImage.kProj, keysWithPe),
+                first.tokenToImage.heads(first.tokenToImage.vProj, keys),
+                first.imageToToken.heads(first.imageToToken.qProj, keysWithPe), s.get(2), s.get(3));
+    }
+
+    /**
+     * Image tokens (B, h*w, C), their positional encoding, and the first block's per-head projections of them:
+     * keys and values of tokens-to-image, queries of image-to-tokens; h and w are the grid's size.
+     */
+    public record ImageSide(NDArray keys, NDArray keyPe, NDArray firstKeys, NDArray firstValues,
+                            NDArray firstImageQueries, long h, long w) {
+        /** The arrays, for a caller that keeps them beyond a scope. */
+        public NDList arrays() {
+            return new NDList(keys, keyPe, firstKeys, firstValues, firstImageQueries);
+        }
+    }
+
+    /**
+     * @param image  the image side, from {@link #prepare}
+     * @param tokens (B, N, C) output and prompt tokens
+     * @return the updated tokens (B, N, C) and image features (B, h*w, C)
+     */
+    public NDList forward(ImageSide image, NDArray tokens) {
+        NDArray keys = image.keys();
+        NDArray keyPe = image.keyPe();
         NDArray queries = tokens;
-        for (TwoWayBlock layer : layers) {
-            NDList qk = layer.forward(queries, keys, tokens, keyPe);
+        for (int i = 0; i < layers.length; i++) {
+            NDList qk = layers[i].forward(queries, keys, tokens, keyPe, i == 0 ? image : null);
             queries = qk.get(0);
             keys = qk.get(1);
         }
         NDArray q = queries.add(tokens);
         NDArray k = keys.add(keyPe);
-        queries = finalNorm.forward(queries.add(finalAttention.forward(q, k, keys)));
+        NDArray attended = finalAttention.foldsImageProjections(tokens.getShape().get(1))
+                ? finalAttention.tokensToImage(q, k, keys) : finalAttention.forward(q, k, keys);
+        queries = finalNorm.forward(queries.add(attended));
         return new NDList(queries, keys);
     }
 
@@ -87,7 +128,8 @@ public final class TwoWayTransformer extends Module {
             imageToToken = child("cross_attn_image_to_token", new Attention(dim, heads, c.attentionDownsampleRate()));
         }
 
-        NDList forward(NDArray queries, NDArray keys, NDArray queryPe, NDArray keyPe) {
+        /** {@code image} (may be null) holds this block's projections of {@code keys}, computed beforehand. */
+        NDList forward(NDArray queries, NDArray keys, NDArray queryPe, NDArray keyPe, ImageSide image) {
             if (skipFirstLayerPe) {
                 queries = selfAttn.forward(queries, queries, queries);
             } else {
@@ -96,8 +138,17 @@ public final class TwoWayTransformer extends Module {
             }
             queries = norm1.forward(queries);
             NDArray q = queries.add(queryPe);
-            NDArray k = keys.add(keyPe);
-            queries = queries.add(tokenToImage.forward(q, k, keys));
+            long tokens = queries.getShape().get(1);
+            NDArray toImage;
+            if (image != null) {
+                toImage = tokenToImage.attendOneImage(tokenToImage.heads(tokenToImage.qProj, q), image.firstKeys(),
+                        image.firstValues());
+            } else if (tokenToImage.foldsImageProjections(tokens)) {
+                toImage = tokenToImage.tokensToImage(q, keys.add(keyPe), keys);
+            } else {
+                toImage = tokenToImage.forward(q, keys.add(keyPe), keys);
+            }
+            queries = queries.add(toImage);
             if (adapter != null) {
                 queries = queries.add(adapter.forward(queries));
             }
@@ -108,8 +159,19 @@ public final class TwoWayTransformer extends Module {
             }
             queries = norm3.forward(queries.add(mlp));
             q = queries.add(queryPe);
-            k = keys.add(keyPe);
-            keys = keys.add(imageToToken.forward(k, q, queries));
+            boolean fold = imageToToken.foldsImageProjections(tokens);
+            NDArray fromTokens;
+            if (image != null && fold) {
+                fromTokens = imageToToken.projectedImageToTokens(image.firstImageQueries(), q, queries);
+            } else if (image != null) {
+                fromTokens = imageToToken.attend(image.firstImageQueries(), imageToToken.heads(imageToToken.kProj, q),
+                        imageToToken.heads(imageToToken.vProj, queries));
+            } else if (fold) {
+                fromTokens = imageToToken.imageToTokens(keys.add(keyPe), q, queries);
+            } else {
+                fromTokens = imageToToken.forward(keys.add(keyPe), q, queries);
+            }
+            keys = keys.add(fromTokens);
             if (adapter != null) {
                 // The same adapter serves tokens and image features, as in finetune-SAM.
                 keys = keys.add(adapter.forward(keys));
@@ -169,14 +231,135 @@ public final class TwoWayTransformer extends Module {
         }
 
         NDArray forward(NDArray q, NDArray k, NDArray v) {
-            NDArray qh = separate(qProj.forward(q));
-            NDArray kh = separate(kProj.forward(k));
-            NDArray vh = separate(vProj.forward(v));
+            return attend(heads(qProj, q), heads(kProj, k), heads(vProj, v));
+        }
+
+        /** A projection of x, split into heads: (B, heads, N, d). */
+        NDArray heads(Linear projection, NDArray x) {
+            return separate(projection.forward(x));
+        }
+
+        /** Attention of projected heads; a batch of 1 on any side broadcasts over the other's batch. */
+        NDArray attend(NDArray qh, NDArray kh, NDArray vh) {
             long perHead = qh.getShape().get(3);
             NDArray attn = Ops.divScalar(qh.matMul(kh.transpose(0, 1, 3, 2)), (float) Math.sqrt(perHead)).softmax(-1);
             NDArray out = attn.matMul(vh);
             Shape s = out.getShape();
             return outProj.forward(out.transpose(0, 2, 1, 3).reshape(s.get(0), s.get(2), s.get(1) * s.get(3)));
+        }
+
+        /**
+         * Whether attention between image tokens and {@code tokens} prompt tokens is cheaper with the image-side
+         * projections folded into the tokens (see {@link #tokensToImage}, {@link #imageToTokens}): when heads x tokens
+         * is below the internal width. Low-rank updates are folded with their weights ({@link Linear#effectiveWeight}),
+         * so attaching a zero update changes no output bit.
+         */
+        boolean foldsImageProjections(long tokens) {
+            return heads * tokens < qProj.out() && qProj.bias != null && kProj.bias != null && vProj.bias != null
+                    && outProj.bias != null;
+        }
+
+        /**
+         * Tokens q (B, N, C) attending to image tokens: keys (B, HW, C) with their positional encoding, values
+         * (B, HW, C). The image's key and value projections are folded into the few tokens:
+         * q_h . (W_kh x + b_kh) = (q_h W_kh) . x + q_h . b_kh, and since each row of attention weights sums to 1,
+         * sum_i a_hi (W_vh x_i + b_vh) = W_vh (sum_i a_hi x_i) + b_vh. That is 2 HW C multiply-adds per head and
+         * token instead of 2 HW C internal for the two projections of every image token.
+         */
+        NDArray tokensToImage(NDArray q, NDArray keys, NDArray values) {
+            NDArray qh = heads(qProj, q);
+            Shape s = qh.getShape();
+            long b = s.get(0);
+            long n = s.get(2);
+            long d = s.get(3);
+            long c = keys.getShape().get(2);
+            NDArray queriesIn = qh.matMul(headWeights(kProj)).reshape(b, heads * n, c);
+            NDArray scores = queriesIn.matMul(keys.transpose(0, 2, 1)).reshape(b, heads, n, -1)
+                    .add(qh.matMul(headBias(kProj)));
+            NDArray attn = Ops.divScalar(scores, (float) Math.sqrt(d)).softmax(-1);
+            NDArray mixed = attn.reshape(b, heads * n, -1).matMul(values).reshape(b, heads, n, c);
+            NDArray out = mixed.matMul(headWeights(vProj).transpose(0, 2, 1)).add(vProj.bias.value().reshape(heads, 1, d));
+            return outProj.forward(out.transpose(0, 2, 1, 3).reshape(b, n, heads * d));
+        }
+
+        /**
+         * Image tokens x (B, HW, C) with their positional encoding attending to tokens k (B, N, C), values v: the
+         * query projection is folded into the tokens' keys, x . (W_qh^T k_h) + b_qh . k_h, and the output projection
+         * into their values, so no image-sized tensor is transposed. Scores are laid out (token, image position):
+         * softmax over the few tokens then runs along a long contiguous axis (over a short last axis, libtorch's
+         * softmax took a fifth of a point's decoding).
+         */
+        NDArray imageToTokens(NDArray x, NDArray k, NDArray v) {
+            NDArray kh = heads(kProj, k);
+            Shape s = kh.getShape();
+            long b = s.get(0);
+            long n = s.get(2);
+            long c = x.getShape().get(2);
+            NDArray keysIn = kh.matMul(headWeights(qProj)).reshape(b, heads * n, c);
+            NDArray bias = kh.matMul(headBias(qProj)).reshape(b, heads * n, 1);
+            NDArray scores = Ops.divScalar(keysIn.matMul(x.transpose(0, 2, 1)).add(bias), (float) Math.sqrt(s.get(3)));
+            NDArray attn = scores.reshape(b, heads, n, -1).softmax(2).reshape(b, heads * n, -1);
+            return attn.transpose(0, 2, 1).matMul(valuesOut(heads(vProj, v))).add(outProj.bias.value());
+        }
+
+        /** As {@link #imageToTokens} for image queries already projected: qh (B or 1, heads, HW, d). */
+        NDArray projectedImageToTokens(NDArray qh, NDArray k, NDArray v) {
+            NDArray kh = heads(kProj, k);
+            Shape s = kh.getShape();
+            long b = s.get(0);
+            long n = s.get(2);
+            long d = s.get(3);
+            long hw = qh.getShape().get(2);
+            NDArray attn;
+            if (b > 1 && qh.getShape().get(0) == 1) {
+                // One image, a batch of prompts: all prompts' keys in one matMul per head, rather than the image's
+                // queries copied for each prompt.
+                NDArray keysAll = kh.transpose(1, 0, 2, 3).reshape(1, heads, b * n, d);
+                NDArray scores = Ops.divScalar(keysAll.matMul(qh.transpose(0, 1, 3, 2)), (float) Math.sqrt(d));
+                attn = scores.reshape(heads, b, n, hw).softmax(2).transpose(1, 0, 2, 3).reshape(b, heads * n, hw);
+            } else {
+                NDArray scores = Ops.divScalar(kh.matMul(qh.transpose(0, 1, 3, 2)), (float) Math.sqrt(d));
+                attn = scores.softmax(2).reshape(b, heads * n, hw);
+            }
+            return attn.transpose(0, 2, 1).matMul(valuesOut(heads(vProj, v))).add(outProj.bias.value());
+        }
+
+        /**
+         * As {@link #attend} for a batch of prompts' queries qh (B, heads, N, d) against the keys and values of one
+         * image (batch 1): the prompts' tokens become rows of one matMul per head, where broadcasting would copy the
+         * image's keys and values once per prompt.
+         */
+        NDArray attendOneImage(NDArray qh, NDArray kh, NDArray vh) {
+            Shape s = qh.getShape();
+            long b = s.get(0);
+            if (b == 1) {
+                return attend(qh, kh, vh);
+            }
+            long n = s.get(2);
+            long d = s.get(3);
+            NDArray stacked = qh.transpose(1, 0, 2, 3).reshape(1, heads, b * n, d);
+            NDArray attn = Ops.divScalar(stacked.matMul(kh.transpose(0, 1, 3, 2)), (float) Math.sqrt(d)).softmax(-1);
+            NDArray out = attn.matMul(vh).reshape(heads, b, n, d).transpose(1, 2, 0, 3).reshape(b, n, heads * d);
+            return outProj.forward(out);
+        }
+
+        /** Values vh (B, heads, N, d) through each head's part of the output projection: (B, heads N, C). */
+        private NDArray valuesOut(NDArray vh) {
+            Shape s = vh.getShape();
+            long d = s.get(3);
+            NDArray w = outProj.effectiveWeight().reshape(-1, heads, d).transpose(1, 2, 0);
+            NDArray out = vh.matMul(w);
+            return out.reshape(s.get(0), heads * s.get(2), out.getShape().get(3));
+        }
+
+        /** A projection's weight per head: (heads, d, in). */
+        private NDArray headWeights(Linear projection) {
+            return projection.effectiveWeight().reshape(heads, -1, projection.in());
+        }
+
+        /** A projection's bias per head: (heads, d, 1). */
+        private NDArray headBias(Linear projection) {
+            return projection.bias.value().reshape(heads, -1, 1);
         }
 
         private NDArray separate(NDArray x) {

@@ -53,9 +53,6 @@ public final class Npy {
         if (!d.find() || !f.find() || !s.find()) {
             throw new IOException("unreadable .npy header in " + file + ": " + header);
         }
-        if (f.group(1).equals("True")) {
-            throw new IOException("Fortran-order .npy not supported: " + file);
-        }
         long[] shape = Arrays.stream(s.group(1).split(","))
                 .map(String::trim).filter(t -> !t.isEmpty()).mapToLong(Long::parseLong).toArray();
         String dtype = d.group(1);
@@ -64,7 +61,38 @@ public final class Npy {
         }
         ByteBuffer data = ByteBuffer.wrap(bytes, headerStart + headerLength, bytes.length - headerStart - headerLength)
                 .slice().order(ByteOrder.LITTLE_ENDIAN);
+        if (f.group(1).equals("True")) {
+            data = toCOrder(data, shape, Integer.parseInt(dtype.substring(2)));
+        }
         return new Npy(dtype.substring(1), shape, data);
+    }
+
+    /** The elements of a Fortran-order (column-major) array, rearranged into C (row-major) order. */
+    private static ByteBuffer toCOrder(ByteBuffer fortran, long[] shape, int elementSize) {
+        long count = 1;
+        for (long d : shape) {
+            count *= d;
+        }
+        byte[] out = new byte[Math.toIntExact(count * elementSize)];
+        int[] index = new int[shape.length];
+        for (int c = 0; c < count; c++) {
+            long offset = 0;
+            long stride = 1;
+            for (int k = 0; k < shape.length; k++) {
+                offset += index[k] * stride;
+                stride *= shape[k];
+            }
+            for (int b = 0; b < elementSize; b++) {
+                out[c * elementSize + b] = fortran.get((int) (offset * elementSize + b));
+            }
+            for (int k = shape.length - 1; k >= 0; k--) {
+                if (++index[k] < shape[k]) {
+                    break;
+                }
+                index[k] = 0;
+            }
+        }
+        return ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     public long size() {
