@@ -101,7 +101,7 @@ class SciJavaCommandServiceTest {
             CommandDialog.lastError = null;
             runMacro("close('*'); open('" + sample + "'); makeRectangle(20, 15, 60, 40);\n"
                     + "run('Segment with Prompt', 'model=[" + model + "] prompts=[" + SegmentWithPromptCommand.FROM_SELECTION
-                    + "] multimask candidate=[" + SegmentWithPromptCommand.BEST + "] label');\n"
+                    + "] multimask candidate=[" + SegmentWithPromptCommand.BEST + "] add label');\n"
                     + "selectImage('fixture-image-labels'); saveAs('Tiff', '" + macroLabels + "');");
             assertEquals(null, CommandDialog.lastError);
             short[] expected = (short[]) IJ.openImage(macroLabels.toString()).getProcessor().getPixels();

@@ -37,6 +37,8 @@ class SegmentWithPromptRecorderTest {
         String model = Path.of("samples/sam_tiny.pth").toAbsolutePath().toString();
         Prefs.set("samfiji.SegmentWithPromptCommand.model", model);
         Prefs.set("samfiji.SegmentWithPromptCommand.prompts", SegmentWithPromptCommand.FROM_SELECTION);
+        // The dialog starts from the last values used (another test may have left "Add to ROI Manager" off).
+        Prefs.set("samfiji.SegmentWithPromptCommand.addToManager", true);
         ImagePlus imp = IJ.openImage(Path.of("samples/fixture-image.png").toAbsolutePath().toString());
         imp.show();
         IJ.wait(300);
