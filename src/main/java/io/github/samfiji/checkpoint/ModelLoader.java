@@ -127,14 +127,7 @@ public final class ModelLoader {
             if (peft != null) {
                 peft.attach(model, 0);
             }
-            Map<String, long[]> expected = new LinkedHashMap<>();
-            model.namedParams().forEach((k, p) -> expected.put(k, p.shape().getShape()));
-            LoadReport report = new LoadReport(expected, state);
-            report.throwIfIncompatible(what);
-            for (Map.Entry<String, Param> e : model.namedParams().entrySet()) {
-                TensorData t = state.get(e.getKey());
-                model.setTensor(e.getKey(), new Shape(t.shape()), t.toFloats());
-            }
+            fillStrictly(model.namedParams(), model::setTensor, state, what);
             return model;
         } catch (CheckpointException | RuntimeException e) {
             model.close();
@@ -150,4 +143,24 @@ public final class ModelLoader {
         return out;
     }
 
+
+    /** Sets a model's tensor by name (SAM 1 and SAM 2.1 models alike). */
+    interface TensorSetter {
+        void set(String name, Shape shape, float[] values);
+    }
+
+    /**
+     * Fills every parameter from {@code state} after checking that names and shapes match exactly (missing, extra or
+     * mis-shaped tensors are refused with a report naming them, {@code what} saying which file and as what).
+     */
+    static void fillStrictly(Map<String, Param> params, TensorSetter setter, StateDict state, String what)
+            throws CheckpointException {
+        Map<String, long[]> expected = new LinkedHashMap<>();
+        params.forEach((k, p) -> expected.put(k, p.shape().getShape()));
+        new LoadReport(expected, state).throwIfIncompatible(what);
+        for (Map.Entry<String, Param> e : params.entrySet()) {
+            TensorData t = state.get(e.getKey());
+            setter.set(e.getKey(), new Shape(t.shape()), t.toFloats());
+        }
+    }
 }

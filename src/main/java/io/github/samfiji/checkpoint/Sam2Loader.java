@@ -2,12 +2,6 @@ package io.github.samfiji.checkpoint;
 
 import io.github.samfiji.model.sam2.Sam2Config;
 import io.github.samfiji.model.sam2.Sam2Model;
-import ai.djl.ndarray.types.Shape;
-import io.github.samfiji.checkpoint.CheckpointException;
-import io.github.samfiji.checkpoint.LoadReport;
-import io.github.samfiji.checkpoint.StateDict;
-import io.github.samfiji.checkpoint.TensorData;
-import io.github.samfiji.model.Param;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -82,13 +76,8 @@ public final class Sam2Loader {
     public static Sam2Model build(Sam2Config config, StateDict state, String what) throws CheckpointException {
         Sam2Model model = new Sam2Model(config);
         try {
-            Map<String, long[]> expected = new LinkedHashMap<>();
-            model.namedParams().forEach((k, p) -> expected.put(k, p.shape().getShape()));
-            new LoadReport(expected, state).throwIfIncompatible("'" + what + "' as SAM 2.1 " + config.trunk());
-            for (Map.Entry<String, Param> e : model.namedParams().entrySet()) {
-                TensorData t = state.get(e.getKey());
-                model.setTensor(e.getKey(), new Shape(t.shape()), t.toFloats());
-            }
+            ModelLoader.fillStrictly(model.namedParams(), model::setTensor, state,
+                    "'" + what + "' as SAM 2.1 " + config.trunk());
             return model;
         } catch (CheckpointException | RuntimeException e) {
             model.close();
