@@ -132,7 +132,9 @@ public class AutoSegmentCommand implements Command {
             }
             AutoSegmentation job = new AutoSegmentation(chosen, ModelCache.embeddings(sam).predictor(),
                     classPredictors, settings);
-            AutoSegmentation.Result result = job.keepProbabilities(probabilityMap).run(planes::slice, todo, progress);
+            // Planes prompted or propagated before are not encoded again (the session's embedding store).
+            AutoSegmentation.Result result = job.keepProbabilities(probabilityMap).run(planes::slice, todo,
+                    ModelCache.stack(sam, image, null), progress);
             out = InstanceOutput.of(result, planes);
             for (int k = 1; probabilityMap && k <= job.classCount(); k++) {
                 ImagePlus map = InstanceOutput.probabilityImage(image, result, planes, k);

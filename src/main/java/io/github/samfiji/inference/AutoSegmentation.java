@@ -98,6 +98,14 @@ public final class AutoSegmentation {
 
     /** Segments {@code planes} (0-based) of the image whose planes {@code slice} returns; cancellable. */
     public Result run(IntFunction<Rgb8Image> slice, List<Integer> planes, Progress progress) {
+        return run(slice, planes, null, progress);
+    }
+
+    /**
+     * As above, taking each whole plane's embedding for the main model from {@code store} (may be null), so a plane
+     * already encoded for prompting or propagation is not encoded again; crops and tiles are encoded here.
+     */
+    public Result run(IntFunction<Rgb8Image> slice, List<Integer> planes, StackEmbeddings store, Progress progress) {
         List<Plane> out = new ArrayList<>();
         List<PlaneProbabilities> maps = new ArrayList<>();
         double encodeMs = 0;
@@ -108,8 +116,10 @@ public final class AutoSegmentation {
             int z = planes.get(i);
             Progress part = Progress.scaled(progress, i / (double) planes.size(), 1.0 / planes.size());
             Rgb8Image image = slice.apply(z);
+            java.util.function.Function<Progress, ImageEmbedding> stored = store == null ? null
+                    : p -> store.get(z, p);
             if (mode == Mode.SEMANTIC) {
-                List<float[]> logits = SemanticClasses.logits(classes, image, part);
+                List<float[]> logits = SemanticClasses.logits(classes, image, stored, part);
                 for (SemanticClasses.ClassRegion r : SemanticClasses.regions(logits, image.width())) {
                     out.add(new Plane(z, r.label(), List.of(r.region())));
                 }
@@ -117,7 +127,8 @@ public final class AutoSegmentation {
                     maps.add(new PlaneProbabilities(z, logits.stream().map(SemanticClasses::probabilities).toList()));
                 }
             } else {
-                AutomaticMaskGenerator.Result r = new AutomaticMaskGenerator(predictor, settings).generate(image, part);
+                AutomaticMaskGenerator.Result r = new AutomaticMaskGenerator(predictor, settings).generate(image, stored,
+                        part);
                 encodeMs += r.encodeMillis();
                 decodeMs += r.decodeMillis();
                 out.add(new Plane(z, next, r.masks()));

@@ -44,6 +44,15 @@ public final class AutomaticMaskGenerator {
     }
 
     public Result generate(Rgb8Image image, Progress progress) {
+        return generate(image, null, progress);
+    }
+
+    /**
+     * As {@link #generate(Rgb8Image, Progress)}; {@code wholeImage} (may be null) gives the image's embedding from an
+     * embedding store, owned by the store (not closed here), for the crop that is the whole image.
+     */
+    public Result generate(Rgb8Image image, java.util.function.Function<Progress, ImageEmbedding> wholeImage,
+                           Progress progress) {
         int w = image.width();
         int h = image.height();
         List<Crop> crops = crops(w, h, settings);
@@ -57,9 +66,13 @@ public final class AutomaticMaskGenerator {
             Crop crop = crops.get(c);
             double base = c / (double) crops.size();
             double span = 1.0 / crops.size();
-            Rgb8Image part = crop.width() == w && crop.height() == h ? image : cut(image, crop);
+            boolean whole = crop.width() == w && crop.height() == h;
+            Rgb8Image part = whole ? image : cut(image, crop);
             long t0 = System.nanoTime();
-            try (ImageEmbedding embedding = predictor.encode(part, Progress.scaled(progress, base, span / 2))) {
+            boolean stored = whole && wholeImage != null;
+            ImageEmbedding embedding = stored ? wholeImage.apply(Progress.scaled(progress, base, span / 2))
+                    : predictor.encode(part, Progress.scaled(progress, base, span / 2));
+            try {
                 encodeMs += (System.nanoTime() - t0) / 1e6;
                 long t1 = System.nanoTime();
                 double[] points = pointGrid(crop, pointsFor(crop.layer()));
@@ -82,6 +95,10 @@ public final class AutomaticMaskGenerator {
                     cropScores.add(1.0 / ((double) crop.width() * crop.height()));
                 }
                 decodeMs += (System.nanoTime() - t1) / 1e6;
+            } finally {
+                if (!stored) {
+                    embedding.close();
+                }
             }
         }
         List<InstanceMask> merged = all;

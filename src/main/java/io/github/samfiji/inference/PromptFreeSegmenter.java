@@ -24,6 +24,15 @@ public final class PromptFreeSegmenter {
 
     /** Logits at the image's size (positive = foreground). */
     public float[] logits(Rgb8Image image, Progress progress) {
+        return logits(image, null, progress);
+    }
+
+    /**
+     * As {@link #logits(Rgb8Image, Progress)}; {@code wholeImage} (may be null) gives the image's embedding from an
+     * embedding store, owned by the store, used when the image is one tile.
+     */
+    public float[] logits(Rgb8Image image, java.util.function.Function<Progress, ImageEmbedding> wholeImage,
+                          Progress progress) {
         int w = image.width();
         int h = image.height();
         AmgSettings tiling = AmgSettings.defaults().tileSize(tileSize).tileOverlap(tileOverlap);
@@ -34,8 +43,10 @@ public final class PromptFreeSegmenter {
             progress.checkCancelled();
             AutomaticMaskGenerator.Crop tile = tiles.get(t);
             Rgb8Image part = tiles.size() == 1 ? image : AutomaticMaskGenerator.cut(image, tile);
-            try (ImageEmbedding e = predictor.encode(part, Progress.scaled(progress, t / (double) tiles.size(),
-                    1.0 / tiles.size()))) {
+            boolean stored = tiles.size() == 1 && wholeImage != null;
+            Progress step = Progress.scaled(progress, t / (double) tiles.size(), 1.0 / tiles.size());
+            ImageEmbedding e = stored ? wholeImage.apply(step) : predictor.encode(part, step);
+            try {
                 float[] l = predictor.predictWithoutPrompt(e, false).logits()[0];
                 int tw = tile.x1() - tile.x0();
                 for (int y = tile.y0(); y < tile.y1(); y++) {
@@ -43,6 +54,10 @@ public final class PromptFreeSegmenter {
                         sum[y * w + x] += l[(y - tile.y0()) * tw + (x - tile.x0())];
                         count[y * w + x]++;
                     }
+                }
+            } finally {
+                if (!stored) {
+                    e.close();
                 }
             }
         }

@@ -28,8 +28,16 @@ public final class SamPredictor {
     /** The decoder's image-only work for the image prompted last (see {@link ImageContext}). */
     private ImageContext context;
 
+    /** Images run through the encoder by this predictor (what caches are measured by). */
+    private final java.util.concurrent.atomic.AtomicLong encodes = new java.util.concurrent.atomic.AtomicLong();
+
     public SamPredictor(SamModel model) {
         this.model = model;
+    }
+
+    /** How many images this predictor has encoded. */
+    public long encodeCount() {
+        return encodes.get();
     }
 
     /**
@@ -93,6 +101,7 @@ public final class SamPredictor {
      * {@link java.util.concurrent.CancellationException} (freeing everything) when {@code progress} is cancelled.
      */
     public ImageEmbedding encode(Rgb8Image image, Progress progress) {
+        encodes.incrementAndGet();
         int w = image.width();
         int h = image.height();
         if (w < MIN_SIDE || h < MIN_SIDE) {

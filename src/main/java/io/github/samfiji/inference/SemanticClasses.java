@@ -54,10 +54,17 @@ public final class SemanticClasses {
 
     /** Each class model's logits on {@code image}, class order. */
     public static List<float[]> logits(List<PromptFreeSegmenter> models, Rgb8Image image, Progress progress) {
+        return logits(models, image, null, progress);
+    }
+
+    /** As above; {@code firstWholeImage} (may be null) is class 1's embedding of the image from a store. */
+    public static List<float[]> logits(List<PromptFreeSegmenter> models, Rgb8Image image,
+                                       java.util.function.Function<Progress, ImageEmbedding> firstWholeImage,
+                                       Progress progress) {
         List<float[]> logits = new ArrayList<>();
         for (int k = 0; k < models.size(); k++) {
-            logits.add(models.get(k).logits(image, Progress.scaled(progress, k / (double) models.size(),
-                    1.0 / models.size())));
+            logits.add(models.get(k).logits(image, k == 0 ? firstWholeImage : null,
+                    Progress.scaled(progress, k / (double) models.size(), 1.0 / models.size())));
         }
         return logits;
     }

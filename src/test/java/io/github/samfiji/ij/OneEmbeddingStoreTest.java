@@ -71,6 +71,32 @@ class OneEmbeddingStoreTest {
                 assertSame(prompted, cache.get(image, 2, Progress.NONE), "prompting again: the same embedding");
                 assertEquals(afterPropagation, store.encodedCount());
 
+                // Auto-segmentation of the three planes takes their embeddings from the store: no encoder run, and
+                // the same result as encoding them afresh.
+                long encoderRuns = cache.predictor().encodeCount();
+                StackSlices volume = StackSlices.of(image);
+                for (io.github.samfiji.inference.AutoSegmentation.Mode mode
+                        : io.github.samfiji.inference.AutoSegmentation.Mode.values()) {
+                    io.github.samfiji.inference.AmgSettings settings = io.github.samfiji.inference.AmgSettings
+                            .defaults().pointsPerSide(4).predIouThresh(0).stabilityScoreThresh(0);
+                    io.github.samfiji.inference.AutoSegmentation job = new io.github.samfiji.inference
+                            .AutoSegmentation(mode, cache.predictor(), List.of(), settings);
+                    var fromStore = job.run(volume::slice, List.of(0, 1, 2), store, Progress.NONE);
+                    assertEquals(encoderRuns, cache.predictor().encodeCount(), mode + ": nothing encoded");
+                    var fresh = new io.github.samfiji.inference.AutoSegmentation(mode,
+                            new io.github.samfiji.inference.SamPredictor(model), List.of(), settings)
+                            .run(volume::slice, List.of(0, 1, 2), Progress.NONE);
+                    assertEquals(fresh.objectCount(), fromStore.objectCount(), mode.toString());
+                    for (int i = 0; i < fresh.planes().size(); i++) {
+                        for (int k = 0; k < fresh.planes().get(i).masks().size(); k++) {
+                            org.junit.jupiter.api.Assertions.assertArrayEquals(
+                                    fresh.planes().get(i).masks().get(k).bits(),
+                                    fromStore.planes().get(i).masks().get(k).bits(), mode + " plane " + i);
+                        }
+                    }
+                }
+                assertEquals(afterPropagation, store.encodedCount());
+
                 // An edit of slice 1 that ImageJ reports: slice 1 is encoded again, slice 2 is not.
                 image.getStack().getProcessor(1).set(10, 10, 99);
                 cache.imageUpdated(image);
