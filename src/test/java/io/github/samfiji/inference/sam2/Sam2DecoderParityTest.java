@@ -137,12 +137,12 @@ class Sam2DecoderParityTest {
             assertClose(c + "__dense_embeddings", npy(c + "__dense_embeddings").floats(), probes.get("dense_embeddings"), TOL);
             int n = multi ? 3 : 1;
             assertEquals(n, out.masks().count());
-            assertClose(tag + "low_res_masks", npy(tag + "low_res_masks").floats(), concat(out.masks().lowRes()), TOL);
+            assertClose(tag + "low_res_masks", npy(tag + "low_res_masks").floats(), Sam2Fixture.concat(out.masks().lowRes()), TOL);
             assertClose(tag + "iou_predictions", npy(tag + "iou_predictions").floats(), out.masks().iou(), TOL);
             assertClose(tag + "object_score_logits", npy(tag + "object_score_logits").floats(),
                     new float[] {out.objectScoreLogit()}, TOL);
             Npy logits = npy(tag + "logits_orig");
-            assertClose(tag + "logits_orig", logits.floats(), concat(out.masks().logits()), TOL);
+            assertClose(tag + "logits_orig", logits.floats(), Sam2Fixture.concat(out.masks().logits()), TOL);
             assertMasksEqual(tag, logits.floats(), npy(tag + "masks").bytes(), out);
             if (multi) {
                 assertEquals(info.get("mmT_best_index").getAsInt(), out.masks().best(), tag + "best index");
@@ -191,19 +191,5 @@ class Sam2DecoderParityTest {
             }
         }
         assertEquals(0, flipped, tag + "masks: pixels that differ away from |logit| < 1e-4");
-    }
-
-    private static float[] concat(float[][] parts) {
-        int n = 0;
-        for (float[] p : parts) {
-            n += p.length;
-        }
-        float[] out = new float[n];
-        int at = 0;
-        for (float[] p : parts) {
-            System.arraycopy(p, 0, out, at, p.length);
-            at += p.length;
-        }
-        return out;
     }
 }

@@ -53,9 +53,9 @@ class Sam2ImagePredictorTest {
                     String tag = c + "__" + (multi ? "mmT" : "mmF") + "__";
                     Sam2Prediction out = predictor.predict(embedding, Sam2DecoderParityTest.prompt(c), multi);
                     assertClose(tag + "logits_orig (end to end)", npy(tag + "logits_orig").floats(),
-                            flatten(out.masks().logits()), TOL);
+                            Sam2Fixture.concat(out.masks().logits()), TOL);
                     assertClose(tag + "low_res_masks (end to end)", npy(tag + "low_res_masks").floats(),
-                            flatten(out.masks().lowRes()), TOL);
+                            Sam2Fixture.concat(out.masks().lowRes()), TOL);
                     assertClose(tag + "iou_predictions (end to end)", npy(tag + "iou_predictions").floats(),
                             out.masks().iou(), TOL);
                 }
@@ -126,19 +126,5 @@ class Sam2ImagePredictorTest {
             }
         }
         return best;
-    }
-
-    private static float[] flatten(float[][] parts) {
-        int n = 0;
-        for (float[] p : parts) {
-            n += p.length;
-        }
-        float[] out = new float[n];
-        int at = 0;
-        for (float[] p : parts) {
-            System.arraycopy(p, 0, out, at, p.length);
-            at += p.length;
-        }
-        return out;
     }
 }

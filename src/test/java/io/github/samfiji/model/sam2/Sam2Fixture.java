@@ -2,12 +2,12 @@ package io.github.samfiji.model.sam2;
 
 import io.github.samfiji.checkpoint.Sam2Loader;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.github.samfiji.model.Ops;
+import io.github.samfiji.testing.Assertions2;
 import io.github.samfiji.testing.Fixtures;
 import io.github.samfiji.testing.Npy;
 import java.io.IOException;
@@ -63,26 +63,30 @@ public final class Sam2Fixture {
         assertClose(name, expected.floats(), actual.toFloatArray(), tolerance);
     }
 
+    /** {@link Assertions2#assertClose} that also records the worst difference for the parity report. */
     public static void assertClose(String name, float[] expected, float[] actual, double tolerance) {
-        if (expected.length != actual.length) {
-            fail(name + ": length " + actual.length + " != expected " + expected.length);
-        }
-        double worst = 0;
-        int at = -1;
-        for (int i = 0; i < expected.length; i++) {
-            double d = Math.abs((double) expected[i] - actual[i]);
-            if (!(d <= worst)) {
-                worst = d;
-                at = i;
+        if (expected.length == actual.length) {
+            double worst = Assertions2.maxAbsDiff(expected, actual);
+            synchronized (WORST) {
+                WORST.merge(name, worst, Math::max);
             }
         }
-        synchronized (WORST) {
-            WORST.merge(name, worst, Math::max);
+        Assertions2.assertClose(name, expected, actual, tolerance);
+    }
+
+    /** The arrays one after another (candidates' outputs as one array to compare). */
+    public static float[] concat(float[][] parts) {
+        int n = 0;
+        for (float[] p : parts) {
+            n += p.length;
         }
-        if (!(worst <= tolerance)) {
-            fail(String.format("%s: max |diff| %.3g at index %d (expected %g, got %g) exceeds %.1g", name, worst, at,
-                    expected[at], actual[at], tolerance));
+        float[] out = new float[n];
+        int at = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
         }
+        return out;
     }
 
     /** Prints the worst errors seen so far (the parity report). */
