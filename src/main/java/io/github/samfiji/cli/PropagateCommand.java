@@ -188,7 +188,7 @@ public final class PropagateCommand implements Callable<Integer> {
             SamModel sam = ((LoadedModel.Sam1) loaded).model();
             SamPredictor predictor = new SamPredictor(sam);
             try (StackEmbeddings stack = new StackEmbeddings(predictor, planes.asFunction(), planes.depth(), cache,
-                    ModelIdentity.of(model.checkpoint, model.config))) {
+                    this::identity)) {
                 VolumePropagator.SliceSegmenter segmenter = VolumePropagator.withModel(predictor, stack, imp.getWidth(),
                         imp.getHeight());
                 List<StackPropagation.ObjectPrompts> todo = new ArrayList<>();
@@ -248,6 +248,15 @@ public final class PropagateCommand implements Callable<Integer> {
      * slice; every slice keeps its last result. Projection, IoU threshold, box extension and the embedding cache are
      * SAM 1 settings and are not used.
      */
+    /** The model's identity for the embedding cache, computed only when --cache is used. */
+    private String identity() {
+        try {
+            return ModelIdentity.of(model.checkpoint, model.config);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + model.checkpoint, e);
+        }
+    }
+
     private void propagateSam2(Sam2Model sam, ImagePlus imp, StackSlices planes, Path labelsFile, Path roisFile,
                                Path jsonFile) throws java.io.IOException {
         Path logitsFile = writeLogits ? output.imageFile(".logits", image) : null;

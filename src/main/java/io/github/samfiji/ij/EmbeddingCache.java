@@ -31,18 +31,25 @@ public final class EmbeddingCache implements ImageListener {
     }
 
     private final SamPredictor predictor;
-    private final String modelKey;
+    private final java.util.function.Supplier<String> modelKey;
     private final LinkedHashMap<Key, StackEmbeddings> stacks = new LinkedHashMap<>(8, 0.75f, true);
     /** Each open image's planes with their volume intensity range, recomputed after the image changes. */
     // Not guarded by this cache's lock: a store reading a slice must not wait for a thread that holds this lock while
     // it waits for that store (imageUpdated, stack()), or the two would deadlock.
     private final Map<Key, StackSlices> volumes = new java.util.concurrent.ConcurrentHashMap<>();
 
-    /** @param modelKey identifies the model for the disk cache ({@link io.github.samfiji.checkpoint.ModelIdentity}) */
-    EmbeddingCache(SamModel model, String modelKey) {
+    /**
+     * @param modelKey identifies the model for the disk cache ({@link io.github.samfiji.checkpoint.ModelIdentity});
+     *                 asked for only when a cache folder is used
+     */
+    EmbeddingCache(SamModel model, java.util.function.Supplier<String> modelKey) {
         this.predictor = new SamPredictor(model);
         this.modelKey = modelKey;
         ImagePlus.addImageListener(this);
+    }
+
+    EmbeddingCache(SamModel model, String modelKey) {
+        this(model, () -> modelKey);
     }
 
     EmbeddingCache(SamModel model) {

@@ -33,7 +33,10 @@ public final class ModelCache {
         loadedFile = file;
         loadedConfig = config;
         loadedStamp = stamp;
-        embeddings = new EmbeddingCache(model, io.github.samfiji.checkpoint.ModelIdentity.of(file, config));
+        // The identity hashes the whole checkpoint: only when a disk cache is used, not at every model load.
+        Path identityFile = file;
+        Path identityConfig = config;
+        embeddings = new EmbeddingCache(model, () -> identity(identityFile, identityConfig));
         return model;
     }
 
@@ -53,6 +56,14 @@ public final class ModelCache {
     public static synchronized io.github.samfiji.inference.StackEmbeddings stack(SamModel forModel, ij.ImagePlus image,
             Path diskCache) {
         return embeddings(forModel).stack(image, diskCache);
+    }
+
+    private static String identity(Path file, Path config) {
+        try {
+            return io.github.samfiji.checkpoint.ModelIdentity.of(file, config);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the model file " + file, e);
+        }
     }
 
     public static synchronized void release() {

@@ -101,6 +101,10 @@ public final class SamPredictor {
      * {@link java.util.concurrent.CancellationException} (freeing everything) when {@code progress} is cancelled.
      */
     public ImageEmbedding encode(Rgb8Image image, Progress progress) {
+        return io.github.samfiji.model.TorchRuntime.withoutGradients(() -> encodeImage(image, progress));
+    }
+
+    private ImageEmbedding encodeImage(Rgb8Image image, Progress progress) {
         encodes.incrementAndGet();
         int w = image.width();
         int h = image.height();
@@ -174,6 +178,10 @@ public final class SamPredictor {
     }
 
     private Prediction decode(ImageEmbedding embedding, Prompt prompt, boolean multimask) {
+        return io.github.samfiji.model.TorchRuntime.withoutGradients(() -> decodeNoGrad(embedding, prompt, multimask));
+    }
+
+    private Prediction decodeNoGrad(ImageEmbedding embedding, Prompt prompt, boolean multimask) {
         validate(embedding, prompt);
         requireMemoryFor(embedding.originalWidth(), embedding.originalHeight(), multimask ? 3 : 1);
         long start = System.nanoTime();
@@ -253,6 +261,10 @@ public final class SamPredictor {
      * transformer alone, so the upscaling of the others, most of a point's cost after the transformer, is skipped.
      */
     public PointBatch decodeSinglePoints(ImageEmbedding embedding, double[] xy, boolean multimask, double minIou) {
+        return io.github.samfiji.model.TorchRuntime.withoutGradients(() -> decodePoints(embedding, xy, multimask, minIou));
+    }
+
+    private PointBatch decodePoints(ImageEmbedding embedding, double[] xy, boolean multimask, double minIou) {
         int n = xy.length / 2;
         if (n == 0) {
             throw new IllegalArgumentException("no points to decode");

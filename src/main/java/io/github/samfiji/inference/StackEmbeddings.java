@@ -37,7 +37,8 @@ public final class StackEmbeddings implements AutoCloseable {
     private final IntFunction<Rgb8Image> slices;
     private final int depth;
     private Path cacheFolder;
-    private final String modelKey;
+    /** The model's identity, asked for only when a cache folder is used (hashing a large checkpoint takes seconds). */
+    private final java.util.function.Supplier<String> modelKey;
     private final Map<Integer, ImageEmbedding> encoded = new HashMap<>();
     /** Content key of each encoded slice: a slice whose pixels changed since is encoded again. */
     private final Map<Integer, String> keys = new HashMap<>();
@@ -53,11 +54,24 @@ public final class StackEmbeddings implements AutoCloseable {
      */
     public StackEmbeddings(SamPredictor predictor, IntFunction<Rgb8Image> slices, int depth, Path cacheFolder,
                            String modelKey) {
+        this(predictor, slices, depth, cacheFolder, () -> modelKey);
+    }
+
+    /** As above, the model's identity computed on first use of the disk cache, at most once. */
+    public StackEmbeddings(SamPredictor predictor, IntFunction<Rgb8Image> slices, int depth, Path cacheFolder,
+                           java.util.function.Supplier<String> modelKey) {
         this.predictor = predictor;
         this.slices = slices;
         this.depth = depth;
         this.cacheFolder = cacheFolder;
-        this.modelKey = modelKey == null ? "" : modelKey;
+        String[] known = new String[1];
+        this.modelKey = () -> {
+            if (known[0] == null) {
+                String k = modelKey == null ? null : modelKey.get();
+                known[0] = k == null ? "" : k;
+            }
+            return known[0];
+        };
     }
 
     /** From now on also keep embeddings in {@code folder} (null: memory only). */
@@ -103,7 +117,7 @@ public final class StackEmbeddings implements AutoCloseable {
             e.close();
         }
         e = null;
-        Path file = cacheFolder == null ? null : cacheFolder.resolve(key + ".safetensors");
+        Path file = cacheFolder == null ? null : cacheFile(key);
         if (file != null && Files.isRegularFile(file)) {
             e = read(file);
             if (e != null) {
@@ -124,18 +138,29 @@ public final class StackEmbeddings implements AutoCloseable {
 
     /** {@code e}, after writing it to the cache folder if it was encoded before the folder was chosen. */
     private ImageEmbedding persisted(String key, ImageEmbedding e) {
-        if (cacheFolder != null && !Files.isRegularFile(cacheFolder.resolve(key + ".safetensors"))) {
-            write(cacheFolder.resolve(key + ".safetensors"), e);
+        if (cacheFolder != null && !Files.isRegularFile(cacheFile(key))) {
+            write(cacheFile(key), e);
         }
         return e;
     }
 
-    private String key(Rgb8Image image) {
+    /** The slice's content key: its size and model input pixels (the store belongs to one model). */
+    private static String key(Rgb8Image image) {
+        return sha256(ByteBuffer.allocate(8).putInt(image.width()).putInt(image.height()).array(), image.toBytes());
+    }
+
+    /** On disk, the key also names the model, so one folder serves several models. */
+    private Path cacheFile(String contentKey) {
+        return cacheFolder.resolve(sha256(modelKey.get().getBytes(StandardCharsets.UTF_8),
+                contentKey.getBytes(StandardCharsets.UTF_8)) + ".safetensors");
+    }
+
+    private static String sha256(byte[]... parts) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(modelKey.getBytes(StandardCharsets.UTF_8));
-            sha.update(ByteBuffer.allocate(8).putInt(image.width()).putInt(image.height()).array());
-            sha.update(image.toBytes());
+            for (byte[] part : parts) {
+                sha.update(part);
+            }
             return HexFormat.of().formatHex(sha.digest());
         } catch (NoSuchAlgorithmException ex) {
             throw new IllegalStateException(ex);

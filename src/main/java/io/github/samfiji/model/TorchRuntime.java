@@ -65,6 +65,22 @@ public final class TorchRuntime {
         int setenv(String name, String value, int overwrite);
     }
 
+    /**
+     * Runs {@code work} with PyTorch's gradient recording off, as {@code torch.no_grad()}: inference, and the
+     * optimizer's in-place updates of the weights. The mode is per thread and the engine turns it off only on the
+     * thread that loads it, so on any other thread (a Fiji command thread, a test run after one) it would be on, and
+     * an in-place update of a trained weight would be refused as an in-place change of a leaf.
+     */
+    public static <T> T withoutGradients(java.util.function.Supplier<T> work) {
+        boolean was = ai.djl.pytorch.jni.JniUtils.isGradMode();
+        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+        try {
+            return work.get();
+        } finally {
+            ai.djl.pytorch.jni.JniUtils.setGradMode(was);
+        }
+    }
+
     public static NDManager newManager() {
         return engine().newBaseManager();
     }

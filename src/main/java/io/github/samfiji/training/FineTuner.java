@@ -266,10 +266,13 @@ public final class FineTuner implements AutoCloseable {
 
     /** One optimizer step over the accumulated gradients, which are then cleared. */
     void applyStep(double lr) {
-        optimizer.step(accumulated, lr);
-        for (NDArray a : accumulated) {
-            a.subi(a);
-        }
+        TorchRuntime.withoutGradients(() -> {
+            optimizer.step(accumulated, lr);
+            for (NDArray a : accumulated) {
+                a.subi(a);
+            }
+            return null;
+        });
         iteration++;
     }
 
