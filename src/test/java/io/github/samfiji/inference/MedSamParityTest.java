@@ -139,6 +139,9 @@ class MedSamParityTest {
             assertEquals(prob.length, logits.length);
             float[] ours = sigmoid(logits);
             Assertions2.assertClose("tall box probability", prob, ours, TOLERANCE);
+            System.out.printf(java.util.Locale.ROOT, "MedSAM parity (tall box): low-res logits %.2e, probability %.2e%n",
+                    Assertions2.maxAbsDiff(npy("tall__box__low_res_logits").floats(), box.lowRes()[0]),
+                    Assertions2.maxAbsDiff(prob, ours));
             boolean[] mask = box.mask(0);
             int foreground = 0;
             for (int i = 0; i < prob.length; i++) {
@@ -168,6 +171,43 @@ class MedSamParityTest {
             }
             Assertions2.assertClose("wide box probability (every 10th row)", rows, every10th, TOLERANCE);
         }
+    }
+
+    /**
+     * Reruns the reference script (when /usr/bin/python3 has torch, skimage and scipy) into a temporary folder and checks
+     * that it reproduces every committed file: the references above are what MedSAM's steps give today.
+     */
+    @Test
+    void referenceScriptReproducesTheCommittedFiles(@TempDir Path out) throws Exception {
+        Path python = Path.of("/usr/bin/python3");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(python), "no /usr/bin/python3");
+        Path script = Path.of("src/test/resources/medsam/make_medsam_reference.py");
+        Process p = new ProcessBuilder(python.toString(), script.toString(), out.toString()).redirectErrorStream(true)
+                .start();
+        String text = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS), "the reference script did not finish");
+        org.junit.jupiter.api.Assumptions.assumeFalse(text.contains("No module named"),
+                "python lacks torch, skimage or scipy: " + text.strip());
+        assertEquals(0, p.exitValue(), text);
+        Path committed = script.getParent();
+        int files = 0;
+        try (java.util.stream.Stream<Path> list = Files.list(committed)) {
+            for (Path file : (Iterable<Path>) list.filter(f -> f.toString().endsWith(".npy"))::iterator) {
+                Path fresh = out.resolve(file.getFileName().toString());
+                assertTrue(Files.exists(fresh), "the script no longer writes " + file.getFileName());
+                files++;
+                if (Files.mismatch(file, fresh) == -1) {
+                    continue;
+                }
+                // Another CPU may round torch's float32 arithmetic differently; 8-bit and float64 files must be equal.
+                Npy a = Npy.read(file);
+                Npy b = Npy.read(fresh);
+                assertEquals("f4", a.dtype, file.getFileName() + " differs");
+                org.junit.jupiter.api.Assertions.assertArrayEquals(a.shape, b.shape);
+                Assertions2.assertClose(file.getFileName().toString(), a.floats(), b.floats(), 1e-5);
+            }
+        }
+        assertEquals(23, files, "reference files");
     }
 
     private static float[] sigmoid(float[] logits) {
