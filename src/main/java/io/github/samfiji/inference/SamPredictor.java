@@ -199,7 +199,9 @@ public final class SamPredictor {
         return io.github.samfiji.model.TorchRuntime.withoutGradients(() -> decodeNoGrad(embedding, prompt, multimask));
     }
 
-    private Prediction decodeNoGrad(ImageEmbedding embedding, Prompt prompt, boolean multimask) {
+    private Prediction decodeNoGrad(ImageEmbedding embedding, Prompt prompt, boolean requestedMultimask) {
+        // MedSAM was trained with one mask output: its other mask tokens are SAM's, untouched; it always gives one.
+        boolean multimask = requestedMultimask && !isMedSam();
         validate(embedding, prompt);
         requireMemoryFor(embedding.originalWidth(), embedding.originalHeight(), multimask ? 3 : 1);
         long start = System.nanoTime();
@@ -282,7 +284,8 @@ public final class SamPredictor {
         return io.github.samfiji.model.TorchRuntime.withoutGradients(() -> decodePoints(embedding, xy, multimask, minIou));
     }
 
-    private PointBatch decodePoints(ImageEmbedding embedding, double[] xy, boolean multimask, double minIou) {
+    private PointBatch decodePoints(ImageEmbedding embedding, double[] xy, boolean requestedMultimask, double minIou) {
+        boolean multimask = requestedMultimask && !isMedSam();
         int n = xy.length / 2;
         if (n == 0) {
             throw new IllegalArgumentException("no points to decode");

@@ -152,6 +152,11 @@ class MedSamParityTest {
             }
             assertTrue(foreground > 0 && foreground < prob.length, "a mask that is neither empty nor full");
 
+            // MedSAM gives its single mask even when several are asked for.
+            Prediction asked3 = predictor.predict(e, new Prompt(null, new Prompt.Box(b[0], b[1], b[2], b[3]), null), true);
+            assertEquals(1, asked3.count());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(box.lowRes()[0], asked3.lowRes()[0]);
+
             double[] p = npy("tall__point__point").doubles();
             Prediction point = predictor.predict(e, new Prompt(java.util.List.of(new Prompt.Point(p[0], p[1], 1)),
                     null, null), false);
