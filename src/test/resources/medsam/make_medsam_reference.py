@@ -22,9 +22,12 @@ Files: <image>__resized.npy (uint8 S x S x 3), tall__input.npy (float32 1x3xSxS,
 tall__box__prob.npy (float32 H x W), wide__box__prob_rows.npy (every 10th row of the H x W probability map).
 Pieces (float64, each against the scipy/skimage call): piece_gauss__in/out (ndimage.gaussian_filter, mode mirror),
 piece_spline__in/out (ndimage.spline_filter order 3, mode mirror), piece_resize_<name>__in/out (transform.resize).
+Full size: big_<name>_to_1024.txt, one CRC-32 per row of the 8-bit resize to 1024 x 1024 of a formula image (flat
+regions, where the truncation to 8 bits is most fragile, and a ramp), both larger than 1024 on one side.
 """
 import os
 import sys
+import zlib
 
 import numpy as np
 import scipy
@@ -133,6 +136,20 @@ def pieces():
              transform.resize(c, out, order=3, preserve_range=True, anti_aliasing=True))
 
 
+def big_cases():
+    """Full-size (1024) resizes of formula images too big to commit: one CRC-32 per output row (H*W*3 bytes each)."""
+    flat = np.full((1300, 700, 3), 100, np.uint8)
+    flat[300:900, 200:500] = 37
+    flat[:, :50] = 255
+    y, x, c = np.mgrid[0:1100, 0:1200, 0:3]
+    ramp = ((x * x + 3 * y + 50 * c) % 256).astype(np.uint8)
+    for name, img in (("flat_1300x700", flat), ("ramp_1100x1200", ramp)):
+        out = transform.resize(img, (1024, 1024), order=3, preserve_range=True, anti_aliasing=True).astype(np.uint8)
+        with open(os.path.join(OUT, "big_" + name + "_to_1024.txt"), "w") as f:
+            for row in out:
+                f.write("%08x\n" % zlib.crc32(row.tobytes()))
+
+
 def main():
     print("numpy", np.__version__, "scipy", scipy.__version__, "skimage", skimage.__version__, "torch",
           torch.__version__)
@@ -144,6 +161,7 @@ def main():
     wide = medsam(sam, "wide", synthetic(150, 1030), {"box": [100, 20, 900, 130]})
     save("wide__box__prob_rows", wide["box"][::10])
     pieces()
+    big_cases()
 
 
 if __name__ == "__main__":

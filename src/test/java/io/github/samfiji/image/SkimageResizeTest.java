@@ -80,6 +80,44 @@ class SkimageResizeTest {
         }
     }
 
+    /**
+     * MedSAM's full-size resize (to 1024) of two formula images larger than 1024 on one side: flat regions (where a
+     * value one rounding below an integer would truncate a grey level down) and a ramp. Every output row matches
+     * skimage's 8-bit result exactly (CRC-32 per row): no value flipped by the truncation.
+     */
+    @Test
+    void fullSizeResizeOfFlatRegionsAndARampIsBitExact() throws Exception {
+        Rgb8Image flat = formula(1300, 700, (y, x, c) -> x < 50 ? 255 : y >= 300 && y < 900 && x >= 200 && x < 500 ? 37 : 100);
+        Rgb8Image ramp = formula(1100, 1200, (y, x, c) -> (x * x + 3 * y + 50 * c) % 256);
+        for (Object[] c : new Object[][] {{"flat_1300x700", flat}, {"ramp_1100x1200", ramp}}) {
+            java.util.List<String> expected = java.nio.file.Files.readAllLines(Path.of(SkimageResizeTest.class
+                    .getResource("/medsam/big_" + c[0] + "_to_1024.txt").toURI()));
+            byte[] out = MedSamPreprocessing.resize((Rgb8Image) c[1], 1024).toBytes();
+            assertEquals(1024, expected.size());
+            for (int y = 0; y < 1024; y++) {
+                java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+                crc.update(out, y * 1024 * 3, 1024 * 3);
+                assertEquals(expected.get(y), String.format("%08x", crc.getValue()), c[0] + ", row " + y);
+            }
+        }
+    }
+
+    interface Formula {
+        int value(int y, int x, int c);
+    }
+
+    private static Rgb8Image formula(int h, int w, Formula f) {
+        byte[] rgb = new byte[h * w * 3];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                for (int c = 0; c < 3; c++) {
+                    rgb[(y * w + x) * 3 + c] = (byte) f.value(y, x, c);
+                }
+            }
+        }
+        return new Rgb8Image(w, h, rgb);
+    }
+
     @Test
     void numpyCastToUint8TruncatesAndWrapsOutsideTheRange() {
         assertEquals(254, SkimageResize.toUint8(254.9999999));
