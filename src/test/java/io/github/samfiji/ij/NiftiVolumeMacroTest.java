@@ -26,7 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
  * same results as its TIFF: the same training history, the same labels slice by slice, the same metrics.
  */
 @NeedsDisplay
-@NeedsSharedData
 class NiftiVolumeMacroTest {
 
     private static final String MODEL = Path.of("samples/sam_tiny.pth").toAbsolutePath().toString();
@@ -52,6 +51,7 @@ class NiftiVolumeMacroTest {
     }
 
     @Test
+    @NeedsSharedData
     void fineTunePropagateAndEvaluateGiveTheTiffsResults() throws Exception {
         Path brats = Fixtures.data("brats2013");
         Path tiffImages = Files.createDirectories(temp.resolve("tiff/images"));
@@ -121,6 +121,24 @@ class NiftiVolumeMacroTest {
         for (int i = 1; i < x.size(); i++) {
             assertEquals(withoutNames(x.get(i)), withoutNames(y.get(i)), "row " + i);
         }
+    }
+
+    @Test
+    void openNiftiOrDicomOpensADicomFolderAsTheCommandLineReadsIt() throws Exception {
+        Path folder = Path.of(NiftiVolumeMacroTest.class.getResource("/medical/dicom_series").toURI());
+        ImagePlus expected = ImageFiles.open(folder);
+        Path saved = temp.resolve("series.tif");
+        run("run('Open NIfTI or DICOM', 'file=[" + folder + "]');\nsaveAs('Tiff', '" + saved + "');");
+        ImagePlus shown = ImageFiles.open(saved);
+        assertEquals(expected.getStackSize(), shown.getStackSize());
+        assertEquals(expected.getCalibration().pixelDepth, shown.getCalibration().pixelDepth, 1e-9);
+        for (int z = 1; z <= expected.getStackSize(); z++) {
+            assertArrayEquals((float[]) expected.getStack().getPixels(z), (float[]) shown.getStack().getPixels(z));
+        }
+        CommandDialog.lastError = null;
+        new Interpreter().run("setBatchMode(true); run('Open NIfTI or DICOM', 'file=[" + temp.resolve("none.nii")
+                + "]');", null);
+        assertTrue(String.valueOf(CommandDialog.lastError).contains("none.nii"), CommandDialog.lastError);
     }
 
     @Test
