@@ -103,7 +103,10 @@ public final class SkimageResize {
         double[] apply(double[] line);
     }
 
-    /** Applies {@code op} to every line of {@code data} along {@code axis}. */
+    /**
+     * Applies {@code op} to every line of {@code data} along {@code axis}, in place (lines are independent), so a large
+     * image needs one working copy only; returns {@code data}.
+     */
     static double[] alongAxis(double[] data, int[] shape, int axis, LineOp op) {
         int n = shape[axis];
         int stride = 1;
@@ -111,7 +114,6 @@ public final class SkimageResize {
             stride *= shape[a];
         }
         int outer = data.length / (n * stride);
-        double[] out = new double[data.length];
         double[] line = new double[n];
         for (int o = 0; o < outer; o++) {
             for (int s = 0; s < stride; s++) {
@@ -121,11 +123,11 @@ public final class SkimageResize {
                 }
                 double[] r = op.apply(line);
                 for (int i = 0; i < n; i++) {
-                    out[base + i * stride] = r[i];
+                    data[base + i * stride] = r[i];
                 }
             }
         }
-        return out;
+        return data;
     }
 
     /**
