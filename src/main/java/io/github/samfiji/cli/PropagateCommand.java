@@ -15,6 +15,7 @@ import io.github.samfiji.imagejio.RoiSets;
 import io.github.samfiji.imagejio.StackSlices;
 import io.github.samfiji.inference.Prompt;
 import io.github.samfiji.inference.SamPredictor;
+import io.github.samfiji.inference.ImageEmbedding;
 import io.github.samfiji.inference.StackEmbeddings;
 import io.github.samfiji.inference.StackPropagation;
 import io.github.samfiji.inference.VolumePropagator;
@@ -72,6 +73,11 @@ public final class PropagateCommand implements Callable<Integer> {
     @Option(names = "--logits", description = "also write PREFIX.logits.tif: each slice's final float logits (> 0 = "
             + "object; -1024 where the object is absent), one slice per z and object (SAM 2.1 models)")
     boolean writeLogits;
+
+    @Option(names = "--prob", description = "also write PREFIX.prob.tif: the 32-bit probability map (sigmoid of the "
+            + "logits, > 0.5 = object), one slice per object and z in the labels' geometry; 0 on slices the object "
+            + "did not reach, 0/1 on slices given as --mask")
+    boolean writeProbabilities;
 
     @Mixin
     OutputOptions output;
@@ -173,6 +179,9 @@ public final class PropagateCommand implements Callable<Integer> {
         JsonArray objects = new JsonArray();
         Calibration cal = imp.getCalibration();
         double voxelVolume = cal.pixelWidth * cal.pixelHeight * cal.pixelDepth;
+        Path probFile = writeProbabilities ? output.imageFile(".prob", image) : null;
+        List<float[]> probSlices = new ArrayList<>();
+        List<String> probLabels = new ArrayList<>();
         try (LoadedModel loaded = ModelLoader.loadAny(model.checkpoint, model.config)) {
             if (loaded instanceof LoadedModel.Sam2 sam2) {
                 if (!givenMasks.isEmpty()) {
@@ -187,6 +196,9 @@ public final class PropagateCommand implements Callable<Integer> {
             }
             SamModel sam = ((LoadedModel.Sam1) loaded).model();
             SamPredictor predictor = new SamPredictor(sam);
+            if (probFile != null) {
+                output.requireWritable(probFile);
+            }
             try (StackEmbeddings stack = new StackEmbeddings(predictor, planes.asFunction(), planes.depth(), cache,
                     this::identity)) {
                 VolumePropagator.SliceSegmenter segmenter = VolumePropagator.withModel(predictor, stack, imp.getWidth(),
@@ -201,6 +213,10 @@ public final class PropagateCommand implements Callable<Integer> {
                 }
                 for (StackPropagation.ObjectResult found : StackPropagation.run(segmenter, settings, todo, progress)) {
                     VolumePropagator.Result r = found.result();
+                    if (probFile != null) {
+                        addProbabilities(predictor, stack, found.object(), r, planes.depth(), imp.getWidth(),
+                                imp.getHeight(), probSlices, probLabels);
+                    }
                     r.slices().forEach((z, m) -> segmented.add(new SegmentedObject(found.object(),
                             planes.stackIndex(z), m.mask(), m.predictedIou(), 0)));
                     JsonObject o = new JsonObject();
@@ -229,6 +245,9 @@ public final class PropagateCommand implements Callable<Integer> {
         }
         ImageFiles.save(labels, labelsFile, overwrite);
         RoiSets.write(roisFile, rois, overwrite);
+        if (probFile != null) {
+            saveProbabilities(imp, probSlices, probLabels, probFile, overwrite);
+        }
         JsonObject json = new JsonObject();
         json.addProperty("image", image.toString());
         json.addProperty("checkpoint", model.checkpoint.toString());
@@ -237,9 +256,43 @@ public final class PropagateCommand implements Callable<Integer> {
         json.addProperty("box_extension", boxExtension);
         json.add("objects", objects);
         OutputFiles.writeJson(jsonFile, overwrite, json);
-        System.out.printf("%s: %d object(s) propagated; wrote %s.labels.tif, .rois.zip, .json%n", image.getFileName(),
-                objects.size(), output.out);
+        System.out.printf("%s: %d object(s) propagated; wrote %s.labels.tif, .rois.zip, .json%s%n", image.getFileName(),
+                objects.size(), output.out, probFile != null ? ", .prob.tif" : "");
         return 0;
+    }
+
+    /** Writes the probability stack with the image's calibration, as the labels have it. */
+    private static void saveProbabilities(ImagePlus imp, List<float[]> slices, List<String> labels, Path file,
+                                          boolean overwrite) throws java.io.IOException {
+        ImagePlus maps = ImageFiles.floatStack("probabilities", imp.getWidth(), imp.getHeight(), slices, labels);
+        maps.setCalibration(imp.getCalibration().copy());
+        ImageFiles.save(maps, file, overwrite);
+    }
+
+    /**
+     * One object's probability slices (SAM 1): the sigmoid of each reached slice's logits at the image size, upscaled
+     * as its mask was (every slice has the same geometry, so one slice's embedding serves them all); 0 on slices not
+     * reached, the mask itself (0/1) on slices given as masks.
+     */
+    private static void addProbabilities(SamPredictor predictor, StackEmbeddings stack, int object,
+                                         VolumePropagator.Result r, int depth, int w, int h, List<float[]> slices,
+                                         List<String> labels) {
+        ImageEmbedding reference = r.slices().isEmpty() ? null
+                : stack.get(r.slices().firstKey(), io.github.samfiji.io.Progress.NONE);
+        for (int z = 0; z < depth; z++) {
+            VolumePropagator.SliceMask m = r.slices().get(z);
+            float[] p = new float[w * h];
+            if (m != null && m.lowRes() != null) {
+                p = io.github.samfiji.inference.SemanticClasses.probabilities(
+                        predictor.upscale(reference, new float[][] {m.lowRes()})[0]);
+            } else if (m != null) {
+                for (int k = 0; k < p.length; k++) {
+                    p[k] = m.mask()[k] ? 1f : 0f;
+                }
+            }
+            slices.add(p);
+            labels.add("object " + object + ", z " + (z + 1));
+        }
     }
 
     /**
@@ -262,6 +315,10 @@ public final class PropagateCommand implements Callable<Integer> {
         Path logitsFile = writeLogits ? output.imageFile(".logits", image) : null;
         if (logitsFile != null) {
             output.requireWritable(logitsFile);
+        }
+        Path probFile = writeProbabilities ? output.imageFile(".prob", image) : null;
+        if (probFile != null) {
+            output.requireWritable(probFile);
         }
         boolean overwrite = output.overwrite;
         int w = imp.getWidth();
@@ -331,6 +388,10 @@ public final class PropagateCommand implements Callable<Integer> {
         if (logitsFile != null) {
             ImageFiles.save(ImageFiles.floatStack("logits", w, h, logitSlices, logitLabels), logitsFile, overwrite);
         }
+        if (probFile != null) {
+            saveProbabilities(imp, logitSlices.stream().map(io.github.samfiji.inference.SemanticClasses::probabilities)
+                    .toList(), logitLabels, probFile, overwrite);
+        }
         JsonObject json = new JsonObject();
         json.addProperty("image", image.toString());
         json.addProperty("checkpoint", model.checkpoint.toString());
@@ -338,7 +399,8 @@ public final class PropagateCommand implements Callable<Integer> {
         json.addProperty("method", "memory tracking (SAM 2.1 video predictor semantics along z)");
         json.add("objects", objects);
         OutputFiles.writeJson(jsonFile, overwrite, json);
-        System.out.printf("%s: %d object(s) propagated; wrote %s.labels.tif, .rois.zip, .json%s%n", image.getFileName(),
-                objects.size(), output.out, logitsFile != null ? ", .logits.tif" : "");
+        System.out.printf("%s: %d object(s) propagated; wrote %s.labels.tif, .rois.zip, .json%s%s%n",
+                image.getFileName(), objects.size(), output.out, logitsFile != null ? ", .logits.tif" : "",
+                probFile != null ? ", .prob.tif" : "");
     }
 }

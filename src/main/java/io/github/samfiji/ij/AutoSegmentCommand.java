@@ -41,6 +41,10 @@ public class AutoSegmentCommand implements Command {
     @Parameter(label = "Model file", style = "open", description = "SAM checkpoint (.pth) or a sam-fiji model (.safetensors)")
     File model;
 
+    @Parameter(label = "Preprocessing", choices = {PreprocessingChoice.AS_MODEL, PreprocessingChoice.SAM,
+            PreprocessingChoice.MEDSAM}, description = PreprocessingChoice.DESCRIPTION)
+    String preprocessing = PreprocessingChoice.AS_MODEL;
+
     @Parameter(label = "Mode", choices = {AMG, SEMANTIC})
     String mode = AMG;
 
@@ -120,7 +124,7 @@ public class AutoSegmentCommand implements Command {
         List<InstanceOutput.PlaneInstances> out;
         List<SamModel> extra = new ArrayList<>();
         try {
-            SamModel sam = ModelCache.get(file.toPath(), null);
+            SamModel sam = ModelCache.get(file.toPath(), null, PreprocessingChoice.of(preprocessing));
             List<SamPredictor> classPredictors = new ArrayList<>();
             for (File f : extraFiles) {
                 if (!f.isFile()) {

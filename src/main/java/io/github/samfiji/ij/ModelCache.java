@@ -14,6 +14,7 @@ public final class ModelCache {
 
     private static Path loadedFile;
     private static Path loadedConfig;
+    private static io.github.samfiji.model.SamConfig.Preprocessing loadedPreprocessing;
     private static long loadedStamp;
     private static SamModel model;
     private static EmbeddingCache embeddings;
@@ -22,21 +23,31 @@ public final class ModelCache {
     }
 
     public static synchronized SamModel get(Path checkpoint, Path config) throws IOException {
+        return get(checkpoint, config, null);
+    }
+
+    /** The model with the preprocessing profile chosen in the command ({@code null}: its configuration's). */
+    public static synchronized SamModel get(Path checkpoint, Path config,
+                                            io.github.samfiji.model.SamConfig.Preprocessing preprocessing)
+            throws IOException {
         Path file = checkpoint.toAbsolutePath().normalize();
         long stamp = Files.exists(file) ? Files.getLastModifiedTime(file).toMillis() : -1;
         if (model != null && file.equals(loadedFile) && stamp == loadedStamp
-                && java.util.Objects.equals(config, loadedConfig)) {
+                && java.util.Objects.equals(config, loadedConfig) && preprocessing == loadedPreprocessing) {
             return model;
         }
         release();
-        model = ModelLoader.load(file, config);
+        model = ModelLoader.load(file, config, preprocessing);
         loadedFile = file;
         loadedConfig = config;
+        loadedPreprocessing = preprocessing;
         loadedStamp = stamp;
         // The identity hashes the whole checkpoint: only when a disk cache is used, not at every model load.
         Path identityFile = file;
         Path identityConfig = config;
-        embeddings = new EmbeddingCache(model, () -> identity(identityFile, identityConfig));
+        // Embeddings on disk depend on the preprocessing: a profile chosen here is part of their key.
+        String profile = preprocessing == null ? "" : "|preprocessing " + preprocessing.id();
+        embeddings = new EmbeddingCache(model, () -> identity(identityFile, identityConfig) + profile);
         return model;
     }
 

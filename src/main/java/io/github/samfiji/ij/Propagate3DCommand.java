@@ -43,6 +43,10 @@ public class Propagate3DCommand implements Command {
     @Parameter(label = "Model file", style = "open", description = "SAM checkpoint (.pth) or a sam-fiji model (.safetensors)")
     File model;
 
+    @Parameter(label = "Preprocessing", choices = {PreprocessingChoice.AS_MODEL, PreprocessingChoice.SAM,
+            PreprocessingChoice.MEDSAM}, description = PreprocessingChoice.DESCRIPTION)
+    String preprocessing = PreprocessingChoice.AS_MODEL;
+
     @Parameter(label = "Projection", choices = {"mask", "box", "points", "points_and_mask", "single_point"},
             description = "how one slice's mask prompts the next slice")
     String projection = "mask";
@@ -90,7 +94,7 @@ public class Propagate3DCommand implements Command {
         List<RoiOutput.SegmentedObject> segmented = new ArrayList<>();
         List<VolumePropagator.Result> out = new ArrayList<>();
         try {
-            SamModel sam = ModelCache.get(file.toPath(), null);
+            SamModel sam = ModelCache.get(file.toPath(), null, PreprocessingChoice.of(preprocessing));
             StackEmbeddings stack = ModelCache.stack(sam, image, cacheFolder == null ? null : cacheFolder.toPath());
             VolumePropagator.SliceSegmenter segmenter = VolumePropagator.withModel(ModelCache.embeddings(sam).predictor(),
                     stack, image.getWidth(), image.getHeight());

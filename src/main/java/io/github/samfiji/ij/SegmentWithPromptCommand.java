@@ -42,6 +42,10 @@ public class SegmentWithPromptCommand implements Command {
             description = "SAM, MobileSAM or MedSAM checkpoint (.pth) or a sam-fiji model (.safetensors)")
     File model;
 
+    @Parameter(label = "Preprocessing", choices = {PreprocessingChoice.AS_MODEL, PreprocessingChoice.SAM,
+            PreprocessingChoice.MEDSAM}, description = PreprocessingChoice.DESCRIPTION)
+    String preprocessing = PreprocessingChoice.AS_MODEL;
+
     @Parameter(label = "Prompts from", choices = {FROM_SELECTION, FROM_MANAGER},
             description = "the image's selection (points or a rectangle), or every ROI of the ROI Manager")
     String prompts = FROM_SELECTION;
@@ -101,7 +105,7 @@ public class SegmentWithPromptCommand implements Command {
         }
         IJProgress progress = new IJProgress("Segment with Prompt");
         try {
-            SamModel sam = ModelCache.get(model.toPath(), null);
+            SamModel sam = ModelCache.get(model.toPath(), null, PreprocessingChoice.of(preprocessing));
             EmbeddingCache cache = ModelCache.embeddings(sam);
             SamPredictor predictor = cache.predictor();
             List<RoiOutput.SegmentedObject> out = new ArrayList<>();
