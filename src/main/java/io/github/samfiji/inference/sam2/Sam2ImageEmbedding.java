@@ -9,7 +9,7 @@ import ai.djl.ndarray.NDManager;
  * stride-16 image embedding and the two projected high-resolution feature maps. It owns their native memory (one
  * manager, closed by {@link #close()}); using it after closing throws.
  */
-public final class Sam2ImageEmbedding implements AutoCloseable {
+public final class Sam2ImageEmbedding implements io.github.samfiji.inference.Embedding {
 
     private final NDManager manager;
     private final NDArray highRes0;
@@ -57,6 +57,16 @@ public final class Sam2ImageEmbedding implements AutoCloseable {
     /** (1, C/4, S/8, S/8). */
     NDArray highRes1() {
         return live(highRes1);
+    }
+
+    @Override
+    public boolean isClosed() {
+        return imageEmbed.isReleased();
+    }
+
+    /** The three maps in encoder order (high_res_feats0, high_res_feats1, image_embed), for the embedding cache. */
+    java.util.List<NDArray> maps() {
+        return java.util.List.of(highRes0(), highRes1(), imageEmbed());
     }
 
     public float[] imageEmbedValues() {

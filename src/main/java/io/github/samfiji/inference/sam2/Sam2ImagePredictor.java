@@ -43,6 +43,18 @@ public final class Sam2ImagePredictor {
 
     /** Encodes an RGB image; the result owns native memory until closed. */
     public Sam2ImageEmbedding encode(Rgb8Image image) {
+        return encode(image, io.github.samfiji.io.Progress.NONE);
+    }
+
+    /**
+     * As {@link #encode(Rgb8Image)}, reporting progress after each encoder stage; throws
+     * {@link java.util.concurrent.CancellationException} (freeing everything) when {@code progress} is cancelled.
+     */
+    public Sam2ImageEmbedding encode(Rgb8Image image, io.github.samfiji.io.Progress progress) {
+        return io.github.samfiji.model.TorchRuntime.withoutGradients(() -> encodeImage(image, progress));
+    }
+
+    private Sam2ImageEmbedding encodeImage(Rgb8Image image, io.github.samfiji.io.Progress progress) {
         int w = image.width();
         int h = image.height();
         if (w < MIN_SIDE || h < MIN_SIDE) {
@@ -56,7 +68,12 @@ public final class Sam2ImagePredictor {
         try {
             NDList features;
             try (NDManager scratch = model.manager().newSubManager()) {
-                features = model.encodeImage(Ops.constant(scratch, input, new Shape(1, 3, size, size)), null);
+                int[] stages = {0};
+                features = model.encodeImage(Ops.constant(scratch, input, new Shape(1, 3, size, size)), (name, out) -> {
+                    progress.checkCancelled();
+                    stages[0]++;
+                    progress.update(stages[0] / (stages[0] + 1.0), "encoding image (" + name + ")");
+                });
                 features.attach(owner);
             }
             return new Sam2ImageEmbedding(owner, features, w, h, (System.nanoTime() - start) / 1e6);
@@ -79,14 +96,46 @@ public final class Sam2ImagePredictor {
     /** As {@link #predict(Sam2ImageEmbedding, Prompt, boolean)}, handing decoder intermediates to {@code probe}. */
     Sam2Prediction predict(Sam2ImageEmbedding embedding, Prompt prompt, boolean multimask,
                            BiConsumer<String, NDArray> probe) {
-        validate(embedding, prompt);
         long start = System.nanoTime();
         int low = model.config().lowResSize();
         int area = low * low;
         int ow = embedding.originalWidth();
         int oh = embedding.originalHeight();
+        Decoded d = decodeLowRes(embedding, prompt, multimask, probe);
+        int n = d.iou().length;
         try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
-            NDList sparseDense = encodePrompt(prompt, ow, oh, m);
+            // The original-size logits come from the unclamped low-resolution ones.
+            NDArray full = Ops.resizeBilinear(Ops.constant(m, d.lowRes(), new Shape(1, n, low, low)), oh, ow);
+            float[] fullFlat = full.toFloatArray();
+            float[][] logits = new float[n][];
+            float[][] lowRes = new float[n][];
+            for (int i = 0; i < n; i++) {
+                logits[i] = Arrays.copyOfRange(fullFlat, i * ow * oh, (i + 1) * ow * oh);
+                lowRes[i] = Arrays.copyOfRange(d.lowRes(), i * area, (i + 1) * area);
+                for (int k = 0; k < area; k++) {
+                    lowRes[i][k] = Math.max(-LOW_RES_LIMIT, Math.min(LOW_RES_LIMIT, lowRes[i][k]));
+                }
+            }
+            Prediction masks = new Prediction(ow, oh, low, d.iou(), logits, lowRes, (System.nanoTime() - start) / 1e6);
+            return new Sam2Prediction(masks, d.objectScore(), d.tokens());
+        }
+    }
+
+    /**
+     * The decoder's chosen candidates for one prompt: their unclamped low-resolution logits (candidate after
+     * candidate), predicted IoU, the decoder tokens they came from, and the object score logit.
+     */
+    record Decoded(float[] lowRes, float[] iou, int[] tokens, float objectScore) {
+    }
+
+    /** Prompt encoder and mask decoder for one prompt, without the upscaling to the image. */
+    Decoded decodeLowRes(Sam2ImageEmbedding embedding, Prompt prompt, boolean multimask,
+                         BiConsumer<String, NDArray> probe) {
+        validate(embedding, prompt);
+        int low = model.config().lowResSize();
+        int area = low * low;
+        try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
+            NDList sparseDense = encodePrompt(prompt, embedding.originalWidth(), embedding.originalHeight(), m);
             if (probe != null) {
                 probe.accept("sparse_embeddings", sparseDense.get(0));
                 probe.accept("dense_embeddings", sparseDense.get(1));
@@ -105,20 +154,7 @@ public final class Sam2ImagePredictor {
                 System.arraycopy(allMasks, tokens[i] * area, chosen, i * area, area);
                 iou[i] = allIou[tokens[i]];
             }
-            // The original-size logits come from the unclamped low-resolution ones.
-            NDArray full = Ops.resizeBilinear(Ops.constant(m, chosen, new Shape(1, n, low, low)), oh, ow);
-            float[] fullFlat = full.toFloatArray();
-            float[][] logits = new float[n][];
-            float[][] lowRes = new float[n][];
-            for (int i = 0; i < n; i++) {
-                logits[i] = Arrays.copyOfRange(fullFlat, i * ow * oh, (i + 1) * ow * oh);
-                lowRes[i] = Arrays.copyOfRange(chosen, i * area, (i + 1) * area);
-                for (int k = 0; k < area; k++) {
-                    lowRes[i][k] = Math.max(-LOW_RES_LIMIT, Math.min(LOW_RES_LIMIT, lowRes[i][k]));
-                }
-            }
-            Prediction masks = new Prediction(ow, oh, low, iou, logits, lowRes, (System.nanoTime() - start) / 1e6);
-            return new Sam2Prediction(masks, objectScore, tokens);
+            return new Decoded(chosen, iou, tokens, objectScore);
         }
     }
 

@@ -78,6 +78,7 @@ public final class Sam2VolumePropagator implements AutoCloseable {
     private final LinkedHashMap<Integer, NDList> features = new LinkedHashMap<>(16, 0.75f, true);
     private final Map<Integer, Track> tracks = new LinkedHashMap<>();
     private BiConsumer<String, NDArray> probe;
+    private io.github.samfiji.io.Progress progress = io.github.samfiji.io.Progress.NONE;
     private int encodedSlices;
 
     /**
@@ -147,6 +148,38 @@ public final class Sam2VolumePropagator implements AutoCloseable {
         return result(t, z, false, out);
     }
 
+    /** {@link #addMask(int, int, boolean[])} for the single object {@link #DEFAULT_OBJECT}. */
+    public SliceResult addMask(int z, boolean[] mask) {
+        return addMask(DEFAULT_OBJECT, z, mask);
+    }
+
+    /**
+     * Gives an object's mask on slice z (slice size, row-major; replacing earlier prompts there), as the reference's
+     * {@code add_new_mask}: the mask is taken as that slice's result and conditions the memory like a prompted
+     * slice (a slice not tracked yet becomes a conditioning slice; a tracked one is a correction).
+     */
+    public SliceResult addMask(int object, int z, boolean[] mask) {
+        checkSlice(z);
+        if (mask.length != width * height) {
+            throw new IllegalArgumentException("the mask on slice " + (z + 1) + " has " + mask.length
+                    + " pixels, not the stack's " + width + " x " + height);
+        }
+        Track t = tracks.computeIfAbsent(object, Track::new);
+        boolean initial = !t.trackedReverse.containsKey(z);
+        FrameOutput out = tracking.maskAsOutput(features(z), mask, width, height);
+        if (initial) {
+            t.newConditioning.put(z, out);
+        } else {
+            t.newCorrections.put(z, out);
+        }
+        return result(t, z, false, out);
+    }
+
+    /** Reports each slice tracked by {@link #propagate} and is checked for cancellation there. */
+    public void setProgress(io.github.samfiji.io.Progress progress) {
+        this.progress = progress == null ? io.github.samfiji.io.Progress.NONE : progress;
+    }
+
     /**
      * Tracks every object from the first prompted slice (of any object) to the end of the stack (forward) or to
      * slice 0 (reverse), returning the results slice by slice (objects in the order they were first prompted);
@@ -168,7 +201,11 @@ public final class Sam2VolumePropagator implements AutoCloseable {
         }
         int end = reverse ? 0 : depth - 1;
         int step = reverse ? -1 : 1;
+        int steps = Math.abs(end - start) + 1;
         for (int z = start; z != end + step; z += step) {
+            progress.checkCancelled();
+            progress.update(Math.abs(z - start) / (double) steps, "tracking " + (reverse ? "down" : "up")
+                    + ": slice " + (z + 1));
             for (Track t : tracks.values()) {
                 SliceResult r;
                 if (t.conditioning.containsKey(z)) {
@@ -357,18 +394,47 @@ public final class Sam2VolumePropagator implements AutoCloseable {
      */
     public static Tracked track(Sam2Model model, IntFunction<Rgb8Image> slices, int depth, int width, int height,
                                 Map<Integer, ? extends Map<Integer, Prompt>> prompts) {
+        return track(model, slices, depth, width, height, prompts, Map.of(), io.github.samfiji.io.Progress.NONE);
+    }
+
+    /**
+     * As above, with masks as prompts too (object -> 0-based slice -> mask of the slice's size, the reference's
+     * {@code add_new_mask}); a slice has either a mask or a prompt. Objects come in the order of {@code prompts},
+     * then those with masks only; cancellable through {@code progress}.
+     */
+    public static Tracked track(Sam2Model model, IntFunction<Rgb8Image> slices, int depth, int width, int height,
+                                Map<Integer, ? extends Map<Integer, Prompt>> prompts,
+                                Map<Integer, ? extends Map<Integer, boolean[]>> masks,
+                                io.github.samfiji.io.Progress progress) {
+        java.util.Set<Integer> objects = new java.util.LinkedHashSet<>(prompts.keySet());
+        objects.addAll(masks.keySet());
         try (Sam2VolumePropagator propagator = new Sam2VolumePropagator(model, slices, depth, width, height)) {
-            for (Map.Entry<Integer, ? extends Map<Integer, Prompt>> object : prompts.entrySet()) {
-                for (Map.Entry<Integer, Prompt> slice : new java.util.TreeMap<>(object.getValue()).entrySet()) {
-                    propagator.addPrompt(object.getKey(), slice.getKey(), slice.getValue());
+            for (int object : objects) {
+                Map<Integer, Prompt> p = prompts.containsKey(object) ? prompts.get(object) : Map.of();
+                Map<Integer, boolean[]> m = masks.containsKey(object) ? masks.get(object) : Map.of();
+                java.util.TreeSet<Integer> zs = new java.util.TreeSet<>(p.keySet());
+                zs.addAll(m.keySet());
+                for (int z : zs) {
+                    if (p.containsKey(z) && m.containsKey(z)) {
+                        throw new IllegalArgumentException("object " + object + " has both a mask and a prompt on slice "
+                                + (z + 1) + ": give one of them");
+                    }
+                    if (m.containsKey(z)) {
+                        propagator.addMask(object, z, m.get(z));
+                    } else {
+                        propagator.addPrompt(object, z, p.get(z));
+                    }
                 }
             }
+            propagator.setProgress(io.github.samfiji.io.Progress.scaled(progress, 0, 0.5));
             propagator.propagate(false);
+            propagator.setProgress(io.github.samfiji.io.Progress.scaled(progress, 0.5, 0.5));
             propagator.propagate(true);
             Map<Integer, SliceResult[]> out = new LinkedHashMap<>();
-            for (Integer object : prompts.keySet()) {
+            for (Integer object : objects) {
                 out.put(object, propagator.lastResults(object));
             }
+            progress.update(1, "tracked " + objects.size() + " object(s) through " + depth + " slices");
             return new Tracked(out, propagator.encodedSlices());
         }
     }
