@@ -110,7 +110,8 @@ public final class PropagateCommand implements Callable<Integer> {
 
     @Option(names = "--mask", paramLabel = "MASK,z",
             description = "a finished (e.g. hand-corrected) mask of the object on slice z, non-zero = object; taken as it "
-                    + "is and carried to the other slices; repeatable")
+                    + "is and carried to the other slices (SAM 2.1: it conditions the memory, as the video predictor's "
+                    + "add_new_mask); repeatable")
     void mask(String spec) {
         int comma = spec.lastIndexOf(',');
         String z = comma < 0 ? "" : spec.substring(comma + 1).trim();
@@ -175,11 +176,7 @@ public final class PropagateCommand implements Callable<Integer> {
         double voxelVolume = cal.pixelWidth * cal.pixelHeight * cal.pixelDepth;
         try (LoadedModel loaded = ModelLoader.loadAny(model.checkpoint, model.config)) {
             if (loaded instanceof LoadedModel.Sam2 sam2) {
-                if (!givenMasks.isEmpty()) {
-                    throw new IllegalArgumentException("--mask is not supported with SAM 2.1 models yet: give clicks "
-                            + "or a box on that slice");
-                }
-                propagateSam2(sam2.model(), imp, planes, labelsFile, roisFile, jsonFile);
+                propagateSam2(sam2.model(), imp, planes, givenMasks, labelsFile, roisFile, jsonFile, progress);
                 return 0;
             }
             if (writeLogits) {
@@ -257,8 +254,9 @@ public final class PropagateCommand implements Callable<Integer> {
         }
     }
 
-    private void propagateSam2(Sam2Model sam, ImagePlus imp, StackSlices planes, Path labelsFile, Path roisFile,
-                               Path jsonFile) throws java.io.IOException {
+    private void propagateSam2(Sam2Model sam, ImagePlus imp, StackSlices planes,
+                               Map<Integer, Map<Integer, boolean[]>> givenMasks, Path labelsFile, Path roisFile,
+                               Path jsonFile, ConsoleProgress progress) throws java.io.IOException {
         Path logitsFile = writeLogits ? output.imageFile(".logits", image) : null;
         if (logitsFile != null) {
             output.requireWritable(logitsFile);
@@ -278,11 +276,17 @@ public final class PropagateCommand implements Callable<Integer> {
             slices.forEach((z, b) -> built.put(z - 1, b.build()));
             byObject.put(object, built);
         });
+        // A drawn mask conditions the memory as the reference's add_new_mask does.
+        Map<Integer, Map<Integer, boolean[]>> masksByObject = new java.util.TreeMap<>();
+        givenMasks.forEach((object, slices) -> {
+            Map<Integer, boolean[]> zeroBased = new java.util.TreeMap<>();
+            slices.forEach((z, m) -> zeroBased.put(z - 1, m));
+            masksByObject.put(object, zeroBased);
+        });
         Sam2VolumePropagator.Tracked tracked = Sam2VolumePropagator.track(sam, planes.asFunction(), planes.depth(), w,
-                h, byObject);
+                h, byObject, masksByObject, progress);
         int encoded = tracked.encodedSlices();
-        for (Map.Entry<Integer, Map<Integer, Prompt.Builder>> e : prompts.entrySet()) {
-            int object = e.getKey();
+        for (int object : new java.util.TreeSet<>(tracked.objects().keySet())) {
             SliceResult[] results = tracked.objects().get(object);
             long voxels = 0;
             int present = 0;
@@ -305,7 +309,10 @@ public final class PropagateCommand implements Callable<Integer> {
             JsonObject o = new JsonObject();
             o.addProperty("object", object);
             JsonArray prompted = new JsonArray();
-            e.getValue().keySet().forEach(prompted::add);
+            java.util.TreeSet<Integer> promptedSlices = new java.util.TreeSet<>(prompts.getOrDefault(object, Map.of())
+                    .keySet());
+            promptedSlices.addAll(givenMasks.getOrDefault(object, Map.of()).keySet());
+            promptedSlices.forEach(prompted::add);
             o.add("prompted_slices", prompted);
             o.addProperty("slices", present);
             o.addProperty("voxels", voxels);

@@ -1,0 +1,146 @@
+package io.github.samfiji.ij;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ij.IJ;
+import ij.ImagePlus;
+import ij.WindowManager;
+import ij.gui.Roi;
+import ij.macro.Interpreter;
+import ij.plugin.frame.RoiManager;
+import io.github.samfiji.cli.SamFijiCli;
+import io.github.samfiji.imagejio.MaskRois;
+import io.github.samfiji.testing.Fixtures;
+import io.github.samfiji.testing.Npy;
+import io.github.samfiji.testing.NeedsDisplay;
+import io.github.samfiji.testing.NeedsSharedData;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Fiji commands that prompt an image, run by a macro with the SAM 2.1 fixture checkpoint (its configuration beside
+ * it as {@code sam2_tiny.json}, as a user keeps a non-published model): Segment with Prompt gives the reference image
+ * predictor's masks, Propagate in 3D the reference video predictor's final labels (the numbers the CLI tests check),
+ * and both equal what the command line writes for the same prompts.
+ */
+@NeedsDisplay
+@NeedsSharedData
+class Sam2MacroTest {
+
+    private static final String SET = "sam2_tiny";
+    private static final int W = 97;
+    private static final int H = 150;
+
+    @TempDir
+    static Path models;
+
+    @TempDir
+    Path temp;
+
+    private static Path model;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        ImageJMenus.registerCommands();
+        Path set = Fixtures.set(SET);
+        model = Files.copy(set.resolve("sam2_tiny.pt"), models.resolve("sam2_tiny.pt"));
+        Files.copy(set.resolve("config.json"), models.resolve("sam2_tiny.json"));
+    }
+
+    private static String run(String macro) {
+        return new Interpreter().run("setBatchMode(true);\n" + macro, null);
+    }
+
+    private static Roi[] saved(Path roiSet) {
+        RoiManager hidden = new RoiManager(true);
+        assertTrue(hidden.open(roiSet.toString()), "RoiSet readable: " + roiSet);
+        return hidden.getRoisAsArray();
+    }
+
+    @Test
+    void segmentWithPromptGivesTheReferenceMasksAndTheCommandLinesRois() throws Exception {
+        // box: pixels 21..60 x 30..69 = the reference box [21, 30, 60, 69], one mask; point1: (41, 50), best of 3.
+        check("box", "makeRectangle(21, 30, 40, 40);", "", new String[] {"--box", "21,30,60,69"});
+        check("point1", "makePoint(41, 50);", "multimask ", new String[] {"--point", "41,50,1", "--multimask"});
+    }
+
+    private void check(String c, String selection, String multimask, String[] cliPrompt) throws Exception {
+        CommandDialog.lastError = null;
+        Path image = Fixtures.set(SET).resolve("image.png");
+        Path rois = temp.resolve(c + ".zip");
+        Path labels = temp.resolve(c + "-labels.tif");
+        run("close('*'); roiManager('reset'); open('" + image + "');\n" + selection + "\n"
+                + "run('Segment with Prompt', 'model=[" + model + "] prompts=[Image selection] " + multimask
+                + "candidate=[Best predicted IoU] add label');\n"
+                + "roiManager('save', '" + rois + "'); selectImage('image-labels'); saveAs('Tiff', '" + labels + "');");
+        assertEquals(null, CommandDialog.lastError, c);
+        String tag = c + "__" + (multimask.isEmpty() ? "mmF" : "mmT") + "__";
+        float[] iou = Fixtures.npy(SET, tag + "iou_predictions").floats();
+        int best = 0;
+        for (int i = 1; i < iou.length; i++) {
+            best = iou[i] > iou[best] ? i : best;
+        }
+        float[] logits = Fixtures.npy(SET, tag + "logits_orig").floats();
+        int area = W * H;
+        short[] fromMacro = (short[]) IJ.openImage(labels.toString()).getProcessor().getPixels();
+        int objectPixels = 0;
+        for (int k = 0; k < area; k++) {
+            float ref = logits[best * area + k];
+            if (Math.abs(ref) > 1e-4) {
+                assertEquals(ref > 0 ? 1 : 0, fromMacro[k], c + ": label at pixel " + k);
+            }
+            objectPixels += fromMacro[k] != 0 ? 1 : 0;
+        }
+        assertTrue(objectPixels > 0, c + ": an object was found");
+        Roi[] macroRois = saved(rois);
+        assertEquals(1, macroRois.length);
+
+        java.util.List<String> a = new java.util.ArrayList<>(java.util.List.of("segment", "--checkpoint",
+                model.toString(), "--image", image.toString(), "--out", temp.resolve("cli-" + c).toString()));
+        a.addAll(java.util.List.of(cliPrompt));
+        assertEquals(0, SamFijiCli.run(a.toArray(String[]::new)));
+        Roi[] cliRois = saved(temp.resolve("cli-" + c + ".rois.zip"));
+        assertArrayEquals(MaskRois.toMask(cliRois[0], W, H), MaskRois.toMask(macroRois[0], W, H),
+                c + ": the macro's ROI is the command line's");
+        WindowManager.closeAllWindows();
+    }
+
+    @Test
+    void propagateInThreeDTracksWithMemoryAsTheReferenceAndTheCommandLine() throws Exception {
+        CommandDialog.lastError = null;
+        Path stack = Fixtures.set(SET).resolve("stack.tif");
+        Path macroLabels = temp.resolve("macro-prop.tif");
+        // The fixture's video_box prompt: box (25.0, 34.76) - (63.69, 100.24) on slice 4, as a subpixel rectangle.
+        run("close('*'); roiManager('reset'); open('" + stack + "'); setSlice(4);\n"
+                + "makeRectangle(25.0, 34.76, 39.69, 66.48); Roi.setPosition(4); roiManager('add');\n"
+                + "run('Propagate in 3D', 'model=[" + model + "] label');\n"
+                + "selectImage('stack-labels'); saveAs('Tiff', '" + macroLabels + "');");
+        assertEquals(null, CommandDialog.lastError);
+        assertEquals(0, SamFijiCli.run("propagate", "--checkpoint", model.toString(), "--image", stack.toString(),
+                "--box", "25.0,34.76,63.69,100.24,4", "--out", temp.resolve("cli-prop").toString()));
+        float[] ref = Fixtures.npy(SET, "video_box__final_logits").floats();
+        ImagePlus fromMacro = IJ.openImage(macroLabels.toString());
+        ImagePlus fromCli = IJ.openImage(temp.resolve("cli-prop.labels.tif").toString());
+        assertEquals(8, fromMacro.getStackSize());
+        int area = W * H;
+        long foreground = 0;
+        for (int z = 0; z < 8; z++) {
+            short[] macro = (short[]) fromMacro.getStack().getProcessor(z + 1).getPixels();
+            assertArrayEquals((short[]) fromCli.getStack().getProcessor(z + 1).getPixels(), macro, "slice " + (z + 1));
+            for (int k = 0; k < area; k++) {
+                float r = ref[z * area + k];
+                if (Math.abs(r) > 1e-2) {
+                    assertEquals(r > 0 ? 1 : 0, macro[k], "slice " + (z + 1) + " label at pixel " + k);
+                }
+                foreground += macro[k] != 0 ? 1 : 0;
+            }
+        }
+        assertTrue(foreground > 0, "the object was found");
+        WindowManager.closeAllWindows();
+    }
+}
