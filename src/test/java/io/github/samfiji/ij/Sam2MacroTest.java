@@ -110,6 +110,43 @@ class Sam2MacroTest {
         WindowManager.closeAllWindows();
     }
 
+    /** Auto-segment with SAM 2.1: the core generator's objects, and the command line's label image. */
+    @Test
+    void autoSegmentGivesTheCoresObjectsAndTheCommandLinesLabels() throws Exception {
+        CommandDialog.lastError = null;
+        Path image = Fixtures.set(SET).resolve("image.png");
+        Path macroLabels = temp.resolve("macro-auto.tif");
+        String result = run("close('*'); roiManager('reset'); open('" + image + "');\n"
+                + "run('Auto-segment', 'model=[" + model + "] mode=[" + AutoSegmentCommand.AMG + "] points=8 "
+                + "predicted=0.45 stability=0.5 box=0.9 crop=0 minimum=0 tile=0 overlap=256 add label');\n"
+                + "n = roiManager('count'); selectImage('image-labels'); saveAs('Tiff', '" + macroLabels + "');\n"
+                + "return '' + n;");
+        assertEquals(null, CommandDialog.lastError);
+        java.util.List<io.github.samfiji.inference.InstanceMask> expected;
+        try (io.github.samfiji.checkpoint.LoadedModel loaded = io.github.samfiji.checkpoint.ModelLoader.loadAny(model,
+                null)) {
+            io.github.samfiji.inference.PromptPredictor p = io.github.samfiji.inference.PromptPredictor.of(loaded);
+            expected = new io.github.samfiji.inference.AutomaticMaskGenerator(p, p.amgDefaults().pointsPerSide(8)
+                    .predIouThresh(0.45).stabilityScoreThresh(0.5).boxNmsThresh(0.9))
+                    .generate(io.github.samfiji.model.sam2.Sam2Fixture.image(), io.github.samfiji.io.Progress.NONE)
+                    .masks();
+        }
+        assertTrue(expected.size() > 0);
+        assertEquals(Integer.toString(expected.size()), result, "one ROI per object of the core generator");
+        assertEquals(0, SamFijiCli.run("auto", "--checkpoint", model.toString(), "--image", image.toString(),
+                "--points-per-side", "8", "--pred-iou-thresh", "0.45", "--stability-score-thresh", "0.5",
+                "--box-nms-thresh", "0.9", "--out", temp.resolve("cli-auto").toString()));
+        short[] fromMacro = (short[]) IJ.openImage(macroLabels.toString()).getProcessor().getPixels();
+        short[] fromCli = (short[]) IJ.openImage(temp.resolve("cli-auto.labels.tif").toString()).getProcessor()
+                .getPixels();
+        assertArrayEquals(fromCli, fromMacro);
+        com.google.gson.JsonObject json = com.google.gson.JsonParser.parseString(Files.readString(
+                temp.resolve("cli-auto.json"))).getAsJsonObject();
+        assertEquals("sam2.1", json.get("model_family").getAsString());
+        assertEquals(expected.size(), json.getAsJsonArray("objects").size());
+        WindowManager.closeAllWindows();
+    }
+
     @Test
     void propagateInThreeDTracksWithMemoryAsTheReferenceAndTheCommandLine() throws Exception {
         CommandDialog.lastError = null;
