@@ -22,7 +22,6 @@ import io.github.samfiji.inference.VolumePropagator.Projection;
 import io.github.samfiji.inference.VolumePropagator.SlicePrompt;
 import io.github.samfiji.io.OutputFiles;
 import io.github.samfiji.model.SamModel;
-import io.github.samfiji.model.sam2.Sam2Model;
 import io.github.samfiji.inference.sam2.Sam2VolumePropagator;
 import io.github.samfiji.inference.sam2.Sam2VolumePropagator.SliceResult;
 import java.nio.file.Path;
@@ -43,7 +42,7 @@ import picocli.CommandLine.Option;
                 + "slice) and PREFIX.json (per object: slices reached, why it stopped, volume).",
             "With a SAM 2.1 checkpoint the object is tracked with the model's memory, as its video predictor tracks "
                 + "through frames: prompted slices first, then forward and backward from the first prompted slice "
-                + "through the whole stack (--projection, --iou-threshold, --box-extension and --cache do not apply); "
+                + "through the whole stack (--projection, --iou-threshold and --box-extension do not apply); "
                 + "--logits also writes each slice's final logits."})
 public final class PropagateCommand implements Callable<Integer> {
 
@@ -176,7 +175,7 @@ public final class PropagateCommand implements Callable<Integer> {
         double voxelVolume = cal.pixelWidth * cal.pixelHeight * cal.pixelDepth;
         try (LoadedModel loaded = ModelLoader.loadAny(model.checkpoint, model.config)) {
             if (loaded instanceof LoadedModel.Sam2 sam2) {
-                propagateSam2(sam2.model(), imp, planes, givenMasks, labelsFile, roisFile, jsonFile, progress);
+                propagateSam2(sam2, imp, planes, givenMasks, labelsFile, roisFile, jsonFile, progress);
                 return 0;
             }
             if (writeLogits) {
@@ -239,12 +238,6 @@ public final class PropagateCommand implements Callable<Integer> {
         return 0;
     }
 
-    /**
-     * SAM 2.1: each object is tracked with memory as the reference video predictor does: one prompt call per prompted
-     * slice (its box and clicks together) in increasing z, then a forward and a reverse pass from the first prompted
-     * slice; every slice keeps its last result. Projection, IoU threshold, box extension and the embedding cache are
-     * SAM 1 settings and are not used.
-     */
     /** The model's identity for the embedding cache, computed only when --cache is used. */
     private String identity() {
         try {
@@ -254,7 +247,13 @@ public final class PropagateCommand implements Callable<Integer> {
         }
     }
 
-    private void propagateSam2(Sam2Model sam, ImagePlus imp, StackSlices planes,
+    /**
+     * SAM 2.1: each object is tracked with memory as the reference video predictor does: one prompt call per prompted
+     * slice (its box and clicks together, or its mask) in increasing z, then a forward and a reverse pass from the
+     * first prompted slice; every slice keeps its last result. Slices come from the embedding store (with --cache,
+     * also from disk). Projection, IoU threshold and box extension are SAM 1 settings and are not used.
+     */
+    private void propagateSam2(LoadedModel.Sam2 sam, ImagePlus imp, StackSlices planes,
                                Map<Integer, Map<Integer, boolean[]>> givenMasks, Path labelsFile, Path roisFile,
                                Path jsonFile, ConsoleProgress progress) throws java.io.IOException {
         Path logitsFile = writeLogits ? output.imageFile(".logits", image) : null;
@@ -283,9 +282,17 @@ public final class PropagateCommand implements Callable<Integer> {
             slices.forEach((z, m) -> zeroBased.put(z - 1, m));
             masksByObject.put(object, zeroBased);
         });
-        Sam2VolumePropagator.Tracked tracked = Sam2VolumePropagator.track(sam, planes.asFunction(), planes.depth(), w,
-                h, byObject, masksByObject, progress);
-        int encoded = tracked.encodedSlices();
+        Sam2VolumePropagator.Tracked tracked;
+        int encoded;
+        int fromDisk;
+        try (StackEmbeddings stack = new StackEmbeddings(io.github.samfiji.inference.PromptPredictor.of(sam),
+                planes.asFunction(), planes.depth(), cache, this::identity)) {
+            tracked = Sam2VolumePropagator.trackOnStore(sam.model(),
+                    z -> (io.github.samfiji.inference.sam2.Sam2ImageEmbedding) stack.embedding(z, progress),
+                    planes.depth(), w, h, byObject, masksByObject, progress);
+            encoded = stack.encodedCount();
+            fromDisk = stack.diskHits();
+        }
         for (int object : new java.util.TreeSet<>(tracked.objects().keySet())) {
             SliceResult[] results = tracked.objects().get(object);
             long voxels = 0;
@@ -325,7 +332,7 @@ public final class PropagateCommand implements Callable<Integer> {
             o.add("object_score_logits", scores);
             objects.add(o);
         }
-        System.err.printf("slices encoded: %d%n", encoded);
+        System.err.printf("slices encoded: %d, from the embedding cache: %d%n", encoded, fromDisk);
         List<Roi> rois = new ArrayList<>();
         for (SegmentedObject o : segmented) {
             Roi roi = RoiOutput.toRoi(imp, o);

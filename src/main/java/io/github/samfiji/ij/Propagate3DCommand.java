@@ -134,15 +134,14 @@ public class Propagate3DCommand implements Command {
 
     /**
      * SAM 1: the projection method on the session's slice embeddings (each slice encoded once for every command).
-     * SAM 2.1: memory tracking, re-run from all prompts, as the command line does; projection, IoU threshold, box
-     * extension and the embedding cache are SAM 1 settings and do not apply.
+     * SAM 2.1: memory tracking on the same store, re-run from all prompts, as the command line does; projection, IoU
+     * threshold and box extension are SAM 1 settings and do not apply.
      */
     private StackPropagator propagator(LoadedModel loaded, StackSlices planes, VolumePropagator.Settings settings) {
-        if (loaded instanceof LoadedModel.Sam2 sam2) {
-            return new Sam2StackPropagation(sam2.model(), planes.asFunction(), planes.depth(), image.getWidth(),
-                    image.getHeight());
-        }
         StackEmbeddings stack = ModelCache.stack(loaded, image, cacheFolder == null ? null : cacheFolder.toPath());
+        if (loaded instanceof LoadedModel.Sam2 sam2) {
+            return new Sam2StackPropagation(sam2.model(), stack, image.getWidth(), image.getHeight());
+        }
         return StackPropagation.projecting(VolumePropagator.withModel(ModelCache.embeddings(loaded).promptPredictor(),
                 stack, image.getWidth(), image.getHeight()), settings);
     }

@@ -14,24 +14,27 @@ public final class Sam2ImageEmbedding implements io.github.samfiji.inference.Emb
     private final NDManager manager;
     private final NDArray highRes0;
     private final NDArray highRes1;
+    /** The encoder's stride-16 level as the tracker reads it (no no-memory embedding). */
+    private final NDArray level2;
     private final NDArray imageEmbed;
     private final int originalWidth;
     private final int originalHeight;
     private final double encodeMillis;
 
     /**
-     * Takes ownership of {@code features} (high_res_feats0, high_res_feats1, image_embed), which are moved into
-     * {@code manager}; the embedding closes that manager.
+     * Takes ownership of {@code features} (high_res_feats0, high_res_feats1, the stride-16 level, image_embed = that
+     * level plus the no-memory embedding), which are moved into {@code manager}; the embedding closes that manager.
      */
     Sam2ImageEmbedding(NDManager manager, NDList features, int originalWidth, int originalHeight, double encodeMillis) {
-        if (features.size() != 3) {
-            throw new IllegalArgumentException("expected 3 feature maps, got " + features.size());
+        if (features.size() != 4) {
+            throw new IllegalArgumentException("expected 4 feature maps, got " + features.size());
         }
         features.attach(manager);
         this.manager = manager;
         this.highRes0 = features.get(0);
         this.highRes1 = features.get(1);
-        this.imageEmbed = features.get(2);
+        this.level2 = features.get(2);
+        this.imageEmbed = features.get(3);
         this.originalWidth = originalWidth;
         this.originalHeight = originalHeight;
         this.encodeMillis = encodeMillis;
@@ -64,9 +67,13 @@ public final class Sam2ImageEmbedding implements io.github.samfiji.inference.Emb
         return imageEmbed.isReleased();
     }
 
-    /** The three maps in encoder order (high_res_feats0, high_res_feats1, image_embed), for the embedding cache. */
-    java.util.List<NDArray> maps() {
-        return java.util.List.of(highRes0(), highRes1(), imageEmbed());
+    /**
+     * What the tracker reads of a slice (high_res_feats0, high_res_feats1, the stride-16 level without the no-memory
+     * embedding), so a slice prompted in the image predictor is not encoded again to track it. Owned by this
+     * embedding.
+     */
+    NDList frameFeatures() {
+        return new NDList(highRes0(), highRes1(), live(level2));
     }
 
     public float[] imageEmbedValues() {

@@ -67,13 +67,21 @@ public final class Sam2ImagePredictor {
         NDManager owner = model.manager().newSubManager();
         try {
             NDList features;
-            try (NDManager scratch = model.manager().newSubManager()) {
+            try (NDManager scratch = model.manager().newSubManager(); NDScope scope = new NDScope()) {
                 int[] stages = {0};
-                features = model.encodeImage(Ops.constant(scratch, input, new Shape(1, 3, size, size)), (name, out) -> {
-                    progress.checkCancelled();
-                    stages[0]++;
-                    progress.update(stages[0] / (stages[0] + 1.0), "encoding image (" + name + ")");
-                });
+                NDList levels = model.imageEncoder().forward(Ops.constant(scratch, input, new Shape(1, 3, size, size)),
+                        (name, out) -> {
+                            progress.checkCancelled();
+                            stages[0]++;
+                            progress.update(stages[0] / (stages[0] + 1.0), "encoding image (" + name + ")");
+                        });
+                // As the reference's forward_image; the tracker reads the level without the no-memory embedding.
+                NDArray level2 = levels.get(2);
+                features = new NDList(model.maskDecoder().highResS0(levels.get(0)),
+                        model.maskDecoder().highResS1(levels.get(1)), level2, withNoMemory(level2));
+                for (NDArray a : features) {
+                    NDScope.unregister(a);
+                }
                 features.attach(owner);
             }
             return new Sam2ImageEmbedding(owner, features, w, h, (System.nanoTime() - start) / 1e6);
@@ -81,6 +89,11 @@ public final class Sam2ImagePredictor {
             owner.close();
             throw e;
         }
+    }
+
+    /** The image predictor's stride-16 features: the level plus the learned no-memory embedding. */
+    NDArray withNoMemory(NDArray level2) {
+        return level2.add(model.noMemEmbed().value().reshape(1, -1, 1, 1));
     }
 
     /**

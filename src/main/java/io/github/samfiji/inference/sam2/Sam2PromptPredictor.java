@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class Sam2PromptPredictor implements PromptPredictor {
 
-    private static final String[] MAPS = {"high_res_feats0", "high_res_feats1", "image_embed"};
+    /** What the disk cache keeps; image_embed is the last one plus the no-memory embedding. */
+    private static final String[] MAPS = {"high_res_feats0", "high_res_feats1", "vision_features"};
 
     private final Sam2ImagePredictor predictor;
     private final AtomicLong encodes = new AtomicLong();
@@ -122,7 +123,7 @@ public final class Sam2PromptPredictor implements PromptPredictor {
     public StoredEmbedding toStored(Embedding embedding) {
         Sam2ImageEmbedding e = own(embedding);
         Map<String, TensorData> tensors = new LinkedHashMap<>();
-        List<NDArray> maps = e.maps();
+        List<NDArray> maps = e.frameFeatures();
         for (int i = 0; i < MAPS.length; i++) {
             tensors.put(MAPS[i], TensorData.ofFloats(maps.get(i).getShape().getShape(), maps.get(i).toFloatArray()));
         }
@@ -148,6 +149,7 @@ public final class Sam2PromptPredictor implements PromptPredictor {
                 }
                 maps.add(Ops.constant(owner, t.toFloats(), new Shape(t.shape())));
             }
+            maps.add(predictor.withNoMemory(maps.get(2)));
             return new Sam2ImageEmbedding(owner, maps, Integer.parseInt(stored.metadata().get("original_width")),
                     Integer.parseInt(stored.metadata().get("original_height")), 0);
         } catch (RuntimeException ex) {

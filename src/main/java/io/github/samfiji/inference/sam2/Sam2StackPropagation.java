@@ -1,8 +1,8 @@
 package io.github.samfiji.inference.sam2;
 
-import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.inference.MaskGeometry;
 import io.github.samfiji.inference.Prompt;
+import io.github.samfiji.inference.StackEmbeddings;
 import io.github.samfiji.inference.StackPropagation;
 import io.github.samfiji.inference.StackPropagator;
 import io.github.samfiji.inference.VolumePropagator;
@@ -14,27 +14,34 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
-import java.util.function.IntFunction;
 
 /**
  * SAM 2.1's propagation behind {@link StackPropagator}: all objects are tracked with memory in one run of
- * {@link Sam2VolumePropagator#track} (prompts and drawn masks object by object in increasing z, a forward and a
- * reverse pass), so a correction is a new prompt and a re-run from the prompts, as on the command line. An object's
+ * {@link Sam2VolumePropagator#trackOnStore} (prompts and drawn masks object by object in increasing z, a forward and a
+ * reverse pass) on the slices' embeddings from the embedding store, so a correction is a new prompt and a re-run from the prompts, as on the command line. An object's
  * result lists the slices where its mask is not empty; {@link #lastTracked()} keeps the logits and object scores.
  */
 public final class Sam2StackPropagation implements StackPropagator {
 
     private final Sam2Model model;
-    private final IntFunction<Rgb8Image> slices;
+    private final StackEmbeddings store;
     private final int depth;
     private final int width;
     private final int height;
     private Sam2VolumePropagator.Tracked last;
 
-    public Sam2StackPropagation(Sam2Model model, IntFunction<Rgb8Image> slices, int depth, int width, int height) {
+    /**
+     * @param store the stack's embedding store of this SAM 2.1 model (the session's: a slice prompted before is not
+     *              encoded again, and slices encoded here serve later prompts)
+     */
+    public Sam2StackPropagation(Sam2Model model, StackEmbeddings store, int width, int height) {
+        if (!"sam2.1".equals(store.predictor().family())) {
+            throw new IllegalArgumentException("the embedding store holds " + store.predictor().family()
+                    + " embeddings, not SAM 2.1 ones");
+        }
         this.model = model;
-        this.slices = slices;
-        this.depth = depth;
+        this.store = store;
+        this.depth = store.depth();
         this.width = width;
         this.height = height;
     }
@@ -75,7 +82,19 @@ public final class Sam2StackPropagation implements StackPropagator {
             prompts.put(o.object(), p);
             masks.put(o.object(), m);
         }
-        last = Sam2VolumePropagator.track(model, slices, depth, width, height, prompts, masks, progress);
+        // Encoding a slice only checks for cancellation: the tracker reports progress slice by slice.
+        Progress quiet = new Progress() {
+            @Override
+            public void update(double fraction, String message) {
+            }
+
+            @Override
+            public boolean isCancelled() {
+                return progress.isCancelled();
+            }
+        };
+        last = Sam2VolumePropagator.trackOnStore(model, z -> (Sam2ImageEmbedding) store.embedding(z, quiet), depth,
+                width, height, prompts, masks, progress);
         List<StackPropagation.ObjectResult> out = new ArrayList<>();
         for (StackPropagation.ObjectPrompts o : objects) {
             out.add(new StackPropagation.ObjectResult(o.object(), result(last.objects().get(o.object()))));

@@ -71,6 +71,7 @@ public final class Sam2VolumePropagator implements AutoCloseable {
     private final Sam2Model model;
     private final Sam2Tracking tracking;
     private final IntFunction<Rgb8Image> slices;
+    private final IntFunction<Sam2ImageEmbedding> stored;
     private final int depth;
     private final int width;
     private final int height;
@@ -85,12 +86,27 @@ public final class Sam2VolumePropagator implements AutoCloseable {
      * @param slices the stack's slices (0-based z) as RGB images of {@code width} x {@code height}
      */
     public Sam2VolumePropagator(Sam2Model model, IntFunction<Rgb8Image> slices, int depth, int width, int height) {
+        this(model, slices, null, depth, width, height);
+    }
+
+    /**
+     * A propagator reading each slice's encoding from an embedding store ({@code stored}: 0-based z to the slice's
+     * image-predictor embedding, owned by the store), so a slice prompted or tracked before is not encoded again.
+     */
+    public static Sam2VolumePropagator onStore(Sam2Model model, IntFunction<Sam2ImageEmbedding> stored, int depth,
+                                               int width, int height) {
+        return new Sam2VolumePropagator(model, null, stored, depth, width, height);
+    }
+
+    private Sam2VolumePropagator(Sam2Model model, IntFunction<Rgb8Image> slices, IntFunction<Sam2ImageEmbedding> stored,
+                                 int depth, int width, int height) {
         if (depth < 2) {
             throw new IllegalArgumentException("propagation needs a stack of at least 2 slices, got " + depth);
         }
         this.model = model;
         this.tracking = new Sam2Tracking(model);
         this.slices = slices;
+        this.stored = stored;
         this.depth = depth;
         this.width = width;
         this.height = height;
@@ -327,6 +343,14 @@ public final class Sam2VolumePropagator implements AutoCloseable {
 
     /** The encoder features of slice z, from the small cache or encoded now. */
     private NDList features(int z) {
+        if (stored != null) {
+            Sam2ImageEmbedding e = stored.apply(z);
+            if (e.originalWidth() != width || e.originalHeight() != height) {
+                throw new IllegalArgumentException("slice " + (z + 1) + " is " + e.originalWidth() + " x "
+                        + e.originalHeight() + ", not " + width + " x " + height);
+            }
+            return e.frameFeatures();
+        }
         NDList cached = features.get(z);
         if (cached != null) {
             return cached;
@@ -406,37 +430,53 @@ public final class Sam2VolumePropagator implements AutoCloseable {
                                 Map<Integer, ? extends Map<Integer, Prompt>> prompts,
                                 Map<Integer, ? extends Map<Integer, boolean[]>> masks,
                                 io.github.samfiji.io.Progress progress) {
+        try (Sam2VolumePropagator propagator = new Sam2VolumePropagator(model, slices, depth, width, height)) {
+            return propagator.track(prompts, masks, progress);
+        }
+    }
+
+    /** As above, the slices' encodings read from an embedding store (see {@link #onStore}). */
+    public static Tracked trackOnStore(Sam2Model model, IntFunction<Sam2ImageEmbedding> stored, int depth, int width,
+                                       int height, Map<Integer, ? extends Map<Integer, Prompt>> prompts,
+                                       Map<Integer, ? extends Map<Integer, boolean[]>> masks,
+                                       io.github.samfiji.io.Progress progress) {
+        try (Sam2VolumePropagator propagator = onStore(model, stored, depth, width, height)) {
+            return propagator.track(prompts, masks, progress);
+        }
+    }
+
+    private Tracked track(Map<Integer, ? extends Map<Integer, Prompt>> prompts,
+                          Map<Integer, ? extends Map<Integer, boolean[]>> masks, io.github.samfiji.io.Progress progress) {
         java.util.Set<Integer> objects = new java.util.LinkedHashSet<>(prompts.keySet());
         objects.addAll(masks.keySet());
-        try (Sam2VolumePropagator propagator = new Sam2VolumePropagator(model, slices, depth, width, height)) {
-            for (int object : objects) {
-                Map<Integer, Prompt> p = prompts.containsKey(object) ? prompts.get(object) : Map.of();
-                Map<Integer, boolean[]> m = masks.containsKey(object) ? masks.get(object) : Map.of();
-                java.util.TreeSet<Integer> zs = new java.util.TreeSet<>(p.keySet());
-                zs.addAll(m.keySet());
-                for (int z : zs) {
-                    if (p.containsKey(z) && m.containsKey(z)) {
-                        throw new IllegalArgumentException("object " + object + " has both a mask and a prompt on slice "
-                                + (z + 1) + ": give one of them");
-                    }
-                    if (m.containsKey(z)) {
-                        propagator.addMask(object, z, m.get(z));
-                    } else {
-                        propagator.addPrompt(object, z, p.get(z));
-                    }
+        for (int object : objects) {
+            Map<Integer, Prompt> p = prompts.containsKey(object) ? prompts.get(object) : Map.of();
+            Map<Integer, boolean[]> m = masks.containsKey(object) ? masks.get(object) : Map.of();
+            java.util.TreeSet<Integer> zs = new java.util.TreeSet<>(p.keySet());
+            zs.addAll(m.keySet());
+            for (int z : zs) {
+                progress.checkCancelled();
+                if (p.containsKey(z) && m.containsKey(z)) {
+                    throw new IllegalArgumentException("object " + object + " has both a mask and a prompt on slice "
+                            + (z + 1) + ": give one of them");
+                }
+                if (m.containsKey(z)) {
+                    addMask(object, z, m.get(z));
+                } else {
+                    addPrompt(object, z, p.get(z));
                 }
             }
-            propagator.setProgress(io.github.samfiji.io.Progress.scaled(progress, 0, 0.5));
-            propagator.propagate(false);
-            propagator.setProgress(io.github.samfiji.io.Progress.scaled(progress, 0.5, 0.5));
-            propagator.propagate(true);
-            Map<Integer, SliceResult[]> out = new LinkedHashMap<>();
-            for (Integer object : objects) {
-                out.put(object, propagator.lastResults(object));
-            }
-            progress.update(1, "tracked " + objects.size() + " object(s) through " + depth + " slices");
-            return new Tracked(out, propagator.encodedSlices());
         }
+        setProgress(io.github.samfiji.io.Progress.scaled(progress, 0, 0.5));
+        propagate(false);
+        setProgress(io.github.samfiji.io.Progress.scaled(progress, 0.5, 0.5));
+        propagate(true);
+        Map<Integer, SliceResult[]> out = new LinkedHashMap<>();
+        for (Integer object : objects) {
+            out.put(object, lastResults(object));
+        }
+        progress.update(1, "tracked " + objects.size() + " object(s) through " + depth + " slices");
+        return new Tracked(out, encodedSlices);
     }
 
     @Override
