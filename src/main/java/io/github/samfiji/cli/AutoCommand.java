@@ -29,7 +29,9 @@ import picocli.CommandLine.Option;
         description = {"Segment everything in an image without prompts.",
             "amg: SAM's automatic mask generation (a grid of point prompts, filtered and de-duplicated); semantic: one "
                 + "prompt-free pass of a model fine-tuned for it. Writes PREFIX.labels.tif (16-bit, 0 = background), "
-                + "PREFIX.rois.zip (a RoiSet) and PREFIX.json (per object: label, slice, area, scores)."})
+                + "PREFIX.rois.zip (a RoiSet) and PREFIX.json (per object: label, slice, area, scores).",
+            "With a SAM 2.1 checkpoint amg follows the reference SAM2AutomaticMaskGenerator (each grid point decoded as "
+                + "a single click; predicted IoU threshold 0.8 unless --pred-iou-thresh is given)."})
 public final class AutoCommand implements Callable<Integer> {
 
     @Mixin
