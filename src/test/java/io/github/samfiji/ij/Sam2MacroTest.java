@@ -147,6 +147,53 @@ class Sam2MacroTest {
         WindowManager.closeAllWindows();
     }
 
+    /**
+     * An outline drawn on a slice (here: the reference's video_box labels of slice 4 as a traced ROI) is that slice's
+     * mask for SAM 2.1 too (add_new_mask): slice 4 is what the reference's operations make of it, and the whole label
+     * stack equals the command line's with the same mask.
+     */
+    @Test
+    void aDrawnOutlineConditionsTheMemoryAsOnTheCommandLine() throws Exception {
+        CommandDialog.lastError = null;
+        Path stack = Fixtures.set(SET).resolve("stack.tif");
+        float[] ref = Fixtures.npy(SET, "video_box__final_logits").floats();
+        int area = W * H;
+        boolean[] given = new boolean[area];
+        ij.process.ByteProcessor maskImage = new ij.process.ByteProcessor(W, H);
+        for (int k = 0; k < area; k++) {
+            given[k] = ref[3 * area + k] > 0;
+            maskImage.set(k, given[k] ? 255 : 0);
+        }
+        Roi outline = MaskRois.toRoi(given, W, H);
+        assertArrayEquals(given, MaskRois.toMask(outline, W, H), "the outline is the mask");
+        outline.setPosition(4);
+        Path roiSet = temp.resolve("outline.zip");
+        io.github.samfiji.imagejio.RoiSets.write(roiSet, java.util.List.of(outline), false);
+        Path maskFile = temp.resolve("mask.tif");
+        IJ.saveAsTiff(new ImagePlus("mask", maskImage), maskFile.toString());
+        Path macroLabels = temp.resolve("macro-outline.tif");
+        run("close('*'); roiManager('reset'); open('" + stack + "'); roiManager('open', '" + roiSet + "');\n"
+                + "run('Propagate in 3D', 'model=[" + model + "] label');\n"
+                + "selectImage('stack-labels'); saveAs('Tiff', '" + macroLabels + "');");
+        assertEquals(null, CommandDialog.lastError);
+        assertEquals(0, SamFijiCli.run("propagate", "--checkpoint", model.toString(), "--image", stack.toString(),
+                "--mask", maskFile + ",4", "--out", temp.resolve("cli-outline").toString()));
+        ImagePlus fromMacro = IJ.openImage(macroLabels.toString());
+        ImagePlus fromCli = IJ.openImage(temp.resolve("cli-outline.labels.tif").toString());
+        float[] expected = Npy.read(Path.of("src/test/resources/sam2/add_new_mask_z4_logits.npy")).floats();
+        short[] slice4 = (short[]) fromMacro.getStack().getProcessor(4).getPixels();
+        for (int k = 0; k < area; k++) {
+            if (Math.abs(expected[k]) > 1e-4) {
+                assertEquals(expected[k] > 0 ? 1 : 0, slice4[k], "slice 4 at pixel " + k);
+            }
+        }
+        for (int z = 1; z <= 8; z++) {
+            assertArrayEquals((short[]) fromCli.getStack().getProcessor(z).getPixels(),
+                    (short[]) fromMacro.getStack().getProcessor(z).getPixels(), "slice " + z);
+        }
+        WindowManager.closeAllWindows();
+    }
+
     @Test
     void propagateInThreeDTracksWithMemoryAsTheReferenceAndTheCommandLine() throws Exception {
         CommandDialog.lastError = null;
