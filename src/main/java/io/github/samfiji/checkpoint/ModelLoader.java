@@ -60,9 +60,18 @@ public final class ModelLoader {
      * {@code name.json}) describes any other, as the reference yaml's {@code model} section.
      */
     public static LoadedModel loadAny(Path checkpoint, Path configJson) throws IOException {
+        return loadAny(checkpoint, configJson, null);
+    }
+
+    /**
+     * As {@link #loadAny(Path, Path)}, with the preprocessing profile chosen by the user for a SAM 1 family model
+     * ({@code null}: as configured; SAM 2.1 has its own preprocessing and ignores it).
+     */
+    public static LoadedModel loadAny(Path checkpoint, Path configJson, SamConfig.Preprocessing preprocessing)
+            throws IOException {
         StateDict state = readState(checkpoint, configJson);
         if (!ArchitectureInference.isSam2(shapes(state))) {
-            return new LoadedModel.Sam1(loadSam1(state, checkpoint, configJson, null));
+            return new LoadedModel.Sam1(loadSam1(state, checkpoint, configJson, preprocessing));
         }
         String what = checkpoint.getFileName().toString();
         Path json = configJson != null ? configJson : sidecarOf(checkpoint);

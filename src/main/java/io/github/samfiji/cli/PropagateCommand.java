@@ -23,7 +23,6 @@ import io.github.samfiji.inference.VolumePropagator.Projection;
 import io.github.samfiji.inference.VolumePropagator.SlicePrompt;
 import io.github.samfiji.io.OutputFiles;
 import io.github.samfiji.model.SamModel;
-import io.github.samfiji.model.sam2.Sam2Model;
 import io.github.samfiji.inference.sam2.Sam2VolumePropagator;
 import io.github.samfiji.inference.sam2.Sam2VolumePropagator.SliceResult;
 import java.nio.file.Path;
@@ -44,7 +43,7 @@ import picocli.CommandLine.Option;
                 + "slice) and PREFIX.json (per object: slices reached, why it stopped, volume).",
             "With a SAM 2.1 checkpoint the object is tracked with the model's memory, as its video predictor tracks "
                 + "through frames: prompted slices first, then forward and backward from the first prompted slice "
-                + "through the whole stack (--projection, --iou-threshold, --box-extension and --cache do not apply); "
+                + "through the whole stack (--projection, --iou-threshold and --box-extension do not apply); "
                 + "--logits also writes each slice's final logits."})
 public final class PropagateCommand implements Callable<Integer> {
 
@@ -116,7 +115,8 @@ public final class PropagateCommand implements Callable<Integer> {
 
     @Option(names = "--mask", paramLabel = "MASK,z",
             description = "a finished (e.g. hand-corrected) mask of the object on slice z, non-zero = object; taken as it "
-                    + "is and carried to the other slices; repeatable")
+                    + "is and carried to the other slices (SAM 2.1: it conditions the memory, as the video predictor's "
+                    + "add_new_mask); repeatable")
     void mask(String spec) {
         int comma = spec.lastIndexOf(',');
         String z = comma < 0 ? "" : spec.substring(comma + 1).trim();
@@ -184,11 +184,7 @@ public final class PropagateCommand implements Callable<Integer> {
         List<String> probLabels = new ArrayList<>();
         try (LoadedModel loaded = ModelLoader.loadAny(model.checkpoint, model.config)) {
             if (loaded instanceof LoadedModel.Sam2 sam2) {
-                if (!givenMasks.isEmpty()) {
-                    throw new IllegalArgumentException("--mask is not supported with SAM 2.1 models yet: give clicks "
-                            + "or a box on that slice");
-                }
-                propagateSam2(sam2.model(), imp, planes, labelsFile, roisFile, jsonFile);
+                propagateSam2(sam2, imp, planes, givenMasks, labelsFile, roisFile, jsonFile, progress);
                 return 0;
             }
             if (writeLogits) {
@@ -295,12 +291,6 @@ public final class PropagateCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * SAM 2.1: each object is tracked with memory as the reference video predictor does: one prompt call per prompted
-     * slice (its box and clicks together) in increasing z, then a forward and a reverse pass from the first prompted
-     * slice; every slice keeps its last result. Projection, IoU threshold, box extension and the embedding cache are
-     * SAM 1 settings and are not used.
-     */
     /** The model's identity for the embedding cache, computed only when --cache is used. */
     private String identity() {
         try {
@@ -310,8 +300,15 @@ public final class PropagateCommand implements Callable<Integer> {
         }
     }
 
-    private void propagateSam2(Sam2Model sam, ImagePlus imp, StackSlices planes, Path labelsFile, Path roisFile,
-                               Path jsonFile) throws java.io.IOException {
+    /**
+     * SAM 2.1: each object is tracked with memory as the reference video predictor does: one prompt call per prompted
+     * slice (its box and clicks together, or its mask) in increasing z, then a forward and a reverse pass from the
+     * first prompted slice; every slice keeps its last result. Slices come from the embedding store (with --cache,
+     * also from disk). Projection, IoU threshold and box extension are SAM 1 settings and are not used.
+     */
+    private void propagateSam2(LoadedModel.Sam2 sam, ImagePlus imp, StackSlices planes,
+                               Map<Integer, Map<Integer, boolean[]>> givenMasks, Path labelsFile, Path roisFile,
+                               Path jsonFile, ConsoleProgress progress) throws java.io.IOException {
         Path logitsFile = writeLogits ? output.imageFile(".logits", image) : null;
         if (logitsFile != null) {
             output.requireWritable(logitsFile);
@@ -335,11 +332,25 @@ public final class PropagateCommand implements Callable<Integer> {
             slices.forEach((z, b) -> built.put(z - 1, b.build()));
             byObject.put(object, built);
         });
-        Sam2VolumePropagator.Tracked tracked = Sam2VolumePropagator.track(sam, planes.asFunction(), planes.depth(), w,
-                h, byObject);
-        int encoded = tracked.encodedSlices();
-        for (Map.Entry<Integer, Map<Integer, Prompt.Builder>> e : prompts.entrySet()) {
-            int object = e.getKey();
+        // A drawn mask conditions the memory as the reference's add_new_mask does.
+        Map<Integer, Map<Integer, boolean[]>> masksByObject = new java.util.TreeMap<>();
+        givenMasks.forEach((object, slices) -> {
+            Map<Integer, boolean[]> zeroBased = new java.util.TreeMap<>();
+            slices.forEach((z, m) -> zeroBased.put(z - 1, m));
+            masksByObject.put(object, zeroBased);
+        });
+        Sam2VolumePropagator.Tracked tracked;
+        int encoded;
+        int fromDisk;
+        try (StackEmbeddings stack = new StackEmbeddings(io.github.samfiji.inference.PromptPredictor.of(sam),
+                planes.asFunction(), planes.depth(), cache, this::identity)) {
+            tracked = Sam2VolumePropagator.trackOnStore(sam.model(),
+                    z -> (io.github.samfiji.inference.sam2.Sam2ImageEmbedding) stack.embedding(z, progress),
+                    planes.depth(), w, h, byObject, masksByObject, progress);
+            encoded = stack.encodedCount();
+            fromDisk = stack.diskHits();
+        }
+        for (int object : new java.util.TreeSet<>(tracked.objects().keySet())) {
             SliceResult[] results = tracked.objects().get(object);
             long voxels = 0;
             int present = 0;
@@ -362,7 +373,10 @@ public final class PropagateCommand implements Callable<Integer> {
             JsonObject o = new JsonObject();
             o.addProperty("object", object);
             JsonArray prompted = new JsonArray();
-            e.getValue().keySet().forEach(prompted::add);
+            java.util.TreeSet<Integer> promptedSlices = new java.util.TreeSet<>(prompts.getOrDefault(object, Map.of())
+                    .keySet());
+            promptedSlices.addAll(givenMasks.getOrDefault(object, Map.of()).keySet());
+            promptedSlices.forEach(prompted::add);
             o.add("prompted_slices", prompted);
             o.addProperty("slices", present);
             o.addProperty("voxels", voxels);
@@ -375,7 +389,7 @@ public final class PropagateCommand implements Callable<Integer> {
             o.add("object_score_logits", scores);
             objects.add(o);
         }
-        System.err.printf("slices encoded: %d%n", encoded);
+        System.err.printf("slices encoded: %d, from the embedding cache: %d%n", encoded, fromDisk);
         List<Roi> rois = new ArrayList<>();
         for (SegmentedObject o : segmented) {
             Roi roi = RoiOutput.toRoi(imp, o);

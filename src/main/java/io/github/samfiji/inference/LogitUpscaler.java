@@ -11,7 +11,7 @@ import io.github.samfiji.model.Ops;
  * four multiply-adds per output pixel (a dense matMul at 1024 px costs some 200), needs no native memory, and lets a
  * caller upscale only the candidate it shows, or only the rows of a region.
  */
-final class LogitUpscaler {
+public final class LogitUpscaler {
 
     /** One output index: its weights over the adjacent low-resolution indices {@code first, first + 1, ...}. */
     private record Tap(int first, float[] weights) {
@@ -40,7 +40,7 @@ final class LogitUpscaler {
      * @param width   original image width
      * @param height  original image height
      */
-    LogitUpscaler(int lowSize, int size, int inputW, int inputH, int width, int height) {
+    public LogitUpscaler(int lowSize, int size, int inputW, int inputH, int width, int height) {
         this(lowSize, compose(lowSize, size, inputH, height), compose(lowSize, size, inputW, width), width, height,
                 false);
     }
@@ -54,6 +54,14 @@ final class LogitUpscaler {
         this.probabilities = probabilities;
         rowGroups = groups(rows);
         columnGroups = groups(columns);
+    }
+
+    /**
+     * SAM 2.1's post-processing: one bilinear resize of the low-resolution logits straight to the image (its input is
+     * the squashed image, without padding). Resizing to the same size first is the identity.
+     */
+    public static LogitUpscaler direct(int lowSize, int width, int height) {
+        return new LogitUpscaler(lowSize, lowSize, lowSize, lowSize, width, height);
     }
 
     /** MedSAM's post-processing: sigmoid, one bilinear resize from the low resolution to the image size. */
@@ -133,7 +141,7 @@ final class LogitUpscaler {
     }
 
     /** Full-size logits (row-major, width x height) of one low-resolution map (lowSize x lowSize, row-major). */
-    float[] upscale(float[] lowRes) {
+    public float[] upscale(float[] lowRes) {
         return upscaleRows(lowRes, 0, height);
     }
 
