@@ -3,11 +3,17 @@ package io.github.samfiji.cli;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.github.samfiji.checkpoint.LoadedModel;
 import io.github.samfiji.checkpoint.ModelLoader;
 import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.inference.AmgSettings;
 import io.github.samfiji.inference.AutomaticMaskGenerator;
-import io.github.samfiji.inference.ImageEmbedding;
+import io.github.samfiji.inference.Embedding;
+import io.github.samfiji.inference.PromptPredictor;
+import io.github.samfiji.inference.sam2.Sam2ImageEmbedding;
+import io.github.samfiji.inference.sam2.Sam2VolumePropagator;
+import io.github.samfiji.model.sam2.Sam2Config;
+import io.github.samfiji.model.sam2.Sam2Model;
 import io.github.samfiji.io.Progress;
 import io.github.samfiji.inference.StackEmbeddings;
 import io.github.samfiji.inference.VolumePropagator;
@@ -39,10 +45,11 @@ import picocli.CommandLine.Option;
 public final class BenchCommand implements Callable<Integer> {
 
     static final class ModelChoice {
-        @Option(names = "--preset", description = "vit_b, vit_l, vit_h or vit_t with random weights")
+        @Option(names = "--preset", description = "with random weights: vit_b, vit_l, vit_h, vit_t, or sam2.1_hiera_t, "
+                + "sam2.1_hiera_s, sam2.1_hiera_b+, sam2.1_hiera_l")
         String preset;
 
-        @Option(names = "--checkpoint", description = "a model file")
+        @Option(names = "--checkpoint", description = "a model file (either family)")
         Path checkpoint;
     }
 
@@ -83,36 +90,66 @@ public final class BenchCommand implements Callable<Integer> {
     boolean amgAll;
 
     @Option(names = "--propagate-slices", defaultValue = "0",
-            description = "also time 3D propagation through a stack of this many slices")
+            description = "also time 3D propagation through a stack of this many slices (SAM 2.1: memory tracking "
+                    + "from a box on the middle slice, forward and back, slices encoded beforehand)")
     int propagateSlices;
+
+    @Option(names = "--reference", paramLabel = "REF_BENCH_PY",
+            description = "the reference bench (ref_bench.py of the original SAM/MobileSAM code, SAM 1 presets only): "
+                    + "run after ours with the same preset, runs and AMG choice, and print each figure as a ratio")
+    Path reference;
+
+    @Option(names = "--python", defaultValue = "/usr/bin/python3",
+            description = "Python with PyTorch for --reference (default ${DEFAULT-VALUE})")
+    String python;
 
     @Override
     public Integer call() throws Exception {
+        boolean sam2Preset = model.preset != null && Sam2Config.presets().containsKey(model.preset);
+        if (reference != null && (model.preset == null || sam2Preset)) {
+            throw new IllegalArgumentException("--reference needs a SAM 1 --preset (vit_b, vit_l, vit_h or vit_t): the "
+                    + "reference bench builds the same model with random weights");
+        }
+        if (reference != null && !Files.isRegularFile(reference)) {
+            throw new IllegalArgumentException("reference bench not found: " + reference);
+        }
         long start = System.nanoTime();
-        SamModel sam;
+        LoadedModel loaded;
         String name;
-        if (model.preset != null) {
-            sam = new SamModel(Presets.get(model.preset));
+        if (sam2Preset) {
+            Sam2Model sam2 = new Sam2Model(Sam2Config.presets().get(model.preset));
+            randomize(sam2, 42);
+            loaded = new LoadedModel.Sam2(sam2);
+            name = model.preset + " (random weights)";
+        } else if (model.preset != null) {
+            SamModel sam = new SamModel(Presets.get(model.preset));
             sam.initializeRandom(42);
+            loaded = new LoadedModel.Sam1(sam);
             name = model.preset + " (random weights)";
         } else {
-            sam = ModelLoader.load(model.checkpoint, config);
+            loaded = ModelLoader.loadAny(model.checkpoint, config);
             name = model.checkpoint.getFileName().toString();
         }
-        try (SamModel m = sam) {
+        try (LoadedModel m = loaded) {
             double loadMs = ms(start);
-            int side = imageSize != null ? imageSize : m.config().imageSize();
+            int inputSize = m instanceof LoadedModel.Sam1 s1 ? s1.model().config().imageSize()
+                    : ((LoadedModel.Sam2) m).model().config().imageSize();
+            NDManager owner = m instanceof LoadedModel.Sam1 s1 ? s1.model().manager()
+                    : ((LoadedModel.Sam2) m).model().manager();
+            long parameters = m instanceof LoadedModel.Sam1 s1 ? s1.model().parameterCount()
+                    : ((LoadedModel.Sam2) m).model().parameterCount();
+            int side = imageSize != null ? imageSize : inputSize;
             Rgb8Image image = randomImage(side, side, 7);
             double matmulMs = referenceMatMulMillis();
-            SamPredictor predictor = new SamPredictor(m);
+            PromptPredictor predictor = PromptPredictor.of(m);
             List<Double> encodes = new ArrayList<>();
-            ImageEmbedding embedding = null;
+            Embedding embedding = null;
             for (int i = 0; i < warmup + runs; i++) {
                 if (embedding != null) {
                     embedding.close();
                 }
                 long t = System.nanoTime();
-                embedding = predictor.encode(image);
+                embedding = predictor.encode(image, Progress.NONE);
                 if (i >= warmup) {
                     encodes.add(ms(t));
                 }
@@ -138,14 +175,22 @@ public final class BenchCommand implements Callable<Integer> {
                 }
             }
             List<String> extra = new ArrayList<>();
+            double amgMs = Double.NaN;
             if (amg) {
-                extra.addAll(benchAmg(predictor, image, matmulMs));
+                AutomaticMaskGenerator.Result r = benchAmg(predictor, image);
+                amgMs = r.decodeMillis();
+                extra.add(String.format("AMG %dx%d points (" + (amgAll ? "no filters" : "published filters")
+                        + "): decode %.0f ms = %.1f x reference (%.1f ms/point), %d masks kept; its encode %.0f ms",
+                        amgPoints, amgPoints, r.decodeMillis(), r.decodeMillis() / matmulMs,
+                        r.decodeMillis() / r.pointsDecoded(), r.masks().size(), r.encodeMillis()));
             }
             if (propagateSlices > 0) {
-                extra.addAll(benchPropagation(predictor, side, matmulMs));
+                extra.addAll(m instanceof LoadedModel.Sam1 s1
+                        ? benchPropagation(new SamPredictor(s1.model()), side, matmulMs)
+                        : benchTracking(((LoadedModel.Sam2) m).model(), predictor, side, matmulMs));
             }
             long rssAfterTiming = Memory.rssKb();
-            int arraysBefore = m.manager().getManagedArrays().size();
+            int arraysBefore = owner.getManagedArrays().size();
             for (int i = 0; i < soakPrompts; i++) {
                 predictor.predict(embedding, randomPrompt(random, side), true);
                 if ((i + 1) % 100 == 0) {
@@ -155,18 +200,20 @@ public final class BenchCommand implements Callable<Integer> {
             long rssAfterPrompts = Memory.rssKb();
             for (int i = 0; i < soakEncodes; i++) {
                 embedding.close();
-                embedding = predictor.encode(image);
+                embedding = predictor.encode(image, Progress.NONE);
                 progress("soak encodes (RSS " + Memory.mb(Memory.rssKb()) + " MB)", i + 1, soakEncodes);
             }
             long rssAfterEncodes = Memory.rssKb();
-            int arraysAfter = m.manager().getManagedArrays().size();
+            int arraysAfter = owner.getManagedArrays().size();
             embedding.close();
             double enc = median(encodes);
             double dec = median(decodes);
+            long peakKb = Memory.peakRssKb();
             System.err.println();
-            System.out.printf("model                      %s%n", name);
-            System.out.printf("parameters                 %,d%n", m.parameterCount());
-            System.out.printf("image                      %d x %d (encoder input %d)%n", side, side, m.config().imageSize());
+            System.out.printf("date                       %s%n", java.time.LocalDate.now());
+            System.out.printf("model                      %s (%s)%n", name, m.family());
+            System.out.printf("parameters                 %,d%n", parameters);
+            System.out.printf("image                      %d x %d (encoder input %d)%n", side, side, inputSize);
             System.out.printf("threads                    %s%n", System.getProperty("ai.djl.pytorch.num_threads"));
             System.out.printf("model load ms              %.0f%n", loadMs);
             System.out.printf("reference matMul 2048^3 ms %.1f%n", matmulMs);
@@ -175,30 +222,82 @@ public final class BenchCommand implements Callable<Integer> {
                     prompts, dec, dec / matmulMs);
             System.out.printf("decoder ms/prompt, all 3 full-size logits %.2f%n", median(fullDecodes));
             extra.forEach(System.out::println);
-            System.out.printf("peak RSS MB                %s%n", Memory.mb(Memory.peakRssKb()));
+            System.out.printf("peak RSS MB                %s%n", Memory.mb(peakKb));
             System.out.printf("RSS MB after timing        %s%n", Memory.mb(rssAfterTiming));
             if (soakPrompts > 0 || soakEncodes > 0) {
                 System.out.printf("RSS MB after %d prompts    %s%n", soakPrompts, Memory.mb(rssAfterPrompts));
                 System.out.printf("RSS MB after %d encodes     %s%n", soakEncodes, Memory.mb(rssAfterEncodes));
                 System.out.printf("live native arrays         %d before soak, %d after%n", arraysBefore, arraysAfter);
             }
+            if (reference != null) {
+                ReferenceBench.Figures ref = ReferenceBench.run(python, reference, model.preset, runs,
+                        amg ? (amgAll ? "--amg-all" : "--amg") : null);
+                ReferenceBench.print(ref, enc, median(fullDecodes), amgMs, peakKb / 1024.0);
+            }
         }
         return 0;
     }
 
-    /** AMG over a grid of amgPoints^2 points with the published filters. */
-    private List<String> benchAmg(SamPredictor predictor, Rgb8Image image, double matmulMs) {
+    /**
+     * Fills a SAM 2.1 model with random weights of a sensible scale (N(0, 1/fan_in) for matrices, norms at 1), for
+     * timing only.
+     */
+    private static void randomize(Sam2Model model, long seed) {
+        Random random = new Random(seed);
+        for (java.util.Map.Entry<String, io.github.samfiji.model.Param> e : model.namedParams().entrySet()) {
+            long[] dims = e.getValue().shape().getShape();
+            float[] v = new float[Math.toIntExact(e.getValue().shape().size())];
+            double std = dims.length >= 2 ? 1.0 / Math.sqrt(e.getValue().shape().size() / dims[0]) : 0.02;
+            boolean norm = e.getKey().endsWith("norm.weight") || e.getKey().matches(".*norm\\d\\.weight");
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) (random.nextGaussian() * std + (norm ? 1 : 0));
+            }
+            model.setTensor(e.getKey(), e.getValue().shape(), v);
+        }
+    }
+
+    /** AMG over a grid of amgPoints^2 points with the family's published filters. */
+    private AutomaticMaskGenerator.Result benchAmg(PromptPredictor predictor, Rgb8Image image) {
         progress("amg", 0, 1);
-        AmgSettings settings = AmgSettings.defaults().pointsPerSide(amgPoints).pointsPerBatch(amgBatch);
+        AmgSettings settings = predictor.amgDefaults().pointsPerSide(amgPoints).pointsPerBatch(amgBatch);
         if (amgAll) {
             settings.predIouThresh(0).stabilityScoreThresh(0);
         }
         AutomaticMaskGenerator.Result r = new AutomaticMaskGenerator(predictor, settings).generate(image, Progress.NONE);
         progress("amg", 1, 1);
-        return List.of(String.format("AMG %dx%d points (" + (amgAll ? "no filters" : "published filters")
-                + ", batch " + settings.pointsPerBatch(false) + "): decode %.0f ms = %.1f x reference "
-                + "(%.1f ms/point), %d masks kept; its encode %.0f ms", amgPoints, amgPoints, r.decodeMillis(),
-                r.decodeMillis() / matmulMs, r.decodeMillis() / r.pointsDecoded(), r.masks().size(), r.encodeMillis()));
+        return r;
+    }
+
+    /**
+     * SAM 2.1 memory tracking: the slices are encoded first (timed apart), then one object is tracked from a box on
+     * the middle slice forward and back; each tracked slice costs memory attention, the decoder and the memory encoder.
+     */
+    private List<String> benchTracking(Sam2Model sam2, PromptPredictor predictor, int side, double matmulMs) {
+        Random random = new Random(3);
+        long[] seeds = random.longs(propagateSlices).toArray();
+        List<Embedding> slices = new ArrayList<>();
+        try {
+            long e0 = System.nanoTime();
+            for (int z = 0; z < propagateSlices; z++) {
+                slices.add(predictor.encode(randomImage(side, side, seeds[z]), Progress.NONE));
+                progress("tracking: encode slice", z + 1, propagateSlices);
+            }
+            double encodeMs = ms(e0);
+            Prompt box = Prompt.builder().box(side / 4.0, side / 4.0, 3 * side / 4.0, 3 * side / 4.0).build();
+            long t0 = System.nanoTime();
+            Sam2VolumePropagator.trackOnStore(sam2, z -> (Sam2ImageEmbedding) slices.get(z), propagateSlices, side,
+                    side, java.util.Map.of(1, java.util.Map.of(propagateSlices / 2, box)), java.util.Map.of(),
+                    Progress.NONE);
+            double trackMs = ms(t0);
+            // The prompted slice is decoded once; every other slice is tracked once (forward or back).
+            int tracked = Math.max(1, propagateSlices - 1);
+            return List.of(String.format("tracking %d slices (memory): encode %.0f ms/slice (= %.1f x reference), "
+                    + "memory attention + decode + memory encode %.1f ms/slice (= %.2f x reference)",
+                    propagateSlices, encodeMs / propagateSlices, encodeMs / propagateSlices / matmulMs,
+                    trackMs / tracked, trackMs / tracked / matmulMs));
+        } finally {
+            slices.forEach(Embedding::close);
+        }
     }
 
     /** Propagation from a box on the middle slice of a stack of random slices, threshold 0 (stops only when empty). */
