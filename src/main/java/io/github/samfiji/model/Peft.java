@@ -134,7 +134,7 @@ public record Peft(String method, boolean encoder, int rank, float scale, int[] 
      * projection it updates. Adapters cannot be folded (they are nonlinear), so an adapter model is refused.
      * The arrays belong to the caller's manager scope.
      */
-    public static Map<String, NDArray> mergedState(SamModel model) {
+    public static Map<String, NDArray> mergedState(Module model) {
         Map<String, Param> params = model.namedParams();
         Map<String, NDArray> merged = new LinkedHashMap<>();
         for (Map.Entry<String, Param> e : params.entrySet()) {

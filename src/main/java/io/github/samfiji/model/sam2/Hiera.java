@@ -85,11 +85,32 @@ public final class Hiera extends Module {
             emit(probe, "block" + i, x);
             if (isStageEnd(i)) {
                 NDArray tokens = x;
-                outputs.add(Ops.scoped(() -> tokens.transpose(0, 3, 1, 2).duplicate()));
+                outputs.add(Ops.scoped(() -> copy(tokens.transpose(0, 3, 1, 2))));
             }
         }
         x.close();
         return outputs;
+    }
+
+    /**
+     * Attaches LoRA (B = 0, so the output is unchanged) to every block's attention: the query and value rows of the
+     * fused qkv projection ({@code lora_q}, {@code lora_v}) and the output projection ({@code lora}).
+     */
+    void addLoRA(int rank, float scale) {
+        for (Block b : blocks) {
+            long out = b.spec.dimOut();
+            b.attn.qkv.addLowRank("lora_q", 0, out, rank, scale);
+            b.attn.qkv.addLowRank("lora_v", 2 * out, 3 * out, rank, scale);
+            b.attn.proj.addLowRank("lora", 0, out, rank, scale);
+        }
+    }
+
+    /**
+     * A copy that stays in the autograd graph (DJL's {@code duplicate} detaches, which would cut training's
+     * gradients off at the copy).
+     */
+    static NDArray copy(NDArray x) {
+        return x.toType(x.getDataType(), true);
     }
 
     private boolean isStageEnd(int block) {

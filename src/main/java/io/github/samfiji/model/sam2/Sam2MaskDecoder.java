@@ -60,6 +60,10 @@ public final class Sam2MaskDecoder extends Module {
         objScoreHead = child("pred_obj_score_head", new Mlp(dim, dim, 1, 3));
     }
 
+    Sam2TwoWayTransformer transformer() {
+        return transformer;
+    }
+
     public int numMaskTokens() {
         return numMaskTokens;
     }

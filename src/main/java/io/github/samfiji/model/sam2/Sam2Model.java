@@ -120,7 +120,7 @@ public final class Sam2Model extends Module implements AutoCloseable {
         try {
             NDArray s0 = Ops.scoped(() -> maskDecoder.highResS0(levels.get(0)));
             NDArray s1 = Ops.scoped(() -> maskDecoder.highResS1(levels.get(1)));
-            NDArray level2 = levels.get(2).duplicate();
+            NDArray level2 = Hiera.copy(levels.get(2));
             return new NDList(s0, s1, level2);
         } finally {
             levels.close();

@@ -37,6 +37,21 @@ public final class Sam2TwoWayTransformer extends Module {
         finalNorm = child("norm_final_attn", new LayerNorm(dim, EPS));
     }
 
+    /** Attaches LoRA (B = 0) to the query and value projections of every attention, as SAM 1's decoder gets it. */
+    void addLoRA(int rank, float scale) {
+        java.util.List<Attention> all = new java.util.ArrayList<>();
+        for (Block b : layers) {
+            all.add(b.selfAttn);
+            all.add(b.tokenToImage);
+            all.add(b.imageToToken);
+        }
+        all.add(finalAttention);
+        for (Attention a : all) {
+            a.qProj.addLowRank("lora", 0, a.qProj.out(), rank, scale);
+            a.vProj.addLowRank("lora", 0, a.vProj.out(), rank, scale);
+        }
+    }
+
     /**
      * @param image  (B, C, h, w) image features plus dense prompt embedding
      * @param pos    (B, C, h, w) positional encoding of the image grid
