@@ -175,9 +175,9 @@ public final class FineTuneCommand implements Callable<Integer> {
         Sam2FineTuneRun.plan(samples, setup);
         System.out.printf("model: %s (SAM 2.1) at %d px input; %d image(s)/slice(s); threads: %s%n", setup.source(),
                 model.config().imageSize(), samples.size(), System.getProperty("ai.djl.pytorch.num_threads", "default"));
-        String label = video ? "3D Dice" : setup.objective().validationLabel();
+        String label = video ? "3D Dice" : setup.objective() == FineTuner.Objective.INTERACTIVE ? "box Dice" : "Dice";
         Sam2FineTuneRun.Summary summary = Sam2FineTuneRun.run(model, samples, setup, clips,
-                new ConsoleListener(schedule.epochs, schedule.timeLimit, setup.objective()) {
+                new ConsoleListener(schedule.epochs, schedule.timeLimit, label) {
                     @Override
                     public void onHistory(List<FineTuner.EpochRecord> history) {
                         try {
@@ -215,8 +215,12 @@ public final class FineTuneCommand implements Callable<Integer> {
         private final String validationLabel;
 
         ConsoleListener(int epochs, Double minutes, FineTuner.Objective objective) {
+            this(epochs, minutes, objective.validationLabel());
+        }
+
+        ConsoleListener(int epochs, Double minutes, String validationLabel) {
             this.epochs = epochs;
-            this.validationLabel = objective.validationLabel();
+            this.validationLabel = validationLabel;
             this.deadline = minutes == null ? Long.MAX_VALUE : System.nanoTime() + (long) (minutes * 60e9);
         }
 
