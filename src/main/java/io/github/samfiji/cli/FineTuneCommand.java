@@ -4,6 +4,7 @@ import io.github.samfiji.evaluation.NameMatching;
 import io.github.samfiji.io.OutputFiles;
 import io.github.samfiji.checkpoint.LoadedModel;
 import io.github.samfiji.model.SamModel;
+import io.github.samfiji.model.sam2.Sam2Config;
 import io.github.samfiji.model.sam2.Sam2Model;
 import io.github.samfiji.training.Sam2FineTuneRun;
 import io.github.samfiji.training.Sam2FineTuner;
@@ -120,10 +121,10 @@ public final class FineTuneCommand implements Callable<Integer> {
             OutputFiles.requireAbsent(curves);
         }
         List<TrainingSample> samples = inputs.samples();
-        LoadedModel loaded = inputs.checkpoint != null
-                ? StartModel.anyFromCheckpoint(inputs.checkpoint, inputs.config, inputs.inputSize == null ? 0
-                        : inputs.inputSize)
-                : null;
+        int size = inputs.inputSize == null ? 0 : inputs.inputSize;
+        Sam2Config scratch = inputs.fromScratch && inputs.config != null ? sam2Architecture(inputs.config) : null;
+        LoadedModel loaded = inputs.checkpoint != null ? StartModel.anyFromCheckpoint(inputs.checkpoint, inputs.config, size)
+                : scratch != null ? new LoadedModel.Sam2(StartModel.sam2FromScratch(scratch, size, seed)) : null;
         if (loaded instanceof LoadedModel.Sam2 sam2) {
             try (Sam2Model model = sam2.model()) {
                 return trainSam2(model, samples, setup, curves);
@@ -166,6 +167,25 @@ public final class FineTuneCommand implements Callable<Integer> {
                     + (summary.merged() != null ? " and " + summary.merged() : ""));
         }
         return 0;
+    }
+
+    /**
+     * The SAM 2.1 architecture a --config file describes (the reference yaml's model section as JSON, with its
+     * image_encoder.trunk), or null for a SAM 1 configuration.
+     */
+    private static Sam2Config sam2Architecture(Path config) throws IOException {
+        String text = Files.readString(config);
+        com.google.gson.JsonObject root;
+        try {
+            root = com.google.gson.JsonParser.parseString(text).getAsJsonObject();
+        } catch (RuntimeException e) {
+            return null; // not JSON: SAM 1's configuration reader reports it
+        }
+        com.google.gson.JsonObject model = root.has("model") && root.get("model").isJsonObject()
+                ? root.getAsJsonObject("model") : root;
+        boolean sam2 = model.has("image_encoder") && model.get("image_encoder").isJsonObject()
+                && model.getAsJsonObject("image_encoder").has("trunk");
+        return sam2 ? Sam2Config.fromJson(text) : null;
     }
 
     /** The SAM 2.1 run: the same options, outputs and progress lines as SAM 1's, trained by Sam2FineTuneRun. */

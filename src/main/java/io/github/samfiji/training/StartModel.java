@@ -61,6 +61,16 @@ public final class StartModel {
         }
     }
 
+    /** Random weights ({@link Sam2Model#initializeRandom}) of a SAM 2.1 architecture, at {@code inputSize} (0: its own). */
+    public static Sam2Model sam2FromScratch(Sam2Config architecture, int inputSize, long seed) {
+        Sam2Config c = inputSize > 0 ? new Sam2Config(architecture.trunk(), architecture.hiddenDim(), inputSize,
+                architecture.memDim(), architecture.memoryLayers(), architecture.memoryFeedforward(),
+                architecture.numMaskmem()) : architecture;
+        Sam2Model fresh = new Sam2Model(c);
+        fresh.initializeRandom(seed);
+        return fresh;
+    }
+
     /** The same SAM 2.1 weights at another input size. */
     static Sam2Model resized(Sam2Model source, int inputSize) {
         Sam2Config c = source.config();

@@ -108,6 +108,28 @@ class Sam2FineTuneCommandTest {
                 "--video trains SAM 2.1 models");
     }
 
+    /** A SAM 2.1 architecture (the reference yaml's model section as JSON) trains from random weights. */
+    @Test
+    void trainsASam2ModelFromScratch() throws Exception {
+        Path images = temp.resolve("images");
+        Path masks = temp.resolve("masks");
+        writeStacks(images, masks, 5, 3, 48, 40, 2);
+        Path out = temp.resolve("scratch.safetensors");
+        assertEquals(0, SamFijiCli.run("finetune", "--from-scratch", "--config",
+                Fixtures.set(Sam2Fixture.SET).resolve("config.json").toString(), "--input-size", "64", "--images",
+                images.toString(), "--masks", masks.toString(), "--video", "--clip-length", "2", "--parts",
+                "encoder-decoder", "--epochs", "1", "--batch", "4", "--warmup", "1", "--no-augment", "--out",
+                out.toString()));
+        JsonObject ft = JsonParser.parseString(Files.readString(temp.resolve("scratch.json"))).getAsJsonObject()
+                .getAsJsonObject("finetune");
+        assertTrue(ft.get("source").getAsString().startsWith("random initialization"));
+        assertEquals(64, ft.get("input_size").getAsInt());
+        assertTrue(ft.get("prompt_encoder_trained").getAsBoolean());
+        try (LoadedModel m = ModelLoader.loadAny(out, null)) {
+            assertEquals(64, ((LoadedModel.Sam2) m).model().config().imageSize());
+        }
+    }
+
     private static void expectError(String[] args, String fragment) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream saved = System.err;
