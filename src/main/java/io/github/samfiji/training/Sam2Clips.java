@@ -56,9 +56,12 @@ final class Sam2Clips {
     private Sam2Clips() {
     }
 
-    /** One decoded slice. {@code logits} is the chosen mask before the object-score gate (1, 1, low, low). */
-    record Decoded(NDList out, int[] candidates, int chosen, boolean multimask, boolean present, NDArray logits,
-                   NDArray gated, NDArray pointer, NDArray memory) {
+    /**
+     * One decoded slice: the decoder's outputs, the mask tokens the loss compares ({@code candidates}), whether the
+     * object score says "present", the chosen mask after the object-score gate (1, 1, low, low), the object pointer
+     * and the memory.
+     */
+    record Decoded(NDList out, int[] candidates, boolean present, NDArray gated, NDArray pointer, NDArray memory) {
     }
 
     /**
@@ -128,8 +131,7 @@ final class Sam2Clips {
             NDScope.unregister(pointer, memory);
             pointer.attach(keep);
             memory.attach(keep);
-            Decoded slim = new Decoded(null, d.candidates(), d.chosen(), d.multimask(), d.present(), null, null,
-                    pointer, memory);
+            Decoded slim = new Decoded(null, d.candidates(), d.present(), null, pointer, memory);
             if (z == conditioning) {
                 prompted = slim;
             } else {
@@ -159,7 +161,7 @@ final class Sam2Clips {
         NDArray pointer = heads.pointer(out, multimask ? chosen : 0, present);
         NDArray memory = heads.memory(features.get(2), gated, present, binarize, m);
         int[] trained = multimask ? new int[] {1, 2, 3} : new int[] {0};
-        return new Decoded(out, trained, chosen, multimask, present, logits, gated, pointer, memory);
+        return new Decoded(out, trained, present, gated, pointer, memory);
     }
 
     /**

@@ -36,12 +36,8 @@ public final class Sam2FineTuneRun {
     private Sam2FineTuneRun() {
     }
 
-    /** Everything that can be checked before training (see {@link FineTuneRun#plan}), plus what SAM 2.1 lacks. */
+    /** Everything that can be checked before training (see {@link FineTuneRun#plan}). */
     public static DataSplit plan(List<TrainingSample> samples, FineTuneRun.Setup setup) throws IOException {
-        if (setup.strategy().method() == Strategy.Method.ADAPTER) {
-            throw new IllegalArgumentException("adapters are not implemented for SAM 2.1 models; use --method lora or "
-                    + "vanilla");
-        }
         return FineTuneRun.plan(samples, setup);
     }
 

@@ -26,7 +26,7 @@ import java.util.Random;
 /**
  * Fine-tunes a SAM 2.1 model, on images (the objectives of {@link FineTuner}: prompt-free, or interactive with box
  * and point prompts and correction rounds) or on stacks as videos ({@link Sam2Clips}). Parts and methods are those
- * of {@link Strategy}: the mask decoder alone or with the Hiera encoder, all weights or LoRA ({@link Sam2Peft});
+ * of {@link Strategy}: the mask decoder alone or with the Hiera encoder, all weights, LoRA or adapters ({@link Sam2Peft});
  * video training also trains the memory encoder, memory attention and the object-pointer projections. Progress,
  * cancelling, early stopping and exact resumption work as for SAM 1 ({@link FineTuner.Listener},
  * {@link TrainingState}). Masks are learned and scored on the decoder's grid (input / 4 a side), onto which the
@@ -89,16 +89,13 @@ public final class Sam2FineTuner implements AutoCloseable {
     /** Attaches the strategy's LoRA (unless the model carries it from an earlier run) and returns what trains. */
     static Map<String, Param> prepare(Sam2Model model, Strategy strategy, boolean video, long seed) {
         Peft peft = strategy.peft();
-        if (peft != null && !peft.method().equals(Peft.LORA)) {
-            throw new IllegalArgumentException("adapters are not implemented for SAM 2.1 models; use --method lora or "
-                    + "vanilla");
+        String present = Sam2Peft.attachedMethod(model);
+        if (present != null && (peft == null || !peft.method().equals(present))) {
+            // A model fine-tuned before (its JSON attached the tensors on loading): training continues on them.
+            throw new IllegalArgumentException("this model already carries " + present + " tensors from an earlier "
+                    + "fine-tuning; continue it with --method " + present);
         }
-        boolean present = Sam2Peft.hasLoRA(model);
-        if (present && peft == null) {
-            throw new IllegalArgumentException("this model already carries lora tensors from an earlier fine-tuning; "
-                    + "continue it with --method lora");
-        }
-        if (!present && peft != null) {
+        if (present == null && peft != null) {
             Sam2Peft.attach(model, peft, seed, true);
         }
         Map<String, Param> out = new LinkedHashMap<>();
@@ -110,7 +107,10 @@ public final class Sam2FineTuner implements AutoCloseable {
         return out;
     }
 
-    /** Which tensors learn: see the class comment; LoRA keeps the base weights of encoder and decoder transformer frozen. */
+    /**
+     * Which tensors learn: see the class comment; LoRA and adapters keep the base weights of encoder and decoder
+     * transformer frozen (the decoder's other weights train, as for SAM 1).
+     */
     static boolean isTrainable(String name, Strategy strategy, boolean video) {
         if (video && (name.startsWith("memory_attention.") || name.startsWith("memory_encoder.")
                 || name.startsWith("obj_ptr_proj.") || name.startsWith("obj_ptr_tpos_proj.")
@@ -120,7 +120,7 @@ public final class Sam2FineTuner implements AutoCloseable {
         if (strategy.promptEncoder() && name.startsWith("sam_prompt_encoder.")) {
             return true;
         }
-        boolean lora = strategy.method() == Strategy.Method.LORA;
+        boolean lora = strategy.method() != Strategy.Method.VANILLA; // LoRA or adapters: their tensors train
         if (name.startsWith("sam_mask_decoder.") || name.equals("no_mem_embed")) {
             return !lora || Peft.isAdded(name) || !name.startsWith("sam_mask_decoder.transformer.");
         }
@@ -177,13 +177,13 @@ public final class Sam2FineTuner implements AutoCloseable {
             List<float[]> inputs = new ArrayList<>();
             List<float[]> targets = new ArrayList<>();
             for (TrainingSample s : u.slices()) {
-                inputs.add(input(s));
+                inputs.add(input(heads, s));
                 targets.add(target(s, heads.low));
             }
             return Sam2Clips.loss(heads, inputs, targets, u.prompt(), random, m);
         }
         TrainingSample s = u.slices().get(0);
-        NDList features = heads.encode(input(s), m);
+        NDList features = heads.encode(input(heads, s), m);
         NDArray pix = heads.withoutMemory(features.get(2));
         float[] target = target(s, heads.low);
         if (objective == FineTuner.Objective.INTERACTIVE) {
@@ -462,10 +462,6 @@ public final class Sam2FineTuner implements AutoCloseable {
     }
 
     /** The normalized input (3, S, S) of an image squashed to the model's square input, as the SAM 2.1 predictor. */
-    float[] input(TrainingSample s) {
-        return Sam2Preprocessing.preprocess(s.image(), heads.size);
-    }
-
     private static float[] input(Sam2Heads heads, TrainingSample s) {
         return Sam2Preprocessing.preprocess(s.image(), heads.size);
     }

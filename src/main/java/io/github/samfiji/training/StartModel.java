@@ -54,7 +54,7 @@ public final class StartModel {
         }
         try (Sam2Model original = sam2) {
             if (Sam2Peft.hasLoRA(original)) {
-                throw new IllegalArgumentException("a SAM 2.1 model fine-tuned with LoRA keeps its input size ("
+                throw new IllegalArgumentException("a SAM 2.1 model fine-tuned with LoRA or adapters keeps its input size ("
                         + original.config().imageSize() + "); leave out --input-size");
             }
             return new LoadedModel.Sam2(resized(original, inputSize));

@@ -98,11 +98,11 @@ class Sam2FineTuneCommandTest {
         assertEquals(0, SamFijiCli.run("propagate", "--checkpoint", temp.resolve("model.merged.safetensors").toString(),
                 "--image", images.resolve("v0.tif").toString(), "--box", "8,8,30,32,1", "--out",
                 temp.resolve("prop").toString()));
-        // Errors: adapters, and --video with a SAM 1 model.
+        // Errors: adapters cannot be merged; --video needs a SAM 2.1 model.
         String[] adapter = args.clone();
         adapter[11] = "adapter";
         adapter[adapter.length - 1] = temp.resolve("other.safetensors").toString();
-        expectError(adapter, "adapters are not implemented for SAM 2.1");
+        expectError(adapter, "cannot be merged");
         expectError(new String[] {"finetune", "--images", images.toString(), "--masks", masks.toString(),
             "--from-scratch", "--preset", "vit_t", "--video", "--out", temp.resolve("x.safetensors").toString()},
                 "--video trains SAM 2.1 models");

@@ -93,6 +93,45 @@ class Sam2TrainingRunTest {
         }
     }
 
+    /** Adapters in Hiera and decoder blocks: no change when attached; trained, they change it; saved, they reload. */
+    @Test
+    void adaptersAttachTrainSaveAndReload() throws Exception {
+        try (Sam2Model model = Sam2Fixture.loadModel()) {
+            float[] base = predict(model);
+            Strategy adapters = new Strategy(Strategy.Parts.ENCODER_DECODER, Strategy.Method.ADAPTER, 0, 0f,
+                    new int[] {0, 5});
+            FineTuneOptions options = FineTuneOptions.defaults().withLearningRate(1e-2, 0).withBatch(1, 1)
+                    .withAugment(false);
+            try (Sam2FineTuner tuner = new Sam2FineTuner(model, adapters, options, FineTuner.Objective.AUTOMATIC,
+                    null)) {
+                assertArrayEquals(base, predict(model), "fresh adapters change nothing");
+                assertTrue(tuner.trainable().containsKey("image_encoder.trunk.blocks.5.adapter_mlp.up.weight"));
+                assertTrue(tuner.trainable().containsKey("sam_mask_decoder.transformer.layers.1.adapter.down.weight"));
+                assertFalse(tuner.trainable().containsKey("image_encoder.trunk.blocks.1.adapter_attn.up.weight"));
+                assertFalse(tuner.trainable().containsKey("image_encoder.trunk.blocks.0.attn.qkv.weight"));
+                Sam2FineTuner.Unit unit = new Sam2FineTuner.Unit(List.of(Sam2FineTuneTest.movingDisc(1, 64, 48, 3)
+                        .get(0)), null);
+                for (int i = 0; i < 3; i++) {
+                    tuner.accumulate(List.of(unit), new Random(1));
+                    tuner.applyStep(1e-2);
+                }
+            }
+            float[] tuned = predict(model);
+            double change = 0;
+            for (int i = 0; i < base.length; i++) {
+                change = Math.max(change, Math.abs(base[i] - tuned[i]));
+            }
+            assertTrue(change > 1e-3, "trained adapters change the prediction (max change " + change + ")");
+            Path file = dir.resolve("adapters.safetensors");
+            ModelFiles.saveSam2(model, Peft.adapter(true, new int[] {0, 5}), new JsonObject(), file, false);
+            try (LoadedModel again = ModelLoader.loadAny(file, null)) {
+                Sam2Model m = ((LoadedModel.Sam2) again).model();
+                assertEquals(Peft.ADAPTER, Sam2Peft.attachedMethod(m));
+                assertArrayEquals(tuned, predict(m), "reloaded adapter model");
+            }
+        }
+    }
+
     private static FineTuneOptions options(int epochs) {
         // Warm-up spanning the interruption and poly decay, so the schedule's position matters too.
         return FineTuneOptions.defaults().withLearningRate(2e-3, 3).withDecay(true, 0.1).withBatch(2, 1)
@@ -163,6 +202,39 @@ class Sam2TrainingRunTest {
             assertTrue(whole.keySet().stream().anyMatch(n -> n.startsWith("image_encoder.") && Peft.isAdded(n)));
             whole.forEach((n, v) -> assertArrayEquals(v, last.weights().get(n), n));
         }
+    }
+
+    /** The whole run stops after an epoch, keeps its state beside the model, refuses other settings and resumes. */
+    @Test
+    void runResumesFromItsStateFile() throws Exception {
+        List<TrainingSample> samples = new ArrayList<>();
+        for (int v = 0; v < 5; v++) {
+            for (TrainingSample s : Sam2FineTuneTest.movingDisc(3, 48, 40, 40 + v)) {
+                samples.add(new TrainingSample("v" + v + s.name(), "v" + v, s.image(), s.mask()));
+            }
+        }
+        Path out = dir.resolve("run.safetensors");
+        Strategy lora = new Strategy(Strategy.Parts.DECODER, Strategy.Method.LORA, 2, 1f, null);
+        FineTuneRun.Setup setup = new FineTuneRun.Setup(lora, options(2), 1.0, 0, null, null, out, false, false,
+                "sam2_tiny", "discs", FineTuner.Objective.AUTOMATIC, true, false);
+        Sam2FineTuner.Video video = Sam2FineTuner.Video.of(2, "box");
+        try (Sam2Model model = Sam2Fixture.loadModel()) {
+            Sam2FineTuneRun.Summary first = Sam2FineTuneRun.run(model, samples, setup, video, new Recorder(1), s -> { });
+            assertTrue(first.result().cancelled());
+        }
+        assertTrue(java.nio.file.Files.isRegularFile(TrainingState.fileFor(out)));
+        try (Sam2Model model = Sam2Fixture.loadModel()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Sam2FineTuneRun.run(model,
+                    samples, setup.resuming(true, true), Sam2FineTuner.Video.of(3, "box"), new Recorder(0), s -> { }));
+            assertTrue(e.getMessage().contains("cannot resume: the video differs"), e.getMessage());
+        }
+        try (Sam2Model model = Sam2Fixture.loadModel()) {
+            Sam2FineTuneRun.Summary second = Sam2FineTuneRun.run(model, samples, setup.resuming(true, true), video,
+                    new Recorder(0), s -> { });
+            assertEquals(2, second.result().history().size());
+            assertFalse(second.result().cancelled());
+        }
+        assertFalse(java.nio.file.Files.exists(TrainingState.fileFor(out)), "a finished run removes its state");
     }
 
     /** Mean loss over fixed units (same prompts each time), without gradients. */

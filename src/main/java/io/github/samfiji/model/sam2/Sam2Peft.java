@@ -7,10 +7,11 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * LoRA for SAM 2.1, described by the same {@link Peft} record as SAM 1 (so the model JSON's {@code "peft"} section
- * reads the same): on the Hiera blocks' qkv (query and value rows) and output projections when the encoder is
- * adapted, and on the query and value projections of every attention of the mask decoder. Adapters are not
- * offered for SAM 2.1.
+ * LoRA and adapters for SAM 2.1, described by the same {@link Peft} record as SAM 1 (so the model JSON's
+ * {@code "peft"} section reads the same). LoRA: on the Hiera blocks' qkv (query and value rows) and output projections
+ * when the encoder is adapted, and on the query and value projections of every attention of the mask decoder.
+ * Adapters: in the chosen Hiera blocks (default the first two and last two) and in every decoder block, in SAM 1's
+ * layout.
  */
 public final class Sam2Peft {
 
@@ -22,14 +23,17 @@ public final class Sam2Peft {
      * {@code seed}, B = 0, so the model computes what it computed before), else they wait for a checkpoint's values.
      */
     public static void attach(Sam2Model model, Peft peft, long seed, boolean initialize) {
-        if (!peft.method().equals(Peft.LORA)) {
-            throw new IllegalArgumentException("adapters are not implemented for SAM 2.1 models; use --method lora or "
-                    + "vanilla");
+        if (peft.method().equals(Peft.LORA)) {
+            if (peft.encoder()) {
+                model.imageEncoder().trunk().addLoRA(peft.rank(), peft.scale());
+            }
+            model.maskDecoder().transformer().addLoRA(peft.rank(), peft.scale());
+        } else {
+            if (peft.encoder()) {
+                model.imageEncoder().trunk().addAdapters(peft.adapterBlocksFor(model.imageEncoder().trunk().depth()));
+            }
+            model.maskDecoder().transformer().addAdapters();
         }
-        if (peft.encoder()) {
-            model.imageEncoder().trunk().addLoRA(peft.rank(), peft.scale());
-        }
-        model.maskDecoder().transformer().addLoRA(peft.rank(), peft.scale());
         if (initialize) {
             Random random = new Random(seed);
             for (Map.Entry<String, Param> e : model.namedParams().entrySet()) {
@@ -39,7 +43,9 @@ public final class Sam2Peft {
                 }
                 long[] dims = p.shape().getShape();
                 float[] v = new float[Math.toIntExact(p.shape().size())];
-                if (!e.getKey().endsWith(".B")) {
+                String name = e.getKey();
+                // LoRA B and adapter up-projections (and adapter biases) start at zero: the model is unchanged.
+                if (!(name.endsWith(".B") || name.contains(".up.") || name.endsWith(".bias"))) {
                     double bound = 1.0 / Math.sqrt(dims[dims.length - 1]);
                     for (int i = 0; i < v.length; i++) {
                         v[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
@@ -50,9 +56,19 @@ public final class Sam2Peft {
         }
     }
 
-    /** "lora" when the model carries LoRA tensors, else null. */
+    /** Whether the model carries LoRA or adapter tensors (from an earlier fine-tuning). */
     public static boolean hasLoRA(Sam2Model model) {
-        return model.namedParams().keySet().stream().anyMatch(Peft::isAdded);
+        return attachedMethod(model) != null;
+    }
+
+    /** "lora" or "adapter" when the model carries such tensors, else null. */
+    public static String attachedMethod(Sam2Model model) {
+        for (String name : model.namedParams().keySet()) {
+            if (Peft.isAdded(name)) {
+                return name.contains(".adapter") ? Peft.ADAPTER : Peft.LORA;
+            }
+        }
+        return null;
     }
 
     /**

@@ -3,6 +3,7 @@ package io.github.samfiji.model.sam2;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
+import io.github.samfiji.model.Adapter;
 import io.github.samfiji.model.Layers.LayerNorm;
 import io.github.samfiji.model.Layers.Linear;
 import io.github.samfiji.model.Layers.Mlp;
@@ -35,6 +36,13 @@ public final class Sam2TwoWayTransformer extends Module {
         finalAttention = child("final_attn_token_to_image",
                 new Attention(dim, c.transformerNumHeads(), c.attentionDownsampleRate(), dim));
         finalNorm = child("norm_final_attn", new LayerNorm(dim, EPS));
+    }
+
+    /** Attaches adapters to every block, as SAM 1's decoder gets them. */
+    void addAdapters() {
+        for (Block b : layers) {
+            b.addAdapters();
+        }
     }
 
     /** Attaches LoRA (B = 0) to the query and value projections of every attention, as SAM 1's decoder gets it. */
@@ -85,6 +93,8 @@ public final class Sam2TwoWayTransformer extends Module {
         private final LayerNorm norm4;
         private final Attention imageToToken;
         private final boolean skipFirstLayerPe;
+        private Adapter adapter;
+        private Adapter mlpAdapter;
 
         Block(DecoderConfig c, boolean skipFirstLayerPe) {
             int dim = c.promptEmbedDim();
@@ -112,12 +122,35 @@ public final class Sam2TwoWayTransformer extends Module {
             queries = norm1.forward(queries);
             NDArray q = queries.add(queryPe);
             NDArray k = keys.add(keyPe);
-            queries = norm2.forward(queries.add(tokenToImage.forward(q, k, keys)));
-            queries = norm3.forward(queries.add(mlp.forward(queries)));
+            queries = queries.add(tokenToImage.forward(q, k, keys));
+            if (adapter != null) {
+                queries = queries.add(adapter.forward(queries));
+            }
+            queries = norm2.forward(queries);
+            NDArray m = mlp.forward(queries);
+            if (mlpAdapter != null) {
+                m = m.add(Ops.mulScalar(mlpAdapter.forward(queries), Adapter.MLP_SCALE));
+            }
+            queries = norm3.forward(queries.add(m));
             q = queries.add(queryPe);
             k = keys.add(keyPe);
-            keys = norm4.forward(keys.add(imageToToken.forward(k, q, queries)));
+            keys = keys.add(imageToToken.forward(k, q, queries));
+            if (adapter != null) {
+                // The same adapter serves tokens and image features, as SAM 1's decoder adapters (finetune-SAM).
+                keys = keys.add(adapter.forward(keys));
+            }
+            keys = norm4.forward(keys);
             return new NDList(queries, keys);
+        }
+
+        /** A residual adapter after the token-to-image attention and a parallel one beside the MLP (B = 0: no change). */
+        void addAdapters() {
+            if (adapter != null) {
+                throw new IllegalStateException("decoder block has adapters already");
+            }
+            long width = norm1.weight.shape().get(0);
+            adapter = child("adapter", new Adapter(width, Adapter.hiddenFor(width)));
+            mlpAdapter = child("adapter_mlp", new Adapter(width, Adapter.hiddenFor(width)));
         }
     }
 
