@@ -66,9 +66,6 @@ public final class Sam2FineTuneRun {
         long total = model.parameterCount();
         log.accept(String.format("data: %d training, %d validation, %d test image(s)/slice(s)%s", split.train().size(),
                 split.validation().size(), split.test().size(), video == null ? "" : "; " + video.label()));
-        if (setup.options().augment()) {
-            log.accept("note: SAM 2.1 runs do not augment their inputs yet");
-        }
         Peft peft = setup.strategy().peft();
         int size = model.config().imageSize();
         FineTuner.Result result;
@@ -156,7 +153,6 @@ public final class Sam2FineTuneRun {
         o.addProperty("video", video == null ? "no (slices as images)" : video.label()
                 + "; loss on every slice: Dice + cross-entropy (best of the candidates), IoU MSE, object-score "
                 + "cross-entropy (absent slices: object score only)");
-        o.addProperty("augmentation_applied", false);
         if (test != null) {
             JsonObject t = new JsonObject();
             t.addProperty("per", "image or volume, on the decoder's grid (input / 4)");

@@ -28,7 +28,7 @@ import java.util.Random;
  * and point prompts and correction rounds) or on stacks as videos ({@link Sam2Clips}). Parts and methods are those
  * of {@link Strategy}: the mask decoder alone or with the Hiera encoder, all weights, LoRA or adapters ({@link Sam2Peft});
  * video training also trains the memory encoder, memory attention and the object-pointer projections. Progress,
- * cancelling, early stopping and exact resumption work as for SAM 1 ({@link FineTuner.Listener},
+ * cancelling, early stopping, augmentation and exact resumption work as for SAM 1 ({@link FineTuner.Listener},
  * {@link TrainingState}). Masks are learned and scored on the decoder's grid (input / 4 a side), onto which the
  * image is squashed as SAM 2.1's predictor squashes it.
  */
@@ -59,6 +59,8 @@ public final class Sam2FineTuner implements AutoCloseable {
     private final FineTuneOptions options;
     private final FineTuner.Objective objective;
     private final Video video;
+    /** The recipe's augmentation ({@link Augmentation}), or null; a clip's slices all get the same draws. */
+    private final Augmentation augmentation;
     private final Map<String, Param> trainable;
     private final List<Param> params;
     private final NDManager manager;
@@ -73,6 +75,8 @@ public final class Sam2FineTuner implements AutoCloseable {
         this.options = options;
         this.objective = objective;
         this.video = video;
+        this.augmentation = options.augment()
+                ? new Augmentation(true, objective == FineTuner.Objective.INTERACTIVE && video == null) : null;
         this.trainable = prepare(model, strategy, video != null, options.seed());
         if (trainable.isEmpty()) {
             throw new IllegalArgumentException("strategy " + strategy.label() + " leaves nothing to train in this model");
@@ -173,16 +177,26 @@ public final class Sam2FineTuner implements AutoCloseable {
 
     /** The loss of one unit, with gradients. */
     NDArray unitLoss(Unit u, Random random, NDManager m) {
+        List<TrainingSample> slices = u.slices();
+        if (augmentation != null) {
+            // One seed per unit: every slice of a clip is flipped and jittered alike.
+            long seed = random.nextLong();
+            slices = new ArrayList<>();
+            for (TrainingSample s : u.slices()) {
+                Augmentation.Pair p = augmentation.apply(s.image(), s.mask(), new Random(seed));
+                slices.add(new TrainingSample(s.name(), s.group(), p.image(), p.mask()));
+            }
+        }
         if (video != null) {
             List<float[]> inputs = new ArrayList<>();
             List<float[]> targets = new ArrayList<>();
-            for (TrainingSample s : u.slices()) {
+            for (TrainingSample s : slices) {
                 inputs.add(input(heads, s));
                 targets.add(target(s, heads.low));
             }
             return Sam2Clips.loss(heads, inputs, targets, u.prompt(), random, m);
         }
-        TrainingSample s = u.slices().get(0);
+        TrainingSample s = slices.get(0);
         NDList features = heads.encode(input(heads, s), m);
         NDArray pix = heads.withoutMemory(features.get(2));
         float[] target = target(s, heads.low);

@@ -133,9 +133,10 @@ class Sam2TrainingRunTest {
     }
 
     private static FineTuneOptions options(int epochs) {
-        // Warm-up spanning the interruption and poly decay, so the schedule's position matters too.
+        // Warm-up spanning the interruption, poly decay and augmentation, so the schedule's position and the
+        // augmentation's draws matter too.
         return FineTuneOptions.defaults().withLearningRate(2e-3, 3).withDecay(true, 0.1).withBatch(2, 1)
-                .withEpochs(epochs).withPatience(0).withAugment(false);
+                .withEpochs(epochs).withPatience(0);
     }
 
     /** Records the state after each epoch; cancels once {@code stopAfter} epochs are done (0: never). */
