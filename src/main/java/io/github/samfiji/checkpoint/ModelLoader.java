@@ -36,12 +36,21 @@ public final class ModelLoader {
 
     /** Loads a SAM 1 family model; a SAM 2.1 checkpoint is refused with a message saying so. */
     public static SamModel load(Path checkpoint, Path configJson) throws IOException {
+        return load(checkpoint, configJson, null);
+    }
+
+    /**
+     * As {@link #load(Path, Path)}, with the preprocessing profile chosen by the user instead of the configured one
+     * ({@code null}: as configured).
+     */
+    public static SamModel load(Path checkpoint, Path configJson, SamConfig.Preprocessing preprocessing)
+            throws IOException {
         StateDict state = readState(checkpoint, configJson);
         if (ArchitectureInference.isSam2(shapes(state))) {
             throw new CheckpointException(checkpoint.getFileName() + " is a SAM 2.1 model, which this command does not "
                     + "run yet; use 'segment' or 'propagate', or a SAM/MobileSAM/MedSAM model");
         }
-        return loadSam1(state, checkpoint, configJson);
+        return loadSam1(state, checkpoint, configJson, preprocessing);
     }
 
     /**
@@ -51,9 +60,18 @@ public final class ModelLoader {
      * {@code name.json}) describes any other, as the reference yaml's {@code model} section.
      */
     public static LoadedModel loadAny(Path checkpoint, Path configJson) throws IOException {
+        return loadAny(checkpoint, configJson, null);
+    }
+
+    /**
+     * As {@link #loadAny(Path, Path)}, with the preprocessing profile chosen by the user for a SAM 1 family model
+     * ({@code null}: as configured; SAM 2.1 has its own preprocessing and ignores it).
+     */
+    public static LoadedModel loadAny(Path checkpoint, Path configJson, SamConfig.Preprocessing preprocessing)
+            throws IOException {
         StateDict state = readState(checkpoint, configJson);
         if (!ArchitectureInference.isSam2(shapes(state))) {
-            return new LoadedModel.Sam1(loadSam1(state, checkpoint, configJson));
+            return new LoadedModel.Sam1(loadSam1(state, checkpoint, configJson, preprocessing));
         }
         String what = checkpoint.getFileName().toString();
         Path json = configJson != null ? configJson : sidecarOf(checkpoint);
@@ -85,10 +103,14 @@ public final class ModelLoader {
         return StateDict.load(checkpoint);
     }
 
-    private static SamModel loadSam1(StateDict state, Path checkpoint, Path configJson) throws IOException {
+    private static SamModel loadSam1(StateDict state, Path checkpoint, Path configJson,
+                                     SamConfig.Preprocessing preprocessing) throws IOException {
         Path json = configJson != null ? configJson : sidecarOf(checkpoint);
         String jsonText = Files.isRegularFile(json) ? Files.readString(json) : null;
         SamConfig config = resolveConfig(state, jsonText, checkpoint);
+        if (preprocessing != null) {
+            config = config.withPreprocessing(preprocessing);
+        }
         return build(config, peftOf(jsonText, checkpoint), state, checkpoint.getFileName().toString());
     }
 

@@ -13,9 +13,9 @@ import io.github.samfiji.imagejio.StackSlices;
 import io.github.samfiji.inference.AmgSettings;
 import io.github.samfiji.inference.AutoSegmentation;
 import io.github.samfiji.inference.InstanceMask;
-import io.github.samfiji.inference.SamPredictor;
+import io.github.samfiji.checkpoint.LoadedModel;
+import io.github.samfiji.inference.PromptPredictor;
 import io.github.samfiji.io.OutputFiles;
-import io.github.samfiji.model.SamModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +29,9 @@ import picocli.CommandLine.Option;
         description = {"Segment everything in an image without prompts.",
             "amg: SAM's automatic mask generation (a grid of point prompts, filtered and de-duplicated); semantic: one "
                 + "prompt-free pass of a model fine-tuned for it. Writes PREFIX.labels.tif (16-bit, 0 = background), "
-                + "PREFIX.rois.zip (a RoiSet) and PREFIX.json (per object: label, slice, area, scores)."})
+                + "PREFIX.rois.zip (a RoiSet) and PREFIX.json (per object: label, slice, area, scores).",
+            "With a SAM 2.1 checkpoint amg follows the reference SAM2AutomaticMaskGenerator (each grid point decoded as "
+                + "a single click; predicted IoU threshold 0.8 unless --pred-iou-thresh is given)."})
 public final class AutoCommand implements Callable<Integer> {
 
     @Mixin
@@ -53,7 +55,9 @@ public final class AutoCommand implements Callable<Integer> {
     @Option(names = "--points-per-batch", defaultValue = "0",
             description = "points decoded together; 0 = automatic (64 on a GPU, 1 on the CPU, where batching is slower)")
     int pointsPerBatch;
-    @Option(names = "--pred-iou-thresh", defaultValue = "0.88") double predIouThresh;
+    @Option(names = "--pred-iou-thresh", description = "keep masks whose predicted IoU is above this (default: the "
+            + "reference generator's, 0.88 for SAM models, 0.8 for SAM 2.1)")
+    Double predIouThresh;
     @Option(names = "--stability-score-thresh", defaultValue = "0.95") double stabilityScoreThresh;
     @Option(names = "--stability-score-offset", defaultValue = "1.0") double stabilityScoreOffset;
     @Option(names = "--box-nms-thresh", defaultValue = "0.7") double boxNmsThresh;
@@ -77,9 +81,11 @@ public final class AutoCommand implements Callable<Integer> {
     @Mixin
     OutputOptions output;
 
-    AmgSettings settings() {
+    /** The settings given, with the model family's reference default where an option was left out. */
+    AmgSettings settings(PromptPredictor predictor) {
+        double iou = predIouThresh != null ? predIouThresh : predictor.amgDefaults().predIouThresh();
         return AmgSettings.defaults().pointsPerSide(pointsPerSide).pointsPerBatch(pointsPerBatch)
-                .predIouThresh(predIouThresh).stabilityScoreThresh(stabilityScoreThresh)
+                .predIouThresh(iou).stabilityScoreThresh(stabilityScoreThresh)
                 .stabilityScoreOffset(stabilityScoreOffset).boxNmsThresh(boxNmsThresh).cropNLayers(cropNLayers)
                 .cropNmsThresh(cropNmsThresh).cropOverlapRatio(cropOverlapRatio)
                 .cropNPointsDownscaleFactor(cropPointsDownscale).minMaskRegionArea(minMaskRegionArea)
@@ -93,7 +99,6 @@ public final class AutoCommand implements Callable<Integer> {
         if (!semantic && !classModels.isEmpty()) {
             throw new IllegalArgumentException("--class-model needs --mode semantic");
         }
-        AmgSettings settings = settings();
         Path labelsFile = output.imageFile(".labels", image);
         Path roisFile = output.file(".rois.zip");
         Path jsonFile = output.file(".json");
@@ -113,18 +118,21 @@ public final class AutoCommand implements Callable<Integer> {
         StackSlices planes = StackSlices.of(imp);
         List<Integer> chosenPlanes = AutoSegmentation.planes(slices, planes.depth());
         AutoSegmentation.Result result;
-        List<SamModel> extra = new ArrayList<>();
-        try (SamModel sam = model.load()) {
-            List<SamPredictor> classPredictors = new ArrayList<>();
+        List<LoadedModel> extra = new ArrayList<>();
+        String family;
+        try (LoadedModel sam = ModelLoader.loadAny(model.checkpoint, model.config)) {
+            family = sam.family();
+            List<PromptPredictor> classPredictors = new ArrayList<>();
             for (Path file : classModels) {
-                SamModel m = ModelLoader.load(file, null);
+                LoadedModel m = ModelLoader.loadAny(file, null);
                 extra.add(m);
-                classPredictors.add(new SamPredictor(m));
+                classPredictors.add(PromptPredictor.of(m));
             }
-            result = new AutoSegmentation(chosen, new SamPredictor(sam), classPredictors, settings)
+            PromptPredictor predictor = PromptPredictor.of(sam);
+            result = new AutoSegmentation(chosen, predictor, classPredictors, settings(predictor))
                     .keepProbabilities(probabilities).run(planes::slice, chosenPlanes, new ConsoleProgress());
         } finally {
-            extra.forEach(SamModel::close);
+            extra.forEach(LoadedModel::close);
         }
         List<PlaneInstances> found = InstanceOutput.of(result, planes);
         JsonArray objects = new JsonArray();
@@ -144,6 +152,7 @@ public final class AutoCommand implements Callable<Integer> {
         JsonObject json = new JsonObject();
         json.addProperty("image", image.toString());
         json.addProperty("checkpoint", model.checkpoint.toString());
+        json.addProperty("model_family", family);
         json.addProperty("mode", mode);
         if (semantic) {
             JsonArray classList = new JsonArray();

@@ -257,14 +257,20 @@ public final class FineTuneCommand implements Callable<Integer> {
         @Override
         public void onIteration(long iteration, int epoch, double loss, double lr, double secondsLeft) {
             System.out.printf("\repoch %d/%d  iteration %d  loss %.4f  lr %.2e  ETA %s   ", epoch, epochs, iteration, loss,
-                    lr, eta(secondsLeft));
+                    lr, eta(bounded(secondsLeft)));
             System.out.flush();
         }
 
         @Override
         public void onEpoch(FineTuner.EpochRecord r, double secondsLeft) {
             System.out.printf("\repoch %d/%d  iteration %d  train loss %.4f  val %s %.4f  %.1f s/epoch  ETA %s%n",
-                    r.epoch(), epochs, r.iterations(), r.trainLoss(), validationLabel, r.validationScore(), r.seconds(), eta(secondsLeft));
+                    r.epoch(), epochs, r.iterations(), r.trainLoss(), validationLabel, r.validationScore(), r.seconds(), eta(bounded(secondsLeft)));
+        }
+
+        /** The time left by the epochs, or by the time limit when that comes first. */
+        private double bounded(double secondsLeft) {
+            return deadline == Long.MAX_VALUE ? secondsLeft
+                    : Math.min(secondsLeft, Math.max(0, (deadline - System.nanoTime()) / 1e9));
         }
 
         static String eta(double seconds) {

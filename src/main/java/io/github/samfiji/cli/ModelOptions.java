@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 final class ModelOptions {
 
     @Option(names = "--checkpoint", required = true,
-            description = "model file: a published SAM/MobileSAM/MedSAM .pth, a SAM 2.1 .pt (segment, propagate), or a "
+            description = "model file: a published SAM/MobileSAM/MedSAM .pth, a SAM 2.1 .pt (segment, propagate, auto), or a "
                     + "sam-fiji .safetensors")
     Path checkpoint;
 

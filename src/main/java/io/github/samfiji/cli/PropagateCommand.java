@@ -15,6 +15,7 @@ import io.github.samfiji.imagejio.RoiSets;
 import io.github.samfiji.imagejio.StackSlices;
 import io.github.samfiji.inference.Prompt;
 import io.github.samfiji.inference.SamPredictor;
+import io.github.samfiji.inference.ImageEmbedding;
 import io.github.samfiji.inference.StackEmbeddings;
 import io.github.samfiji.inference.StackPropagation;
 import io.github.samfiji.inference.VolumePropagator;
@@ -22,7 +23,6 @@ import io.github.samfiji.inference.VolumePropagator.Projection;
 import io.github.samfiji.inference.VolumePropagator.SlicePrompt;
 import io.github.samfiji.io.OutputFiles;
 import io.github.samfiji.model.SamModel;
-import io.github.samfiji.model.sam2.Sam2Model;
 import io.github.samfiji.inference.sam2.Sam2VolumePropagator;
 import io.github.samfiji.inference.sam2.Sam2VolumePropagator.SliceResult;
 import java.nio.file.Path;
@@ -43,7 +43,7 @@ import picocli.CommandLine.Option;
                 + "slice) and PREFIX.json (per object: slices reached, why it stopped, volume).",
             "With a SAM 2.1 checkpoint the object is tracked with the model's memory, as its video predictor tracks "
                 + "through frames: prompted slices first, then forward and backward from the first prompted slice "
-                + "through the whole stack (--projection, --iou-threshold, --box-extension and --cache do not apply); "
+                + "through the whole stack (--projection, --iou-threshold and --box-extension do not apply); "
                 + "--logits also writes each slice's final logits."})
 public final class PropagateCommand implements Callable<Integer> {
 
@@ -72,6 +72,11 @@ public final class PropagateCommand implements Callable<Integer> {
     @Option(names = "--logits", description = "also write PREFIX.logits.tif: each slice's final float logits (> 0 = "
             + "object; -1024 where the object is absent), one slice per z and object (SAM 2.1 models)")
     boolean writeLogits;
+
+    @Option(names = "--prob", description = "also write PREFIX.prob.tif: the 32-bit probability map (sigmoid of the "
+            + "logits, > 0.5 = object), one slice per object and z in the labels' geometry; 0 on slices the object "
+            + "did not reach, 0/1 on slices given as --mask")
+    boolean writeProbabilities;
 
     @Mixin
     OutputOptions output;
@@ -110,7 +115,8 @@ public final class PropagateCommand implements Callable<Integer> {
 
     @Option(names = "--mask", paramLabel = "MASK,z",
             description = "a finished (e.g. hand-corrected) mask of the object on slice z, non-zero = object; taken as it "
-                    + "is and carried to the other slices; repeatable")
+                    + "is and carried to the other slices (SAM 2.1: it conditions the memory, as the video predictor's "
+                    + "add_new_mask); repeatable")
     void mask(String spec) {
         int comma = spec.lastIndexOf(',');
         String z = comma < 0 ? "" : spec.substring(comma + 1).trim();
@@ -173,13 +179,12 @@ public final class PropagateCommand implements Callable<Integer> {
         JsonArray objects = new JsonArray();
         Calibration cal = imp.getCalibration();
         double voxelVolume = cal.pixelWidth * cal.pixelHeight * cal.pixelDepth;
+        Path probFile = writeProbabilities ? output.imageFile(".prob", image) : null;
+        List<float[]> probSlices = new ArrayList<>();
+        List<String> probLabels = new ArrayList<>();
         try (LoadedModel loaded = ModelLoader.loadAny(model.checkpoint, model.config)) {
             if (loaded instanceof LoadedModel.Sam2 sam2) {
-                if (!givenMasks.isEmpty()) {
-                    throw new IllegalArgumentException("--mask is not supported with SAM 2.1 models yet: give clicks "
-                            + "or a box on that slice");
-                }
-                propagateSam2(sam2.model(), imp, planes, labelsFile, roisFile, jsonFile);
+                propagateSam2(sam2, imp, planes, givenMasks, labelsFile, roisFile, jsonFile, progress);
                 return 0;
             }
             if (writeLogits) {
@@ -187,6 +192,9 @@ public final class PropagateCommand implements Callable<Integer> {
             }
             SamModel sam = ((LoadedModel.Sam1) loaded).model();
             SamPredictor predictor = new SamPredictor(sam);
+            if (probFile != null) {
+                output.requireWritable(probFile);
+            }
             try (StackEmbeddings stack = new StackEmbeddings(predictor, planes.asFunction(), planes.depth(), cache,
                     this::identity)) {
                 VolumePropagator.SliceSegmenter segmenter = VolumePropagator.withModel(predictor, stack, imp.getWidth(),
@@ -201,6 +209,10 @@ public final class PropagateCommand implements Callable<Integer> {
                 }
                 for (StackPropagation.ObjectResult found : StackPropagation.run(segmenter, settings, todo, progress)) {
                     VolumePropagator.Result r = found.result();
+                    if (probFile != null) {
+                        addProbabilities(predictor, stack, found.object(), r, planes.depth(), imp.getWidth(),
+                                imp.getHeight(), probSlices, probLabels);
+                    }
                     r.slices().forEach((z, m) -> segmented.add(new SegmentedObject(found.object(),
                             planes.stackIndex(z), m.mask(), m.predictedIou(), 0)));
                     JsonObject o = new JsonObject();
@@ -229,6 +241,9 @@ public final class PropagateCommand implements Callable<Integer> {
         }
         ImageFiles.save(labels, labelsFile, overwrite);
         RoiSets.write(roisFile, rois, overwrite);
+        if (probFile != null) {
+            saveProbabilities(imp, probSlices, probLabels, probFile, overwrite);
+        }
         JsonObject json = new JsonObject();
         json.addProperty("image", image.toString());
         json.addProperty("checkpoint", model.checkpoint.toString());
@@ -237,17 +252,45 @@ public final class PropagateCommand implements Callable<Integer> {
         json.addProperty("box_extension", boxExtension);
         json.add("objects", objects);
         OutputFiles.writeJson(jsonFile, overwrite, json);
-        System.out.printf("%s: %d object(s) propagated; wrote %s.labels.tif, .rois.zip, .json%n", image.getFileName(),
-                objects.size(), output.out);
+        System.out.printf("%s: %d object(s) propagated; wrote %s.labels.tif, .rois.zip, .json%s%n", image.getFileName(),
+                objects.size(), output.out, probFile != null ? ", .prob.tif" : "");
         return 0;
     }
 
+    /** Writes the probability stack with the image's calibration, as the labels have it. */
+    private static void saveProbabilities(ImagePlus imp, List<float[]> slices, List<String> labels, Path file,
+                                          boolean overwrite) throws java.io.IOException {
+        ImagePlus maps = ImageFiles.floatStack("probabilities", imp.getWidth(), imp.getHeight(), slices, labels);
+        maps.setCalibration(imp.getCalibration().copy());
+        ImageFiles.save(maps, file, overwrite);
+    }
+
     /**
-     * SAM 2.1: each object is tracked with memory as the reference video predictor does: one prompt call per prompted
-     * slice (its box and clicks together) in increasing z, then a forward and a reverse pass from the first prompted
-     * slice; every slice keeps its last result. Projection, IoU threshold, box extension and the embedding cache are
-     * SAM 1 settings and are not used.
+     * One object's probability slices (SAM 1): the sigmoid of each reached slice's logits at the image size, upscaled
+     * as its mask was (every slice has the same geometry, so one slice's embedding serves them all); 0 on slices not
+     * reached, the mask itself (0/1) on slices given as masks.
      */
+    private static void addProbabilities(SamPredictor predictor, StackEmbeddings stack, int object,
+                                         VolumePropagator.Result r, int depth, int w, int h, List<float[]> slices,
+                                         List<String> labels) {
+        ImageEmbedding reference = r.slices().isEmpty() ? null
+                : stack.get(r.slices().firstKey(), io.github.samfiji.io.Progress.NONE);
+        for (int z = 0; z < depth; z++) {
+            VolumePropagator.SliceMask m = r.slices().get(z);
+            float[] p = new float[w * h];
+            if (m != null && m.lowRes() != null) {
+                p = io.github.samfiji.inference.SemanticClasses.probabilities(
+                        predictor.upscale(reference, new float[][] {m.lowRes()})[0]);
+            } else if (m != null) {
+                for (int k = 0; k < p.length; k++) {
+                    p[k] = m.mask()[k] ? 1f : 0f;
+                }
+            }
+            slices.add(p);
+            labels.add("object " + object + ", z " + (z + 1));
+        }
+    }
+
     /** The model's identity for the embedding cache, computed only when --cache is used. */
     private String identity() {
         try {
@@ -257,11 +300,22 @@ public final class PropagateCommand implements Callable<Integer> {
         }
     }
 
-    private void propagateSam2(Sam2Model sam, ImagePlus imp, StackSlices planes, Path labelsFile, Path roisFile,
-                               Path jsonFile) throws java.io.IOException {
+    /**
+     * SAM 2.1: each object is tracked with memory as the reference video predictor does: one prompt call per prompted
+     * slice (its box and clicks together, or its mask) in increasing z, then a forward and a reverse pass from the
+     * first prompted slice; every slice keeps its last result. Slices come from the embedding store (with --cache,
+     * also from disk). Projection, IoU threshold and box extension are SAM 1 settings and are not used.
+     */
+    private void propagateSam2(LoadedModel.Sam2 sam, ImagePlus imp, StackSlices planes,
+                               Map<Integer, Map<Integer, boolean[]>> givenMasks, Path labelsFile, Path roisFile,
+                               Path jsonFile, ConsoleProgress progress) throws java.io.IOException {
         Path logitsFile = writeLogits ? output.imageFile(".logits", image) : null;
         if (logitsFile != null) {
             output.requireWritable(logitsFile);
+        }
+        Path probFile = writeProbabilities ? output.imageFile(".prob", image) : null;
+        if (probFile != null) {
+            output.requireWritable(probFile);
         }
         boolean overwrite = output.overwrite;
         int w = imp.getWidth();
@@ -278,11 +332,25 @@ public final class PropagateCommand implements Callable<Integer> {
             slices.forEach((z, b) -> built.put(z - 1, b.build()));
             byObject.put(object, built);
         });
-        Sam2VolumePropagator.Tracked tracked = Sam2VolumePropagator.track(sam, planes.asFunction(), planes.depth(), w,
-                h, byObject);
-        int encoded = tracked.encodedSlices();
-        for (Map.Entry<Integer, Map<Integer, Prompt.Builder>> e : prompts.entrySet()) {
-            int object = e.getKey();
+        // A drawn mask conditions the memory as the reference's add_new_mask does.
+        Map<Integer, Map<Integer, boolean[]>> masksByObject = new java.util.TreeMap<>();
+        givenMasks.forEach((object, slices) -> {
+            Map<Integer, boolean[]> zeroBased = new java.util.TreeMap<>();
+            slices.forEach((z, m) -> zeroBased.put(z - 1, m));
+            masksByObject.put(object, zeroBased);
+        });
+        Sam2VolumePropagator.Tracked tracked;
+        int encoded;
+        int fromDisk;
+        try (StackEmbeddings stack = new StackEmbeddings(io.github.samfiji.inference.PromptPredictor.of(sam),
+                planes.asFunction(), planes.depth(), cache, this::identity)) {
+            tracked = Sam2VolumePropagator.trackOnStore(sam.model(),
+                    z -> (io.github.samfiji.inference.sam2.Sam2ImageEmbedding) stack.embedding(z, progress),
+                    planes.depth(), w, h, byObject, masksByObject, progress);
+            encoded = stack.encodedCount();
+            fromDisk = stack.diskHits();
+        }
+        for (int object : new java.util.TreeSet<>(tracked.objects().keySet())) {
             SliceResult[] results = tracked.objects().get(object);
             long voxels = 0;
             int present = 0;
@@ -305,7 +373,10 @@ public final class PropagateCommand implements Callable<Integer> {
             JsonObject o = new JsonObject();
             o.addProperty("object", object);
             JsonArray prompted = new JsonArray();
-            e.getValue().keySet().forEach(prompted::add);
+            java.util.TreeSet<Integer> promptedSlices = new java.util.TreeSet<>(prompts.getOrDefault(object, Map.of())
+                    .keySet());
+            promptedSlices.addAll(givenMasks.getOrDefault(object, Map.of()).keySet());
+            promptedSlices.forEach(prompted::add);
             o.add("prompted_slices", prompted);
             o.addProperty("slices", present);
             o.addProperty("voxels", voxels);
@@ -318,7 +389,7 @@ public final class PropagateCommand implements Callable<Integer> {
             o.add("object_score_logits", scores);
             objects.add(o);
         }
-        System.err.printf("slices encoded: %d%n", encoded);
+        System.err.printf("slices encoded: %d, from the embedding cache: %d%n", encoded, fromDisk);
         List<Roi> rois = new ArrayList<>();
         for (SegmentedObject o : segmented) {
             Roi roi = RoiOutput.toRoi(imp, o);
@@ -331,6 +402,10 @@ public final class PropagateCommand implements Callable<Integer> {
         if (logitsFile != null) {
             ImageFiles.save(ImageFiles.floatStack("logits", w, h, logitSlices, logitLabels), logitsFile, overwrite);
         }
+        if (probFile != null) {
+            saveProbabilities(imp, logitSlices.stream().map(io.github.samfiji.inference.SemanticClasses::probabilities)
+                    .toList(), logitLabels, probFile, overwrite);
+        }
         JsonObject json = new JsonObject();
         json.addProperty("image", image.toString());
         json.addProperty("checkpoint", model.checkpoint.toString());
@@ -338,7 +413,8 @@ public final class PropagateCommand implements Callable<Integer> {
         json.addProperty("method", "memory tracking (SAM 2.1 video predictor semantics along z)");
         json.add("objects", objects);
         OutputFiles.writeJson(jsonFile, overwrite, json);
-        System.out.printf("%s: %d object(s) propagated; wrote %s.labels.tif, .rois.zip, .json%s%n", image.getFileName(),
-                objects.size(), output.out, logitsFile != null ? ", .logits.tif" : "");
+        System.out.printf("%s: %d object(s) propagated; wrote %s.labels.tif, .rois.zip, .json%s%s%n",
+                image.getFileName(), objects.size(), output.out, logitsFile != null ? ", .logits.tif" : "",
+                probFile != null ? ", .prob.tif" : "");
     }
 }

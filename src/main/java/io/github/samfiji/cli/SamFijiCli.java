@@ -40,6 +40,14 @@ public final class SamFijiCli {
             }
             return 1;
         });
+        // A mistyped option gets its one line and where to read more, not the whole usage text.
+        cli.setParameterExceptionHandler((e, ignored) -> {
+            CommandLine where = e.getCommandLine();
+            String command = where == cli ? "" : where.getCommandName() + " ";
+            where.getErr().println("sam-fiji " + command.strip() + (command.isEmpty() ? "" : ": ") + e.getMessage()
+                    + " (see: sam-fiji " + command + "--help)");
+            return 2;
+        });
         try {
             return cli.execute(rest);
         } catch (OutOfMemoryError | StackOverflowError e) {

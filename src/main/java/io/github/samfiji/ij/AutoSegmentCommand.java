@@ -7,8 +7,8 @@ import ij.plugin.frame.RoiManager;
 import io.github.samfiji.inference.AmgSettings;
 import io.github.samfiji.inference.AutoSegmentation;
 import io.github.samfiji.inference.InstanceMask;
-import io.github.samfiji.inference.SamPredictor;
-import io.github.samfiji.model.SamModel;
+import io.github.samfiji.checkpoint.LoadedModel;
+import io.github.samfiji.inference.PromptPredictor;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,8 +38,12 @@ public class AutoSegmentCommand implements Command {
     @Parameter(label = "Installed model", style = "models", description = "a model of the models folder, or the file below")
     String installed = ModelFolder.FILE_BELOW;
 
-    @Parameter(label = "Model file", style = "open", description = "SAM checkpoint (.pth) or a sam-fiji model (.safetensors)")
+    @Parameter(label = "Model file", style = "open", description = "SAM checkpoint (.pth), SAM 2.1 checkpoint (.pt) or a sam-fiji model (.safetensors)")
     File model;
+
+    @Parameter(label = "Preprocessing", choices = {PreprocessingChoice.AS_MODEL, PreprocessingChoice.SAM,
+            PreprocessingChoice.MEDSAM}, description = PreprocessingChoice.DESCRIPTION)
+    String preprocessing = PreprocessingChoice.AS_MODEL;
 
     @Parameter(label = "Mode", choices = {AMG, SEMANTIC})
     String mode = AMG;
@@ -51,7 +55,8 @@ public class AutoSegmentCommand implements Command {
     @Parameter(label = "Points per side", min = "1", description = "grid of n x n point prompts")
     int pointsPerSide = 32;
 
-    @Parameter(label = "Predicted IoU threshold", min = "0", max = "1", stepSize = "0.01")
+    @Parameter(label = "Predicted IoU threshold", min = "0", max = "1", stepSize = "0.01",
+            description = "keep masks whose predicted IoU is above this (the SAM reference uses 0.88, SAM 2.1's 0.8)")
     double predIouThresh = 0.88;
 
     @Parameter(label = "Stability score threshold", min = "0", max = "1", stepSize = "0.01")
@@ -118,19 +123,19 @@ public class AutoSegmentCommand implements Command {
         }
         IJProgress progress = new IJProgress("Auto-segment");
         List<InstanceOutput.PlaneInstances> out;
-        List<SamModel> extra = new ArrayList<>();
+        List<LoadedModel> extra = new ArrayList<>();
         try {
-            SamModel sam = ModelCache.get(file.toPath(), null);
-            List<SamPredictor> classPredictors = new ArrayList<>();
+            LoadedModel sam = ModelCache.load(file.toPath(), null, PreprocessingChoice.of(preprocessing));
+            List<PromptPredictor> classPredictors = new ArrayList<>();
             for (File f : extraFiles) {
                 if (!f.isFile()) {
                     throw new IllegalArgumentException("class model not found: " + f);
                 }
-                SamModel m = io.github.samfiji.checkpoint.ModelLoader.load(f.toPath(), null);
+                LoadedModel m = io.github.samfiji.checkpoint.ModelLoader.loadAny(f.toPath(), null);
                 extra.add(m);
-                classPredictors.add(new SamPredictor(m));
+                classPredictors.add(PromptPredictor.of(m));
             }
-            AutoSegmentation job = new AutoSegmentation(chosen, ModelCache.embeddings(sam).predictor(),
+            AutoSegmentation job = new AutoSegmentation(chosen, ModelCache.embeddings(sam).promptPredictor(),
                     classPredictors, settings);
             // Planes prompted or propagated before are not encoded again (the session's embedding store).
             AutoSegmentation.Result result = job.keepProbabilities(probabilityMap).run(planes::slice, todo,
@@ -147,7 +152,7 @@ public class AutoSegmentCommand implements Command {
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         } finally {
-            extra.forEach(SamModel::close);
+            extra.forEach(LoadedModel::close);
             progress.done();
         }
         results = List.copyOf(out);

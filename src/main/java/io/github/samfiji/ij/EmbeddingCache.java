@@ -4,7 +4,10 @@ import ij.ImageListener;
 import ij.ImagePlus;
 import io.github.samfiji.imagejio.StackSlices;
 import io.github.samfiji.image.Rgb8Image;
+import io.github.samfiji.inference.Embedding;
 import io.github.samfiji.inference.ImageEmbedding;
+import io.github.samfiji.inference.PromptPredictor;
+import io.github.samfiji.inference.SamPromptPredictor;
 import io.github.samfiji.inference.SamPredictor;
 import io.github.samfiji.inference.StackEmbeddings;
 import io.github.samfiji.io.Progress;
@@ -30,7 +33,7 @@ public final class EmbeddingCache implements ImageListener {
     private record Key(int imageId, int channel, int frame) {
     }
 
-    private final SamPredictor predictor;
+    private final PromptPredictor predictor;
     private final java.util.function.Supplier<String> modelKey;
     private final LinkedHashMap<Key, StackEmbeddings> stacks = new LinkedHashMap<>(8, 0.75f, true);
     /** Each open image's planes with their volume intensity range, recomputed after the image changes. */
@@ -42,10 +45,14 @@ public final class EmbeddingCache implements ImageListener {
      * @param modelKey identifies the model for the disk cache ({@link io.github.samfiji.checkpoint.ModelIdentity});
      *                 asked for only when a cache folder is used
      */
-    EmbeddingCache(SamModel model, java.util.function.Supplier<String> modelKey) {
-        this.predictor = new SamPredictor(model);
+    EmbeddingCache(PromptPredictor predictor, java.util.function.Supplier<String> modelKey) {
+        this.predictor = predictor;
         this.modelKey = modelKey;
         ImagePlus.addImageListener(this);
+    }
+
+    EmbeddingCache(SamModel model, java.util.function.Supplier<String> modelKey) {
+        this(PromptPredictor.of(new SamPredictor(model)), modelKey);
     }
 
     EmbeddingCache(SamModel model, String modelKey) {
@@ -56,12 +63,30 @@ public final class EmbeddingCache implements ImageListener {
         this(model, "");
     }
 
+    /** The SAM 1 predictor, for jobs that run SAM 1 models only. */
     public SamPredictor predictor() {
+        if (predictor instanceof SamPromptPredictor sam1) {
+            return sam1.samPredictor();
+        }
+        throw new IllegalArgumentException("this command runs SAM/MobileSAM/MedSAM models, not SAM 2.1");
+    }
+
+    /** The loaded model's predictor, of either family. */
+    public PromptPredictor promptPredictor() {
         return predictor;
     }
 
-    /** The embedding of a plane (1-based stack index), encoding it if needed; owned by this cache. */
+    /** The SAM 1 embedding of a plane (1-based stack index), encoding it if needed; owned by this cache. */
     public ImageEmbedding get(ImagePlus image, int stackIndex, Progress progress) {
+        Embedding e = embedding(image, stackIndex, progress);
+        if (e instanceof ImageEmbedding sam1) {
+            return sam1;
+        }
+        throw new IllegalArgumentException("this command runs SAM/MobileSAM/MedSAM models, not SAM 2.1");
+    }
+
+    /** The embedding of a plane (1-based stack index) for the loaded model, encoding it if needed; owned by this cache. */
+    public Embedding embedding(ImagePlus image, int stackIndex, Progress progress) {
         StackEmbeddings stack;
         int z;
         synchronized (this) {
@@ -72,7 +97,7 @@ public final class EmbeddingCache implements ImageListener {
             throw new IllegalArgumentException("stack position " + stackIndex + " is not a slice of the current "
                     + "channel and frame of " + image.getTitle());
         }
-        return stack.get(z, progress);
+        return stack.embedding(z, progress);
     }
 
     /**

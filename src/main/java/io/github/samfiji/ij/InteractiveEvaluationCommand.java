@@ -46,6 +46,10 @@ public class InteractiveEvaluationCommand implements Command {
             description = "SAM, MobileSAM or MedSAM checkpoint (.pth) or a sam-fiji model (.safetensors)")
     File model;
 
+    @Parameter(label = "Preprocessing", choices = {PreprocessingChoice.AS_MODEL, PreprocessingChoice.SAM,
+            PreprocessingChoice.MEDSAM}, description = PreprocessingChoice.DESCRIPTION)
+    String preprocessing = PreprocessingChoice.AS_MODEL;
+
     @Parameter(label = "Image", style = "image", description = "the image (2D or z-stack) to segment")
     String image;
 
@@ -106,7 +110,7 @@ public class InteractiveEvaluationCommand implements Command {
         IJProgress progress = new IJProgress("Interactive Evaluation");
         List<ObjectCurve> out = new ArrayList<>();
         try {
-            SamModel sam = ModelCache.get(checkpoint.toPath(), null);
+            SamModel sam = ModelCache.get(checkpoint.toPath(), null, PreprocessingChoice.of(preprocessing));
             EmbeddingCache cache = ModelCache.embeddings(sam);
             for (int z = 1; z <= depth; z++) {
                 RandomAccessibleInterval<? extends RealType<?>> plane = truthDepth == 1 ? labels.pixels()

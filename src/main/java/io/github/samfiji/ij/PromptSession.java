@@ -6,7 +6,7 @@ import ij.gui.Overlay;
 import ij.gui.PointRoi;
 import ij.gui.Roi;
 import ij.process.ColorProcessor;
-import io.github.samfiji.inference.ImageEmbedding;
+import io.github.samfiji.inference.Embedding;
 import io.github.samfiji.inference.Prediction;
 import io.github.samfiji.io.Progress;
 import io.github.samfiji.inference.Prompt;
@@ -69,8 +69,8 @@ public final class PromptSession {
             first = last == null;
             prompt = new Prompt(points, box, first ? null : last.lowRes()[lastChosen]);
         }
-        ImageEmbedding embedding = cache.get(image, stackIndex, progress);
-        Prediction p = cache.predictor().predict(embedding, prompt, first);
+        Embedding embedding = cache.embedding(image, stackIndex, progress);
+        Prediction p = cache.promptPredictor().predict(embedding, prompt, first);
         synchronized (this) {
             last = p;
             lastChosen = p.best();

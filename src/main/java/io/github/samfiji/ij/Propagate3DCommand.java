@@ -10,7 +10,6 @@ import io.github.samfiji.inference.StackPropagation;
 import io.github.samfiji.inference.VolumePropagator;
 import io.github.samfiji.inference.VolumePropagator.Projection;
 import io.github.samfiji.inference.VolumePropagator.SlicePrompt;
-import io.github.samfiji.model.SamModel;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +18,9 @@ import org.scijava.command.Command;
 import org.scijava.plugin.Parameter;
 import org.scijava.plugin.Plugin;
 import io.github.samfiji.imagejio.StackSlices;
+import io.github.samfiji.checkpoint.LoadedModel;
+import io.github.samfiji.inference.StackPropagator;
+import io.github.samfiji.inference.sam2.Sam2StackPropagation;
 import io.github.samfiji.imagejio.RoiOutput;
 
 /**
@@ -40,8 +42,13 @@ public class Propagate3DCommand implements Command {
     @Parameter(label = "Installed model", style = "models", description = "a model of the models folder, or the file below")
     String installed = ModelFolder.FILE_BELOW;
 
-    @Parameter(label = "Model file", style = "open", description = "SAM checkpoint (.pth) or a sam-fiji model (.safetensors)")
+    @Parameter(label = "Model file", style = "open", description = "SAM checkpoint (.pth), SAM 2.1 checkpoint (.pt, tracked with its "
+            + "memory) or a sam-fiji model (.safetensors)")
     File model;
+
+    @Parameter(label = "Preprocessing", choices = {PreprocessingChoice.AS_MODEL, PreprocessingChoice.SAM,
+            PreprocessingChoice.MEDSAM}, description = PreprocessingChoice.DESCRIPTION)
+    String preprocessing = PreprocessingChoice.AS_MODEL;
 
     @Parameter(label = "Projection", choices = {"mask", "box", "points", "points_and_mask", "single_point"},
             description = "how one slice's mask prompts the next slice")
@@ -90,10 +97,8 @@ public class Propagate3DCommand implements Command {
         List<RoiOutput.SegmentedObject> segmented = new ArrayList<>();
         List<VolumePropagator.Result> out = new ArrayList<>();
         try {
-            SamModel sam = ModelCache.get(file.toPath(), null);
-            StackEmbeddings stack = ModelCache.stack(sam, image, cacheFolder == null ? null : cacheFolder.toPath());
-            VolumePropagator.SliceSegmenter segmenter = VolumePropagator.withModel(ModelCache.embeddings(sam).predictor(),
-                    stack, image.getWidth(), image.getHeight());
+            StackPropagator propagator = propagator(ModelCache.load(file.toPath(), null,
+                    PreprocessingChoice.of(preprocessing)), planes, settings);
             List<StackPropagation.ObjectPrompts> todo = new ArrayList<>();
             for (ImagePrompts.VolumeObject o : objects) {
                 List<SlicePrompt> prompts = new ArrayList<>();
@@ -105,7 +110,7 @@ public class Propagate3DCommand implements Command {
                 }
                 todo.add(new StackPropagation.ObjectPrompts(o.number(), prompts));
             }
-            for (StackPropagation.ObjectResult found : StackPropagation.run(segmenter, settings, todo, progress)) {
+            for (StackPropagation.ObjectResult found : propagator.run(todo, progress)) {
                 out.add(found.result());
                 found.result().slices().forEach((z, m) -> segmented.add(new RoiOutput.SegmentedObject(found.object(),
                         planes.stackIndex(z), m.mask(), m.predictedIou(), 0)));
@@ -132,6 +137,20 @@ public class Propagate3DCommand implements Command {
         volumes(objects).show(TABLE);
     }
 
+    /**
+     * SAM 1: the projection method on the session's slice embeddings (each slice encoded once for every command).
+     * SAM 2.1: memory tracking on the same store, re-run from all prompts, as the command line does; projection, IoU
+     * threshold and box extension are SAM 1 settings and do not apply.
+     */
+    private StackPropagator propagator(LoadedModel loaded, StackSlices planes, VolumePropagator.Settings settings) {
+        StackEmbeddings stack = ModelCache.stack(loaded, image, cacheFolder == null ? null : cacheFolder.toPath());
+        if (loaded instanceof LoadedModel.Sam2 sam2) {
+            return new Sam2StackPropagation(sam2.model(), stack, image.getWidth(), image.getHeight());
+        }
+        return StackPropagation.projecting(VolumePropagator.withModel(ModelCache.embeddings(loaded).promptPredictor(),
+                stack, image.getWidth(), image.getHeight()), settings);
+    }
+
     private static int plane(StackSlices planes, ImagePrompts.VolumeObject o, int stackIndex) {
         int z = planes.planeOf(stackIndex);
         if (z < 0) {
@@ -149,8 +168,8 @@ public class Propagate3DCommand implements Command {
             VolumePropagator.Result r = results.get(i);
             table.addRow();
             table.addValue("Object", objects.get(i).number());
-            table.addValue("First slice", r.first() + 1);
-            table.addValue("Last slice", r.last() + 1);
+            table.addValue("First slice", r.slices().isEmpty() ? 0 : r.first() + 1);
+            table.addValue("Last slice", r.slices().isEmpty() ? 0 : r.last() + 1);
             table.addValue("Slices", r.slices().size());
             table.addValue("Voxels", r.voxelCount());
             table.addValue("Volume (" + cal.getUnit() + "^3)", r.voxelCount() * voxel);

@@ -7,7 +7,6 @@ import ij.gui.GenericDialog;
 import ij.gui.ImageCanvas;
 import ij.gui.Toolbar;
 import ij.plugin.tool.PlugInTool;
-import io.github.samfiji.model.SamModel;
 import java.awt.event.KeyAdapter;
 import java.awt.event.KeyEvent;
 import java.awt.event.MouseEvent;
@@ -113,8 +112,7 @@ public class SamPromptTool_ extends PlugInTool {
         pending = worker.submit(() -> {
             IJProgress progress = new IJProgress("prompt tool");
             try {
-                SamModel model = ModelCache.get(new File(path).toPath(), null);
-                session.update(ModelCache.embeddings(model), progress);
+                session.update(ModelCache.embeddings(ModelCache.load(new File(path).toPath(), null)), progress);
                 IJ.showStatus(String.format("SAM: predicted IoU %.3f (Enter adds it, Esc clears)", session.predictedIou()));
             } catch (java.util.concurrent.CancellationException e) {
                 IJ.showStatus("SAM: cancelled");

@@ -2,11 +2,10 @@ package io.github.samfiji.ij;
 
 import ij.ImagePlus;
 import ij.plugin.frame.RoiManager;
-import io.github.samfiji.inference.ImageEmbedding;
+import io.github.samfiji.inference.Embedding;
 import io.github.samfiji.inference.Prediction;
 import io.github.samfiji.inference.Prompt;
-import io.github.samfiji.inference.SamPredictor;
-import io.github.samfiji.model.SamModel;
+import io.github.samfiji.inference.PromptPredictor;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,8 +38,13 @@ public class SegmentWithPromptCommand implements Command {
     String installed = ModelFolder.FILE_BELOW;
 
     @Parameter(label = "Model file", style = "open",
-            description = "SAM, MobileSAM or MedSAM checkpoint (.pth) or a sam-fiji model (.safetensors)")
+            description = "SAM, MobileSAM or MedSAM checkpoint (.pth), SAM 2.1 checkpoint (.pt) or a sam-fiji model "
+                    + "(.safetensors)")
     File model;
+
+    @Parameter(label = "Preprocessing", choices = {PreprocessingChoice.AS_MODEL, PreprocessingChoice.SAM,
+            PreprocessingChoice.MEDSAM}, description = PreprocessingChoice.DESCRIPTION)
+    String preprocessing = PreprocessingChoice.AS_MODEL;
 
     @Parameter(label = "Prompts from", choices = {FROM_SELECTION, FROM_MANAGER},
             description = "the image's selection (points or a rectangle), or every ROI of the ROI Manager")
@@ -101,14 +105,14 @@ public class SegmentWithPromptCommand implements Command {
         }
         IJProgress progress = new IJProgress("Segment with Prompt");
         try {
-            SamModel sam = ModelCache.get(model.toPath(), null);
-            EmbeddingCache cache = ModelCache.embeddings(sam);
-            SamPredictor predictor = cache.predictor();
+            EmbeddingCache cache = ModelCache.embeddings(ModelCache.load(model.toPath(), null,
+                    PreprocessingChoice.of(preprocessing)));
+            PromptPredictor predictor = cache.promptPredictor();
             List<RoiOutput.SegmentedObject> out = new ArrayList<>();
             for (int i = 0; i < objects.size(); i++) {
                 ImagePrompts.ObjectPrompt o = objects.get(i);
                 progress.checkCancelled();
-                ImageEmbedding embedding = cache.get(image, o.stackIndex(), progress);
+                Embedding embedding = cache.embedding(image, o.stackIndex(), progress);
                 int number = everySlice ? 1 : i + 1;
                 String key = image.getID() + ":" + o.stackIndex() + ":" + number;
                 float[] previous;

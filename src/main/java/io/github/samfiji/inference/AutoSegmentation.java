@@ -55,7 +55,7 @@ public final class AutoSegmentation {
 
     private final Mode mode;
     private final AmgSettings settings;
-    private final SamPredictor predictor;
+    private final PromptPredictor predictor;
     private final List<PromptFreeSegmenter> classes = new ArrayList<>();
     private boolean keepProbabilities;
 
@@ -65,6 +65,12 @@ public final class AutoSegmentation {
      * @param settings      the generator's settings; their tile size and overlap also apply to the semantic mode
      */
     public AutoSegmentation(Mode mode, SamPredictor predictor, List<SamPredictor> classModels, AmgSettings settings) {
+        this(mode, PromptPredictor.of(predictor), classModels.stream().map(PromptPredictor::of).toList(), settings);
+    }
+
+    /** As above, with models of either family (SAM 1 or SAM 2.1). */
+    public AutoSegmentation(Mode mode, PromptPredictor predictor, List<PromptPredictor> classModels,
+                            AmgSettings settings) {
         if (mode != Mode.SEMANTIC && !classModels.isEmpty()) {
             throw new IllegalArgumentException("class models need the semantic mode");
         }
@@ -72,7 +78,7 @@ public final class AutoSegmentation {
         this.settings = settings;
         this.predictor = predictor;
         classes.add(new PromptFreeSegmenter(predictor, settings.tileSize(), settings.tileOverlap()));
-        for (SamPredictor p : classModels) {
+        for (PromptPredictor p : classModels) {
             classes.add(new PromptFreeSegmenter(p, settings.tileSize(), settings.tileOverlap()));
         }
     }
@@ -116,8 +122,8 @@ public final class AutoSegmentation {
             int z = planes.get(i);
             Progress part = Progress.scaled(progress, i / (double) planes.size(), 1.0 / planes.size());
             Rgb8Image image = slice.apply(z);
-            java.util.function.Function<Progress, ImageEmbedding> stored = store == null ? null
-                    : p -> store.get(z, p);
+            java.util.function.Function<Progress, Embedding> stored = store == null ? null
+                    : p -> store.embedding(z, p);
             if (mode == Mode.SEMANTIC) {
                 List<float[]> logits = SemanticClasses.logits(classes, image, stored, part);
                 for (SemanticClasses.ClassRegion r : SemanticClasses.regions(logits, image.width())) {

@@ -35,10 +35,15 @@ public final class AutomaticMaskGenerator {
                          double decodeMillis) {
     }
 
-    private final SamPredictor predictor;
+    private final PromptPredictor predictor;
     private final AmgSettings settings;
 
     public AutomaticMaskGenerator(SamPredictor predictor, AmgSettings settings) {
+        this(PromptPredictor.of(predictor), settings);
+    }
+
+    /** A generator for a model of either family (its family's reference defaults: {@link PromptPredictor#amgDefaults}). */
+    public AutomaticMaskGenerator(PromptPredictor predictor, AmgSettings settings) {
         this.predictor = predictor;
         this.settings = settings;
     }
@@ -51,7 +56,7 @@ public final class AutomaticMaskGenerator {
      * As {@link #generate(Rgb8Image, Progress)}; {@code wholeImage} (may be null) gives the image's embedding from an
      * embedding store, owned by the store (not closed here), for the crop that is the whole image.
      */
-    public Result generate(Rgb8Image image, java.util.function.Function<Progress, ImageEmbedding> wholeImage,
+    public Result generate(Rgb8Image image, java.util.function.Function<Progress, ? extends Embedding> wholeImage,
                            Progress progress) {
         int w = image.width();
         int h = image.height();
@@ -61,7 +66,7 @@ public final class AutomaticMaskGenerator {
         double encodeMs = 0;
         double decodeMs = 0;
         int decoded = 0;
-        int perBatch = settings.pointsPerBatch(predictor.model().manager().getDevice().isGpu());
+        int perBatch = settings.pointsPerBatch(predictor.onGpu());
         for (int c = 0; c < crops.size(); c++) {
             Crop crop = crops.get(c);
             double base = c / (double) crops.size();
@@ -70,7 +75,7 @@ public final class AutomaticMaskGenerator {
             Rgb8Image part = whole ? image : cut(image, crop);
             long t0 = System.nanoTime();
             boolean stored = whole && wholeImage != null;
-            ImageEmbedding embedding = stored ? wholeImage.apply(Progress.scaled(progress, base, span / 2))
+            Embedding embedding = stored ? wholeImage.apply(Progress.scaled(progress, base, span / 2))
                     : predictor.encode(part, Progress.scaled(progress, base, span / 2));
             try {
                 encodeMs += (System.nanoTime() - t0) / 1e6;
@@ -124,7 +129,7 @@ public final class AutomaticMaskGenerator {
      * checked first, before any upscaling (points with no candidate above it get no mask logits); stability, area and box come from the low-resolution logits without a full-size upscale
      * ({@link LogitUpscaler#summarize}), and only the candidates that pass get their mask, inside its box.
      */
-    private List<InstanceMask> processBatch(ImageEmbedding embedding, double[] points, Crop crop, int imageW, int imageH) {
+    private List<InstanceMask> processBatch(Embedding embedding, double[] points, Crop crop, int imageW, int imageH) {
         SamPredictor.PointBatch batch = predictor.decodeSinglePoints(embedding, points, true, settings.predIouThresh);
         LogitUpscaler upscaler = predictor.logitUpscaler(embedding);
         int low = batch.lowResSize() * batch.lowResSize();

@@ -7,7 +7,7 @@ import ai.djl.ndarray.NDManager;
  * The encoder output for one image (or slice), kept so that any number of prompts cost only the decoder.
  * Holds native memory: close it when the image is done with.
  */
-public final class ImageEmbedding implements AutoCloseable {
+public final class ImageEmbedding implements Embedding {
 
     private final NDManager manager;
     private final NDArray features;
@@ -48,7 +48,8 @@ public final class ImageEmbedding implements AutoCloseable {
         return manager;
     }
 
-    boolean isClosed() {
+    @Override
+    public boolean isClosed() {
         return features.isReleased();
     }
 

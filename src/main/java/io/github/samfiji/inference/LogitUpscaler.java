@@ -11,7 +11,7 @@ import io.github.samfiji.model.Ops;
  * four multiply-adds per output pixel (a dense matMul at 1024 px costs some 200), needs no native memory, and lets a
  * caller upscale only the candidate it shows, or only the rows of a region.
  */
-final class LogitUpscaler {
+public final class LogitUpscaler {
 
     /** One output index: its weights over the adjacent low-resolution indices {@code first, first + 1, ...}. */
     private record Tap(int first, float[] weights) {
@@ -25,6 +25,12 @@ final class LogitUpscaler {
     /** Output rows and columns grouped by the low-resolution span they read (see {@link #summarize}). */
     private final int[][] rowGroups;
     private final int[][] columnGroups;
+    /**
+     * MedSAM's post-processing: the sigmoid of the low-resolution logits is resized (one bilinear step to the image
+     * size) and thresholded at 0.5; the "logits" returned are the logit of that probability, so a mask is still
+     * logit &gt; 0 and a probability map still sigmoid(logit).
+     */
+    private final boolean probabilities;
 
     /**
      * @param lowSize side of the square low-resolution logits
@@ -34,14 +40,56 @@ final class LogitUpscaler {
      * @param width   original image width
      * @param height  original image height
      */
-    LogitUpscaler(int lowSize, int size, int inputW, int inputH, int width, int height) {
+    public LogitUpscaler(int lowSize, int size, int inputW, int inputH, int width, int height) {
+        this(lowSize, compose(lowSize, size, inputH, height), compose(lowSize, size, inputW, width), width, height,
+                false);
+    }
+
+    private LogitUpscaler(int lowSize, Tap[] rows, Tap[] columns, int width, int height, boolean probabilities) {
         this.lowSize = lowSize;
         this.width = width;
         this.height = height;
-        rows = compose(lowSize, size, inputH, height);
-        columns = compose(lowSize, size, inputW, width);
+        this.rows = rows;
+        this.columns = columns;
+        this.probabilities = probabilities;
         rowGroups = groups(rows);
         columnGroups = groups(columns);
+    }
+
+    /**
+     * SAM 2.1's post-processing: one bilinear resize of the low-resolution logits straight to the image (its input is
+     * the squashed image, without padding). Resizing to the same size first is the identity.
+     */
+    public static LogitUpscaler direct(int lowSize, int width, int height) {
+        return new LogitUpscaler(lowSize, lowSize, lowSize, lowSize, width, height);
+    }
+
+    /** MedSAM's post-processing: sigmoid, one bilinear resize from the low resolution to the image size. */
+    static LogitUpscaler medSam(int lowSize, int width, int height) {
+        return new LogitUpscaler(lowSize, compose(lowSize, lowSize, lowSize, height),
+                compose(lowSize, lowSize, lowSize, width), width, height, true);
+    }
+
+    /** The low-resolution values this upscaler interpolates: the logits, or (MedSAM) their sigmoid. */
+    private float[] interpolated(float[] lowRes) {
+        if (!probabilities) {
+            return lowRes;
+        }
+        float[] p = new float[lowRes.length];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = sigmoid(lowRes[i]);
+        }
+        return p;
+    }
+
+    static float sigmoid(float x) {
+        return (float) (1.0 / (1.0 + Math.exp(-(double) x)));
+    }
+
+    /** The logit of an interpolated probability, kept finite (a probability of exactly 0 or 1 gives -/+ 100). */
+    private static float logit(float p) {
+        double v = Math.log((double) p / (1.0 - (double) p));
+        return (float) Math.max(-100, Math.min(100, v));
     }
 
     int width() {
@@ -93,12 +141,23 @@ final class LogitUpscaler {
     }
 
     /** Full-size logits (row-major, width x height) of one low-resolution map (lowSize x lowSize, row-major). */
-    float[] upscale(float[] lowRes) {
+    public float[] upscale(float[] lowRes) {
         return upscaleRows(lowRes, 0, height);
     }
 
     /** Rows [y0, y1) of the full-size logits, row-major with {@code width} columns. */
     float[] upscaleRows(float[] lowRes, int y0, int y1) {
+        float[] values = interpolated(lowRes);
+        float[] result = interpolateRows(values, y0, y1);
+        if (probabilities) {
+            for (int i = 0; i < result.length; i++) {
+                result[i] = logit(result[i]);
+            }
+        }
+        return result;
+    }
+
+    private float[] interpolateRows(float[] lowRes, int y0, int y1) {
         // Only the low-resolution rows these output rows read are resized horizontally.
         int lowFirst = rows[y0].first();
         int lowLast = rows[y1 - 1].first() + rows[y1 - 1].weights().length - 1;
@@ -151,8 +210,16 @@ final class LogitUpscaler {
      * same low-resolution cells; only rectangles whose cells straddle a threshold are computed, in the same order of
      * operations as {@link #upscale}, so counts and box are exactly those of the full-size logits.
      */
-    Summary summarize(float[] lowRes, float threshold, float offset) {
+    Summary summarize(float[] logits, float threshold, float offset) {
         float[] thresholds = {threshold, threshold + offset, threshold - offset};
+        float[] lowRes = interpolated(logits);
+        if (probabilities) {
+            // The probabilities are a weighted mean like the logits: compare them with the thresholds' sigmoids.
+            for (int t = 0; t < thresholds.length; t++) {
+                thresholds[t] = sigmoid(thresholds[t]);
+            }
+            threshold = thresholds[0];
+        }
         long[] counts = new long[3];
         int x0 = Integer.MAX_VALUE;
         int y0 = Integer.MAX_VALUE;

@@ -11,12 +11,17 @@ import java.util.List;
  */
 public final class PromptFreeSegmenter {
 
-    private final SamPredictor predictor;
+    private final PromptPredictor predictor;
     private final int tileSize;
     private final int tileOverlap;
 
     /** @param tileSize tile side in pixels, 0 = the whole image at once */
     public PromptFreeSegmenter(SamPredictor predictor, int tileSize, int tileOverlap) {
+        this(PromptPredictor.of(predictor), tileSize, tileOverlap);
+    }
+
+    /** A segmenter for a model of either family. */
+    public PromptFreeSegmenter(PromptPredictor predictor, int tileSize, int tileOverlap) {
         this.predictor = predictor;
         this.tileSize = tileSize;
         this.tileOverlap = tileOverlap;
@@ -31,7 +36,7 @@ public final class PromptFreeSegmenter {
      * As {@link #logits(Rgb8Image, Progress)}; {@code wholeImage} (may be null) gives the image's embedding from an
      * embedding store, owned by the store, used when the image is one tile.
      */
-    public float[] logits(Rgb8Image image, java.util.function.Function<Progress, ImageEmbedding> wholeImage,
+    public float[] logits(Rgb8Image image, java.util.function.Function<Progress, ? extends Embedding> wholeImage,
                           Progress progress) {
         int w = image.width();
         int h = image.height();
@@ -45,7 +50,7 @@ public final class PromptFreeSegmenter {
             Rgb8Image part = tiles.size() == 1 ? image : AutomaticMaskGenerator.cut(image, tile);
             boolean stored = tiles.size() == 1 && wholeImage != null;
             Progress step = Progress.scaled(progress, t / (double) tiles.size(), 1.0 / tiles.size());
-            ImageEmbedding e = stored ? wholeImage.apply(step) : predictor.encode(part, step);
+            Embedding e = stored ? wholeImage.apply(step) : predictor.encode(part, step);
             try {
                 float[] l = predictor.predictWithoutPrompt(e, false).logits()[0];
                 int tw = tile.x1() - tile.x0();

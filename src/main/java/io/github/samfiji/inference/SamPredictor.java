@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import io.github.samfiji.image.MedSamPreprocessing;
 import io.github.samfiji.image.ResizeLongestSide;
 import io.github.samfiji.image.Rgb8Image;
 import io.github.samfiji.model.Ops;
@@ -17,7 +18,8 @@ import io.github.samfiji.model.TwoWayTransformer;
 /**
  * SAM's predictor: resizes the image so its longest side fits the encoder (Pillow-exact), normalizes and pads
  * it, encodes it once, then turns prompts into masks at the original size. Mirrors the reference
- * {@code SamPredictor} numerically.
+ * {@code SamPredictor} numerically; for a model with MedSAM's preprocessing profile, mirrors
+ * {@code MedSAM_Inference.py} instead (see {@link SamConfig.Preprocessing#MEDSAM}).
  */
 public final class SamPredictor {
 
@@ -83,6 +85,10 @@ public final class SamPredictor {
     }
 
     private LogitUpscaler upscaler(ImageEmbedding embedding) {
+        if (isMedSam()) {
+            return LogitUpscaler.medSam(model.promptEncoder().maskInputSize(), embedding.originalWidth(),
+                    embedding.originalHeight());
+        }
         return new LogitUpscaler(model.promptEncoder().maskInputSize(), model.config().imageSize(),
                 embedding.inputWidth(), embedding.inputHeight(), embedding.originalWidth(), embedding.originalHeight());
     }
@@ -114,13 +120,14 @@ public final class SamPredictor {
         }
         SamConfig config = model.config();
         int size = config.imageSize();
-        int[] target = ResizeLongestSide.targetSize(h, w, size);
+        int[] target = isMedSam() ? new int[] {size, size} : ResizeLongestSide.targetSize(h, w, size);
         if (target[0] < 1 || target[1] < 1) {
             throw new IllegalArgumentException("image of " + w + " x " + h + " pixels is too elongated to resize to "
                     + size + " pixels on its longest side");
         }
         long start = System.nanoTime();
-        float[] input = preprocess(ResizeLongestSide.apply(image, size), size, config);
+        float[] input = isMedSam() ? MedSamPreprocessing.input(image, size)
+                : preprocess(ResizeLongestSide.apply(image, size), size, config);
         NDManager owner = model.manager().newSubManager();
         try (NDScope scope = new NDScope()) {
             NDArray x = Ops.constant(owner, input, new Shape(1, 3, size, size));
@@ -138,6 +145,17 @@ public final class SamPredictor {
             owner.close();
             throw e;
         }
+    }
+
+    /** Whether the model takes MedSAM's input (squashed, min-max scaled) rather than SAM's. */
+    private boolean isMedSam() {
+        return model.config().preprocessing() == SamConfig.Preprocessing.MEDSAM;
+    }
+
+    /** Original-image coordinates (x, y pairs) in the encoder input, as this model's preprocessing maps them. */
+    private float[] toInput(double[] xy, int origH, int origW, int size) {
+        return isMedSam() ? MedSamPreprocessing.applyCoords(xy, origH, origW, size)
+                : ResizeLongestSide.applyCoords(xy, origH, origW, size);
     }
 
     /**
@@ -181,7 +199,9 @@ public final class SamPredictor {
         return io.github.samfiji.model.TorchRuntime.withoutGradients(() -> decodeNoGrad(embedding, prompt, multimask));
     }
 
-    private Prediction decodeNoGrad(ImageEmbedding embedding, Prompt prompt, boolean multimask) {
+    private Prediction decodeNoGrad(ImageEmbedding embedding, Prompt prompt, boolean requestedMultimask) {
+        // MedSAM was trained with one mask output: its other mask tokens are SAM's, untouched; it always gives one.
+        boolean multimask = requestedMultimask && !isMedSam();
         validate(embedding, prompt);
         requireMemoryFor(embedding.originalWidth(), embedding.originalHeight(), multimask ? 3 : 1);
         long start = System.nanoTime();
@@ -198,7 +218,7 @@ public final class SamPredictor {
                 float[] l = new float[n];
                 for (int i = 0; i < n; i++) {
                     Prompt.Point p = prompt.points().get(i);
-                    float[] t = ResizeLongestSide.applyCoords(new double[] {p.x(), p.y()}, oh, ow, size);
+                    float[] t = toInput(new double[] {p.x(), p.y()}, oh, ow, size);
                     xy[2 * i] = t[0];
                     xy[2 * i + 1] = t[1];
                     l[i] = p.label();
@@ -209,7 +229,7 @@ public final class SamPredictor {
             NDArray box = null;
             if (prompt.box() != null) {
                 Prompt.Box b = prompt.box();
-                box = Ops.constant(m, ResizeLongestSide.applyBox(b.x0(), b.y0(), b.x1(), b.y1(), oh, ow, size), new Shape(1, 4));
+                box = Ops.constant(m, toInput(new double[] {b.x0(), b.y0(), b.x1(), b.y1()}, oh, ow, size), new Shape(1, 4));
             }
             NDArray mask = prompt.maskInput() == null ? null
                     : Ops.constant(m, prompt.maskInput(), new Shape(1, 1, lowSize, lowSize));
@@ -264,7 +284,8 @@ public final class SamPredictor {
         return io.github.samfiji.model.TorchRuntime.withoutGradients(() -> decodePoints(embedding, xy, multimask, minIou));
     }
 
-    private PointBatch decodePoints(ImageEmbedding embedding, double[] xy, boolean multimask, double minIou) {
+    private PointBatch decodePoints(ImageEmbedding embedding, double[] xy, boolean requestedMultimask, double minIou) {
+        boolean multimask = requestedMultimask && !isMedSam();
         int n = xy.length / 2;
         if (n == 0) {
             throw new IllegalArgumentException("no points to decode");
@@ -276,7 +297,7 @@ public final class SamPredictor {
         float[] coords = new float[2 * n];
         float[] labels = new float[n];
         for (int i = 0; i < n; i++) {
-            float[] t = ResizeLongestSide.applyCoords(new double[] {xy[2 * i], xy[2 * i + 1]}, oh, ow, size);
+            float[] t = toInput(new double[] {xy[2 * i], xy[2 * i + 1]}, oh, ow, size);
             coords[2 * i] = t[0];
             coords[2 * i + 1] = t[1];
             labels[i] = 1;

@@ -59,7 +59,7 @@ public final class SemanticClasses {
 
     /** As above; {@code firstWholeImage} (may be null) is class 1's embedding of the image from a store. */
     public static List<float[]> logits(List<PromptFreeSegmenter> models, Rgb8Image image,
-                                       java.util.function.Function<Progress, ImageEmbedding> firstWholeImage,
+                                       java.util.function.Function<Progress, ? extends Embedding> firstWholeImage,
                                        Progress progress) {
         List<float[]> logits = new ArrayList<>();
         for (int k = 0; k < models.size(); k++) {

@@ -33,13 +33,13 @@ import java.util.function.IntFunction;
  */
 public final class StackEmbeddings implements AutoCloseable {
 
-    private final SamPredictor predictor;
+    private final PromptPredictor predictor;
     private final IntFunction<Rgb8Image> slices;
     private final int depth;
     private Path cacheFolder;
     /** The model's identity, asked for only when a cache folder is used (hashing a large checkpoint takes seconds). */
     private final java.util.function.Supplier<String> modelKey;
-    private final Map<Integer, ImageEmbedding> encoded = new HashMap<>();
+    private final Map<Integer, Embedding> encoded = new HashMap<>();
     /** Content key of each encoded slice: a slice whose pixels changed since is encoded again. */
     private final Map<Integer, String> keys = new HashMap<>();
     /** Slices whose pixels may have changed since they were encoded (checked on their next use). */
@@ -54,11 +54,17 @@ public final class StackEmbeddings implements AutoCloseable {
      */
     public StackEmbeddings(SamPredictor predictor, IntFunction<Rgb8Image> slices, int depth, Path cacheFolder,
                            String modelKey) {
-        this(predictor, slices, depth, cacheFolder, () -> modelKey);
+        this(PromptPredictor.of(predictor), slices, depth, cacheFolder, () -> modelKey);
     }
 
     /** As above, the model's identity computed on first use of the disk cache, at most once. */
     public StackEmbeddings(SamPredictor predictor, IntFunction<Rgb8Image> slices, int depth, Path cacheFolder,
+                           java.util.function.Supplier<String> modelKey) {
+        this(PromptPredictor.of(predictor), slices, depth, cacheFolder, modelKey);
+    }
+
+    /** A store of either model family's embeddings (SAM 1 or SAM 2.1, as the predictor's). */
+    public StackEmbeddings(PromptPredictor predictor, IntFunction<Rgb8Image> slices, int depth, Path cacheFolder,
                            java.util.function.Supplier<String> modelKey) {
         this.predictor = predictor;
         this.slices = slices;
@@ -98,12 +104,26 @@ public final class StackEmbeddings implements AutoCloseable {
         return readFromDisk;
     }
 
-    /** The embedding of slice {@code z} (0-based); owned by this object, do not close it. */
-    public synchronized ImageEmbedding get(int z, Progress progress) {
+    /** The predictor whose embeddings this store holds. */
+    public PromptPredictor predictor() {
+        return predictor;
+    }
+
+    /** The SAM 1 embedding of slice {@code z} (0-based); owned by this object, do not close it. */
+    public ImageEmbedding get(int z, Progress progress) {
+        Embedding e = embedding(z, progress);
+        if (e instanceof ImageEmbedding sam1) {
+            return sam1;
+        }
+        throw new IllegalStateException("this store holds SAM 2.1 embeddings: use embedding(z, progress)");
+    }
+
+    /** The embedding of slice {@code z} (0-based), of the predictor's family; owned by this object, do not close it. */
+    public synchronized Embedding embedding(int z, Progress progress) {
         if (z < 0 || z >= depth) {
             throw new IllegalArgumentException("slice " + (z + 1) + " does not exist: the stack has " + depth + " slices");
         }
-        ImageEmbedding e = encoded.get(z);
+        Embedding e = encoded.get(z);
         if (e != null && !unchecked.contains(z)) {
             return persisted(keys.get(z), e);
         }
@@ -137,7 +157,7 @@ public final class StackEmbeddings implements AutoCloseable {
     }
 
     /** {@code e}, after writing it to the cache folder if it was encoded before the folder was chosen. */
-    private ImageEmbedding persisted(String key, ImageEmbedding e) {
+    private Embedding persisted(String key, Embedding e) {
         if (cacheFolder != null && !Files.isRegularFile(cacheFile(key))) {
             write(cacheFile(key), e);
         }
@@ -167,31 +187,25 @@ public final class StackEmbeddings implements AutoCloseable {
         }
     }
 
-    private ImageEmbedding read(Path file) {
+    private Embedding read(Path file) {
         try {
             StateDict state = Safetensors.read(file);
-            Map<String, String> meta = Safetensors.readMetadata(file);
-            TensorData t = state.require("features");
-            return ImageEmbedding.restore(predictor.model().manager(), t.toFloats(), t.shape(),
-                    Integer.parseInt(meta.get("original_width")), Integer.parseInt(meta.get("original_height")),
-                    Integer.parseInt(meta.get("input_width")), Integer.parseInt(meta.get("input_height")));
+            Map<String, TensorData> tensors = new LinkedHashMap<>();
+            for (String k : state.keys()) {
+                tensors.put(k, state.get(k));
+            }
+            return predictor.fromStored(new PromptPredictor.StoredEmbedding(tensors, Safetensors.readMetadata(file)));
         } catch (IOException | RuntimeException ex) {
             // A damaged or foreign cache file is not the user's data: encode again and replace it.
             return null;
         }
     }
 
-    private static void write(Path file, ImageEmbedding e) {
+    private void write(Path file, Embedding e) {
         try {
             Files.createDirectories(file.getParent());
-            Map<String, TensorData> tensors = new LinkedHashMap<>();
-            tensors.put("features", TensorData.ofFloats(e.shape(), e.toFloatArray()));
-            Map<String, String> meta = new LinkedHashMap<>();
-            meta.put("original_width", Integer.toString(e.originalWidth()));
-            meta.put("original_height", Integer.toString(e.originalHeight()));
-            meta.put("input_width", Integer.toString(e.inputWidth()));
-            meta.put("input_height", Integer.toString(e.inputHeight()));
-            Safetensors.write(file, new StateDict(tensors), meta, true);
+            PromptPredictor.StoredEmbedding stored = predictor.toStored(e);
+            Safetensors.write(file, new StateDict(stored.tensors()), stored.metadata(), true);
         } catch (IOException ex) {
             throw new UncheckedIOException("cannot write the embedding cache " + file + ": " + ex.getMessage(), ex);
         }
@@ -199,7 +213,7 @@ public final class StackEmbeddings implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        encoded.values().forEach(ImageEmbedding::close);
+        encoded.values().forEach(Embedding::close);
         encoded.clear();
         keys.clear();
         unchecked.clear();

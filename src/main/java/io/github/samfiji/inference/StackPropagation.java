@@ -23,6 +23,22 @@ public final class StackPropagation {
     private StackPropagation() {
     }
 
+    /** SAM 1's propagation: each slice's mask projected into the next slice's prompt ({@link VolumePropagator}). */
+    public static StackPropagator projecting(VolumePropagator.SliceSegmenter segmenter,
+                                             VolumePropagator.Settings settings) {
+        return new StackPropagator() {
+            @Override
+            public List<ObjectResult> run(List<ObjectPrompts> objects, Progress progress) {
+                return StackPropagation.run(segmenter, settings, objects, progress);
+            }
+
+            @Override
+            public String method() {
+                return "projection (" + settings.projection().id() + ")";
+            }
+        };
+    }
+
     public static List<ObjectResult> run(VolumePropagator.SliceSegmenter segmenter, VolumePropagator.Settings settings,
                                          List<ObjectPrompts> objects, Progress progress) {
         if (objects.isEmpty()) {

@@ -91,6 +91,11 @@ public final class VolumePropagator {
 
     /** A segmenter running SAM on the stack's embeddings (each slice encoded at most once). */
     public static SliceSegmenter withModel(SamPredictor predictor, StackEmbeddings stack, int width, int height) {
+        return withModel(PromptPredictor.of(predictor), stack, width, height);
+    }
+
+    /** As above, for a model of either family (the projection method; SAM 2.1's own tracking is memory-based). */
+    public static SliceSegmenter withModel(PromptPredictor predictor, StackEmbeddings stack, int width, int height) {
         return new SliceSegmenter() {
             @Override
             public int depth() {
@@ -109,7 +114,7 @@ public final class VolumePropagator {
 
             @Override
             public SliceMask segment(int z, Prompt prompt, boolean multimask, Progress progress) {
-                Prediction p = predictor.predict(stack.get(z, progress), prompt, multimask);
+                Prediction p = predictor.predict(stack.embedding(z, progress), prompt, multimask);
                 int best = p.best();
                 return new SliceMask(p.mask(best), p.iou()[best], p.lowRes()[best]);
             }

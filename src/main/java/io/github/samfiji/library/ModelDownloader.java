@@ -122,6 +122,7 @@ public final class ModelDownloader {
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
         }
+        ModelLibrary.installSidecar(model, target);
         progress.update(1, model.fileName() + " installed");
         return target;
     }

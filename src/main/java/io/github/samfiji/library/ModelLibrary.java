@@ -155,8 +155,23 @@ public final class ModelLibrary {
                         StandardCopyOption.REPLACE_EXISTING));
             }
         }
+        if (known.isPresent()) {
+            installSidecar(known.get(), target);
+        }
         progress.update(1, name + " added");
         return target;
+    }
+
+    /**
+     * Writes the JSON description a published model needs beside its installed file (MedSAM: its preprocessing), unless
+     * one is there already: a description the user wrote or brought along is never replaced.
+     */
+    static void installSidecar(KnownModel model, Path installed) throws IOException {
+        String json = model.sidecarJson();
+        Path sidecar = io.github.samfiji.checkpoint.ModelLoader.sidecarOf(installed);
+        if (json != null && !Files.exists(sidecar, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            OutputFiles.writeString(sidecar, false, json);
+        }
     }
 
     /** A file under a published model's name must be that model: same size, same checksum (where published). */

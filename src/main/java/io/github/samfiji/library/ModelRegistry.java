@@ -1,5 +1,6 @@
 package io.github.samfiji.library;
 
+import io.github.samfiji.model.SamConfig.Preprocessing;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +46,8 @@ public final class ModelRegistry {
             new KnownModel(MEDSAM_VIT_B, "MedSAM ViT-B (medical images)", "medsam_vit_b.pth",
                     URI.create("https://zenodo.org/records/10689643/files/medsam_vit_b.pth?download=1"), 375_049_145L,
                     Checksum.parse("sha256:34b34b78c1d18cb8c6bf84cf9c00e135d6d6c965699f3c0e31ef1bc9dcb5be74"),
-                    "size and SHA-256 as listed by several independent projects for the Zenodo record"),
+                    "size and SHA-256 as listed by several independent projects for the Zenodo record",
+                    Preprocessing.MEDSAM),
             new KnownModel(MEDICOSAM_VIT_B, "MedicoSAM ViT-B (medical images)", "vit_b_medicosam.pt",
                     URI.create("https://owncloud.gwdg.de/index.php/s/AB69HGhj8wuozXQ/download"), -1, null,
                     "NOT VERIFIED: the authors publish no size and only an xxh128 hash, which changed between their "

@@ -14,7 +14,8 @@ import java.util.function.Function;
 
 /**
  * Reads and writes model configurations as JSON, in the layout of the reference fixtures' {@code config.json}
- * ({@code image_encoder}, {@code prompt_and_decoder}, {@code pixel_mean}, {@code pixel_std}). Unknown fields are
+ * ({@code image_encoder}, {@code prompt_and_decoder}, {@code pixel_mean}, {@code pixel_std}), plus
+ * {@code preprocessing} ({@code "sam"}, the default, or {@code "medsam"}: see {@link SamConfig.Preprocessing}). Unknown fields are
  * ignored. A partial JSON (a sidecar next to a checkpoint) may override only some fields of a base configuration.
  */
 public final class ConfigJson {
@@ -57,7 +58,16 @@ public final class ConfigJson {
                 : base != null ? base.pixelMean() : SamConfig.SAM_PIXEL_MEAN.clone();
         float[] std = root.has("pixel_std") ? floats(root.getAsJsonArray("pixel_std"))
                 : base != null ? base.pixelStd() : SamConfig.SAM_PIXEL_STD.clone();
-        return new SamConfig(encoder, decoder, mean, std);
+        SamConfig.Preprocessing preprocessing;
+        try {
+            preprocessing = root.has("preprocessing") ? SamConfig.Preprocessing.of(root.get("preprocessing").getAsString())
+                    : base != null ? base.preprocessing() : SamConfig.Preprocessing.SAM;
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("model configuration: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("model configuration: preprocessing must be \"sam\" or \"medsam\"", e);
+        }
+        return new SamConfig(encoder, decoder, mean, std, preprocessing);
     }
 
     private static EncoderConfig parseEncoder(JsonObject enc, EncoderConfig base) {
@@ -137,6 +147,7 @@ public final class ConfigJson {
         root.add("prompt_and_decoder", dec);
         root.add("pixel_mean", GSON.toJsonTree(c.pixelMean()));
         root.add("pixel_std", GSON.toJsonTree(c.pixelStd()));
+        root.addProperty("preprocessing", c.preprocessing().id());
         return GSON.toJson(root);
     }
 

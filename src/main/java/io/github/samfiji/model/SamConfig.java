@@ -6,19 +6,77 @@ import java.util.Arrays;
  * Every hyperparameter of a SAM-family model: the image encoder (ViT or TinyViT) plus the prompt encoder and
  * mask decoder, which are the same for all published variants. The JSON form is {@link ConfigJson}.
  */
-public record SamConfig(EncoderConfig encoder, DecoderConfig decoder, float[] pixelMean, float[] pixelStd) {
+public record SamConfig(EncoderConfig encoder, DecoderConfig decoder, float[] pixelMean, float[] pixelStd,
+                        Preprocessing preprocessing) {
 
     public static final float[] SAM_PIXEL_MEAN = {123.675f, 116.28f, 103.53f};
     public static final float[] SAM_PIXEL_STD = {58.395f, 57.12f, 57.375f};
+
+    /**
+     * How an image becomes the encoder input and how prompts and masks map to it. A model is used with the
+     * preprocessing it was trained with: feeding MedSAM SAM's input runs it off its training distribution.
+     */
+    public enum Preprocessing {
+        /**
+         * SAM's: longest side resized to the input size keeping the aspect ratio (bilinear), (pixel - mean) / std,
+         * zero padding at the bottom and right; logits upscaled to the padded input, cropped, then to the image size.
+         */
+        SAM("sam"),
+        /**
+         * MedSAM's (Ma et al. 2024): the image squashed to the square input size (bicubic with anti-aliasing, as
+         * skimage's {@code resize}), min-max scaled to [0, 1] without mean/std; boxes and points scaled per axis; the
+         * sigmoid of the low-resolution logits resized bilinearly to the image size, thresholded at 0.5.
+         */
+        MEDSAM("medsam");
+
+        private final String id;
+
+        Preprocessing(String id) {
+            this.id = id;
+        }
+
+        /** The name used in JSON, on the command line and in Fiji. */
+        public String id() {
+            return id;
+        }
+
+        /** The profile of this name (case-insensitive); a clear error listing the known ones otherwise. */
+        public static Preprocessing of(String id) {
+            for (Preprocessing p : values()) {
+                if (p.id.equalsIgnoreCase(id == null ? "" : id.trim())) {
+                    return p;
+                }
+            }
+            throw new IllegalArgumentException("unknown preprocessing '" + id + "' (expected sam or medsam)");
+        }
+    }
 
     public SamConfig {
         if (pixelMean.length != 3 || pixelStd.length != 3) {
             throw new IllegalArgumentException("pixel mean and std need 3 values (RGB)");
         }
+        if (preprocessing == null) {
+            throw new IllegalArgumentException("preprocessing profile missing (sam or medsam)");
+        }
+    }
+
+    /** A configuration with SAM's preprocessing. */
+    public SamConfig(EncoderConfig encoder, DecoderConfig decoder, float[] pixelMean, float[] pixelStd) {
+        this(encoder, decoder, pixelMean, pixelStd, Preprocessing.SAM);
     }
 
     public SamConfig(EncoderConfig encoder, DecoderConfig decoder) {
         this(encoder, decoder, SAM_PIXEL_MEAN.clone(), SAM_PIXEL_STD.clone());
+    }
+
+    /** This configuration with another image encoder, everything else (preprocessing included) kept. */
+    public SamConfig withEncoder(EncoderConfig other) {
+        return new SamConfig(other, decoder, pixelMean, pixelStd, preprocessing);
+    }
+
+    /** This configuration with another preprocessing profile. */
+    public SamConfig withPreprocessing(Preprocessing other) {
+        return new SamConfig(encoder, decoder, pixelMean, pixelStd, other);
     }
 
     /** Side of the square encoder input (1024 for the published models). */
@@ -117,7 +175,8 @@ public record SamConfig(EncoderConfig encoder, DecoderConfig decoder, float[] pi
     @Override
     public boolean equals(Object o) {
         return o instanceof SamConfig c && c.encoder.equals(encoder) && c.decoder.equals(decoder)
-                && Arrays.equals(c.pixelMean, pixelMean) && Arrays.equals(c.pixelStd, pixelStd);
+                && Arrays.equals(c.pixelMean, pixelMean) && Arrays.equals(c.pixelStd, pixelStd)
+                && c.preprocessing == preprocessing;
     }
 
     @Override
@@ -127,6 +186,6 @@ public record SamConfig(EncoderConfig encoder, DecoderConfig decoder, float[] pi
 
     @Override
     public String toString() {
-        return "SamConfig[" + encoder + ", " + decoder + "]";
+        return "SamConfig[" + encoder + ", " + decoder + ", preprocessing " + preprocessing.id() + "]";
     }
 }

@@ -53,6 +53,9 @@ public final class TorchRuntime {
         }
         try {
             PosixEnvironment.LIBC.setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+            // MKL may otherwise choose its thread count per call; a fixed count keeps the summation order, and so a
+            // resumed training bit-identical to an uninterrupted one, on a busy machine too.
+            PosixEnvironment.LIBC.setenv("MKL_DYNAMIC", "FALSE", 0);
         } catch (LinkageError | RuntimeException e) {
             // Without JNA's libc binding the default policy stays: slower on busy machines, nothing else.
         }

@@ -19,18 +19,47 @@ public final class TwoWayTransformer extends Module {
     /** nn.LayerNorm's default epsilon, which the decoder uses (not the encoder's 1e-6). */
     private static final double EPS = 1e-5;
 
+    /**
+     * What differs between the two references' copies of this transformer (the computation is the same): the names
+     * of the token MLP's layers, and how attention scores are scaled.
+     */
+    public enum Flavor {
+        /** segment_anything: {@code mlp.lin1}, {@code mlp.lin2}; scores divided by sqrt(head width). */
+        SAM("lin1", "lin2", false),
+        /**
+         * sam2: {@code mlp.layers.0}, {@code mlp.layers.1} (its MLP class); scores multiplied by 1 / sqrt(head width)
+         * in float32, as its scaled_dot_product_attention does.
+         */
+        SAM2("layers.0", "layers.1", true);
+
+        private final String firstMlp;
+        private final String secondMlp;
+        private final boolean reciprocalScale;
+
+        Flavor(String firstMlp, String secondMlp, boolean reciprocalScale) {
+            this.firstMlp = firstMlp;
+            this.secondMlp = secondMlp;
+            this.reciprocalScale = reciprocalScale;
+        }
+    }
+
     private final TwoWayBlock[] layers;
     private final Attention finalAttention;
     private final LayerNorm finalNorm;
 
+    /** SAM 1's transformer. */
     public TwoWayTransformer(DecoderConfig c) {
+        this(c, Flavor.SAM);
+    }
+
+    public TwoWayTransformer(DecoderConfig c, Flavor flavor) {
         Sequence list = child("layers", new Sequence());
         layers = new TwoWayBlock[c.transformerDepth()];
         for (int i = 0; i < layers.length; i++) {
-            layers[i] = list.add(new TwoWayBlock(c, i == 0));
+            layers[i] = list.add(new TwoWayBlock(c, i == 0, flavor));
         }
-        finalAttention = child("final_attn_token_to_image",
-                new Attention(c.promptEmbedDim(), c.transformerNumHeads(), c.attentionDownsampleRate()));
+        finalAttention = child("final_attn_token_to_image", new Attention(c.promptEmbedDim(), c.transformerNumHeads(),
+                c.attentionDownsampleRate(), flavor.reciprocalScale));
         finalNorm = child("norm_final_attn", new LayerNorm(c.promptEmbedDim(), EPS));
     }
 
@@ -112,20 +141,22 @@ public final class TwoWayTransformer extends Module {
         private Adapter adapter;
         private Adapter mlpAdapter;
 
-        TwoWayBlock(DecoderConfig c, boolean skipFirstLayerPe) {
+        TwoWayBlock(DecoderConfig c, boolean skipFirstLayerPe, Flavor flavor) {
             int dim = c.promptEmbedDim();
             int heads = c.transformerNumHeads();
+            int rate = c.attentionDownsampleRate();
+            boolean reciprocal = flavor.reciprocalScale;
             this.skipFirstLayerPe = skipFirstLayerPe;
-            selfAttn = child("self_attn", new Attention(dim, heads, 1));
+            selfAttn = child("self_attn", new Attention(dim, heads, 1, reciprocal));
             norm1 = child("norm1", new LayerNorm(dim, EPS));
-            tokenToImage = child("cross_attn_token_to_image", new Attention(dim, heads, c.attentionDownsampleRate()));
+            tokenToImage = child("cross_attn_token_to_image", new Attention(dim, heads, rate, reciprocal));
             norm2 = child("norm2", new LayerNorm(dim, EPS));
             Named mlp = child("mlp", new Named());
-            lin1 = mlp.add("lin1", new Linear(dim, c.transformerMlpDim()));
-            lin2 = mlp.add("lin2", new Linear(c.transformerMlpDim(), dim));
+            lin1 = mlp.add(flavor.firstMlp, new Linear(dim, c.transformerMlpDim()));
+            lin2 = mlp.add(flavor.secondMlp, new Linear(c.transformerMlpDim(), dim));
             norm3 = child("norm3", new LayerNorm(dim, EPS));
             norm4 = child("norm4", new LayerNorm(dim, EPS));
-            imageToToken = child("cross_attn_image_to_token", new Attention(dim, heads, c.attentionDownsampleRate()));
+            imageToToken = child("cross_attn_image_to_token", new Attention(dim, heads, rate, reciprocal));
         }
 
         /** {@code image} (may be null) holds this block's projections of {@code keys}, computed beforehand. */
@@ -198,6 +229,29 @@ public final class TwoWayTransformer extends Module {
         return List.of(layers);
     }
 
+    /**
+     * Attaches LoRA (B = 0, so nothing changes until trained) to the query and value projections of every attention:
+     * the decoder's share of {@link Peft} for either family.
+     */
+    public void addQueryValueLoRA(int rank, float scale) {
+        List<Attention> attentions = new java.util.ArrayList<>();
+        for (TwoWayBlock block : layers) {
+            attentions.addAll(block.attentions());
+        }
+        attentions.add(finalAttention);
+        for (Attention a : attentions) {
+            a.qProj().addLowRank("lora", 0, a.qProj().out(), rank, scale);
+            a.vProj().addLowRank("lora", 0, a.vProj().out(), rank, scale);
+        }
+    }
+
+    /** Attaches adapters to every block (the up-projections start at zero). */
+    public void addAdapters() {
+        for (TwoWayBlock block : layers) {
+            block.addAdapters();
+        }
+    }
+
     Attention finalAttention() {
         return finalAttention;
     }
@@ -209,8 +263,14 @@ public final class TwoWayTransformer extends Module {
         private final Linear vProj;
         private final Linear outProj;
         private final int heads;
+        private final boolean reciprocalScale;
 
         Attention(int dim, int heads, int downsampleRate) {
+            this(dim, heads, downsampleRate, false);
+        }
+
+        Attention(int dim, int heads, int downsampleRate, boolean reciprocalScale) {
+            this.reciprocalScale = reciprocalScale;
             int internal = dim / downsampleRate;
             if (internal % heads != 0) {
                 throw new IllegalArgumentException("attention width " + internal + " is not divisible by " + heads + " heads");
@@ -220,6 +280,12 @@ public final class TwoWayTransformer extends Module {
             kProj = child("k_proj", new Linear(dim, internal));
             vProj = child("v_proj", new Linear(dim, internal));
             outProj = child("out_proj", new Linear(internal, dim));
+        }
+
+        /** Attention scores over sqrt(head width), as the flavor's reference computes it. */
+        private NDArray scaled(NDArray scores, long perHead) {
+            return reciprocalScale ? Ops.mulScalar(scores, (float) (1.0 / Math.sqrt(perHead)))
+                    : Ops.divScalar(scores, (float) Math.sqrt(perHead));
         }
 
         Linear qProj() {
@@ -242,7 +308,7 @@ public final class TwoWayTransformer extends Module {
         /** Attention of projected heads; a batch of 1 on any side broadcasts over the other's batch. */
         NDArray attend(NDArray qh, NDArray kh, NDArray vh) {
             long perHead = qh.getShape().get(3);
-            NDArray attn = Ops.divScalar(qh.matMul(kh.transpose(0, 1, 3, 2)), (float) Math.sqrt(perHead)).softmax(-1);
+            NDArray attn = scaled(qh.matMul(kh.transpose(0, 1, 3, 2)), perHead).softmax(-1);
             NDArray out = attn.matMul(vh);
             Shape s = out.getShape();
             return outProj.forward(out.transpose(0, 2, 1, 3).reshape(s.get(0), s.get(2), s.get(1) * s.get(3)));
@@ -276,7 +342,7 @@ public final class TwoWayTransformer extends Module {
             NDArray queriesIn = qh.matMul(headWeights(kProj)).reshape(b, heads * n, c);
             NDArray scores = queriesIn.matMul(keys.transpose(0, 2, 1)).reshape(b, heads, n, -1)
                     .add(qh.matMul(headBias(kProj)));
-            NDArray attn = Ops.divScalar(scores, (float) Math.sqrt(d)).softmax(-1);
+            NDArray attn = scaled(scores, d).softmax(-1);
             NDArray mixed = attn.reshape(b, heads * n, -1).matMul(values).reshape(b, heads, n, c);
             NDArray out = mixed.matMul(headWeights(vProj).transpose(0, 2, 1)).add(vProj.bias.value().reshape(heads, 1, d));
             return outProj.forward(out.transpose(0, 2, 1, 3).reshape(b, n, heads * d));
@@ -297,7 +363,7 @@ public final class TwoWayTransformer extends Module {
             long c = x.getShape().get(2);
             NDArray keysIn = kh.matMul(headWeights(qProj)).reshape(b, heads * n, c);
             NDArray bias = kh.matMul(headBias(qProj)).reshape(b, heads * n, 1);
-            NDArray scores = Ops.divScalar(keysIn.matMul(x.transpose(0, 2, 1)).add(bias), (float) Math.sqrt(s.get(3)));
+            NDArray scores = scaled(keysIn.matMul(x.transpose(0, 2, 1)).add(bias), s.get(3));
             NDArray attn = scores.reshape(b, heads, n, -1).softmax(2).reshape(b, heads * n, -1);
             return attn.transpose(0, 2, 1).matMul(valuesOut(heads(vProj, v))).add(outProj.bias.value());
         }
@@ -315,10 +381,10 @@ public final class TwoWayTransformer extends Module {
                 // One image, a batch of prompts: all prompts' keys in one matMul per head, rather than the image's
                 // queries copied for each prompt.
                 NDArray keysAll = kh.transpose(1, 0, 2, 3).reshape(1, heads, b * n, d);
-                NDArray scores = Ops.divScalar(keysAll.matMul(qh.transpose(0, 1, 3, 2)), (float) Math.sqrt(d));
+                NDArray scores = scaled(keysAll.matMul(qh.transpose(0, 1, 3, 2)), d);
                 attn = scores.reshape(heads, b, n, hw).softmax(2).transpose(1, 0, 2, 3).reshape(b, heads * n, hw);
             } else {
-                NDArray scores = Ops.divScalar(kh.matMul(qh.transpose(0, 1, 3, 2)), (float) Math.sqrt(d));
+                NDArray scores = scaled(kh.matMul(qh.transpose(0, 1, 3, 2)), d);
                 attn = scores.softmax(2).reshape(b, heads * n, hw);
             }
             return attn.transpose(0, 2, 1).matMul(valuesOut(heads(vProj, v))).add(outProj.bias.value());
@@ -338,7 +404,7 @@ public final class TwoWayTransformer extends Module {
             long n = s.get(2);
             long d = s.get(3);
             NDArray stacked = qh.transpose(1, 0, 2, 3).reshape(1, heads, b * n, d);
-            NDArray attn = Ops.divScalar(stacked.matMul(kh.transpose(0, 1, 3, 2)), (float) Math.sqrt(d)).softmax(-1);
+            NDArray attn = scaled(stacked.matMul(kh.transpose(0, 1, 3, 2)), d).softmax(-1);
             NDArray out = attn.matMul(vh).reshape(heads, b, n, d).transpose(1, 2, 0, 3).reshape(b, n, heads * d);
             return outProj.forward(out);
         }

@@ -318,6 +318,8 @@ public final class FineTuner implements AutoCloseable {
         Augmentation augmentation = options.augment() ? new Augmentation(true, objective == Objective.INTERACTIVE) : null;
         long embeddingBytes = 4L * model.config().decoder().promptEmbedDim() * (size / 16) * (size / 16)
                 * (resized.size() + validation.size());
+        // Interactive training mixes in 2 x 2 mosaics, where the prompt decides which of several objects is meant.
+        boolean mosaics = augmentation != null && objective == Objective.INTERACTIVE && resized.size() > 1;
         boolean keepEmbeddings = reuseEmbeddings && encoderFrozen() && augmentation == null
                 && embeddingBytes < Runtime.getRuntime().maxMemory() / 4;
         embeddingCache = keepEmbeddings ? new java.util.HashMap<>() : null;
@@ -372,6 +374,9 @@ public final class FineTuner implements AutoCloseable {
                         int k = stepIndex * perStep + a * options.batchSize() + b;
                         if (k < order.size()) {
                             SampleTensors.Resized r = resized.get(order.get(k));
+                            if (mosaics && random.nextDouble() < Mosaic.PROBABILITY) {
+                                r = Mosaic.of(r, resized, size, random);
+                            }
                             // A kept embedding needs only the target: the input would not be looked at.
                             batch.add(embeddingCache != null && embeddingCache.containsKey(order.get(k))
                                     ? new float[][] {null, SampleTensors.target(r.mask(), r.image().width(),

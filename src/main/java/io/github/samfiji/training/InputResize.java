@@ -32,13 +32,13 @@ public final class InputResize {
             TinyVitConfig nt = new TinyVitConfig(inputSize, t.inChans(), t.numClasses(), t.embedDims(), t.depths(),
                     t.numHeads(), t.windowSizes(), t.mlpRatio(), t.mbconvExpandRatio(), t.localConvSize(),
                     t.outChans());
-            return new SamConfig(nt, config.decoder(), config.pixelMean(), config.pixelStd());
+            return config.withEncoder(nt);
         }
         VitConfig v = (VitConfig) config.encoder();
         VitConfig nv = new VitConfig(inputSize, v.patchSize(), v.inChans(), v.embedDim(), v.depth(), v.numHeads(),
                 v.mlpRatio(), v.outChans(), v.qkvBias(), v.useAbsPos(), v.useRelPos(), v.windowSize(),
                 v.globalAttnIndexes());
-        return new SamConfig(nv, config.decoder(), config.pixelMean(), config.pixelStd());
+        return config.withEncoder(nv);
     }
 
     /** A new model at {@code inputSize} holding {@code source}'s weights, adapted; {@code source} is unchanged. */

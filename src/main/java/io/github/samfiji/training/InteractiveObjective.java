@@ -44,9 +44,10 @@ final class InteractiveObjective {
     /** Parts smaller than this (in low-resolution cells) are not prompted alone, unless nothing larger exists. */
     static final int MIN_OBJECT_CELLS = 4;
     static final double BACKGROUND_BOX_PROBABILITY = 1.0;
-    /** Weight of a background box's term: twice an object with its rounds (measured on HC18: less lets boxes away
-     * from the object return the object). */
-    static final int BACKGROUND_WEIGHT = 2 * (CORRECTIONS + 1);
+    /** Weight of a background box's term: one object with its rounds. Twice that (the weight before mosaics) made
+     * models timid: a box on background asks every pixel, the object's too, to be off, so until the model reads the
+     * box it learns to under-segment (synthetic blobs: masks a third of the object's size). */
+    static final int BACKGROUND_WEIGHT = CORRECTIONS + 1;
 
     private InteractiveObjective() {
     }

@@ -1,7 +1,7 @@
 package io.github.samfiji.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.google.gson.JsonObject;
@@ -88,14 +88,63 @@ class Sam2PropagateCommandTest {
         assertEquals(Set.of(0, 1, 2), seen);
     }
 
+    /**
+     * A drawn mask with SAM 2.1 (the reference's add_new_mask): that slice's result is the mask itself (through the
+     * +-10 logits at low resolution, so equal up to the outline), with object score +10, and it conditions the memory
+     * from which the other slices are tracked; an empty mask says the object is absent there (score -10).
+     */
     @Test
-    void sam2RefusesMaskPrompts() throws Exception {
+    void sam2TakesAMaskAsThatSlicesResultAndTracksFromIt() throws Exception {
         Path set = Fixtures.set(SET);
+        float[] ref = Fixtures.npy(SET, "video_box__final_logits").floats();
+        int w = 97;
+        int h = 150;
+        int area = w * h;
+        ImagePlus drawn = IJ.createImage("mask", "8-bit black", w, h, 1);
+        boolean[] given = new boolean[area];
+        for (int k = 0; k < area; k++) {
+            given[k] = ref[3 * area + k] > 0;
+            drawn.getProcessor().set(k, given[k] ? 255 : 0);
+        }
         Path mask = temp.resolve("mask.tif");
-        IJ.saveAsTiff(IJ.createImage("mask", "8-bit black", 97, 150, 1), mask.toString());
-        assertNotEquals(0, SamFijiCli.run("propagate", "--checkpoint", set.resolve("sam2_tiny.pt").toString(),
+        IJ.saveAsTiff(drawn, mask.toString());
+        assertEquals(0, SamFijiCli.run("propagate", "--checkpoint", set.resolve("sam2_tiny.pt").toString(),
                 "--config", set.resolve("config.json").toString(), "--image", set.resolve("stack.tif").toString(),
-                "--mask", mask + ",2", "--out", temp.resolve("m").toString()));
+                "--mask", mask + ",4", "--logits", "--out", temp.resolve("m").toString()));
+        ImagePlus logits = IJ.openImage(temp.resolve("m.logits.tif").toString());
+        float[] onMask = (float[]) logits.getStack().getProcessor(4).getPixels();
+        // The reference's operations on this mask (src/test/resources/sam2/add_new_mask_reference.py).
+        float[] expected = io.github.samfiji.testing.Npy.read(Path.of("src/test/resources/sam2/add_new_mask_z4_logits.npy"))
+                .floats();
+        long both = 0;
+        long either = 0;
+        for (int k = 0; k < area; k++) {
+            assertEquals(expected[k], onMask[k], 1e-4, "slice 4 logits at " + k);
+            both += given[k] && onMask[k] > 0 ? 1 : 0;
+            either += given[k] || onMask[k] > 0 ? 1 : 0;
+        }
+        assertTrue(both >= 0.9 * either, "slice 4 is the given mask up to the outline: IoU " + both / (double) either);
+        JsonObject json = JsonParser.parseString(Files.readString(temp.resolve("m.json"))).getAsJsonObject();
+        JsonObject object = json.getAsJsonArray("objects").get(0).getAsJsonObject();
+        assertEquals(4, object.getAsJsonArray("prompted_slices").get(0).getAsInt());
+        assertEquals(10f, object.getAsJsonArray("object_score_logits").get(3).getAsFloat(), 0);
+        int trackedDifferently = 0;
+        for (int z = 1; z <= 8; z++) {
+            if (z != 4 && !Arrays.equals(onMask, (float[]) logits.getStack().getProcessor(z).getPixels())) {
+                trackedDifferently++;
+            }
+        }
+        assertEquals(7, trackedDifferently, "every other slice is decoded from memory");
+
+        ImagePlus none = IJ.createImage("empty", "8-bit black", w, h, 1);
+        IJ.saveAsTiff(none, temp.resolve("empty.tif").toString());
+        assertEquals(0, SamFijiCli.run("propagate", "--checkpoint", set.resolve("sam2_tiny.pt").toString(),
+                "--config", set.resolve("config.json").toString(), "--image", set.resolve("stack.tif").toString(),
+                "--box", "25.0,34.76,63.69,100.24,4", "--mask", temp.resolve("empty.tif") + ",6", "--logits",
+                "--out", temp.resolve("e").toString()));
+        JsonObject e = JsonParser.parseString(Files.readString(temp.resolve("e.json"))).getAsJsonObject()
+                .getAsJsonArray("objects").get(0).getAsJsonObject();
+        assertEquals(-10f, e.getAsJsonArray("object_score_logits").get(5).getAsFloat(), 0, "absent where the mask is empty");
     }
 
     private void runScenario(String scenario) throws Exception {

@@ -101,6 +101,10 @@ class SegmentCommandTest {
         assertError("lies outside", segment("outside", "--point", "500,10"));
         assertError("inverted", segment("inverted", "--box", "50,10,20,40"));
         assertError("needs 4", segment("short", "--box", "1,2,3"));
+        // A mistyped option or value: one line naming it, not picocli's whole usage text.
+        assertError("Unknown options: '--boxx'", segment("typo", "--boxx", "1,2,3,4"));
+        assertError("'--time-limit': '25m' is not a double (see: sam-fiji finetune --help)", "finetune",
+                "--images", "a", "--masks", "b", "--out", "c", "--time-limit", "25m");
         // Non-finite corners are refused as such (before: exit 0, NaN logits and a JSON file with a bare NaN).
         assertError("corners must be finite numbers", segment("infinite", "--box", "0,0,Infinity,Infinity"));
         assertError("corners must be finite numbers", segment("nan", "--box", "NaN,0,10,10"));

@@ -94,6 +94,48 @@ class SamPromptToolTest {
         imp.close();
     }
 
+    /** With a SAM 2.1 model (its configuration beside it) a click gives the SAM 2.1 reference's best candidate. */
+    @Test
+    void aSam2ModelWorksTheSameWay(@org.junit.jupiter.api.io.TempDir Path models) throws Exception {
+        Path set = Fixtures.set("sam2_tiny");
+        Path model = Files.copy(set.resolve("sam2_tiny.pt"), models.resolve("sam2_tiny.pt"));
+        Files.copy(set.resolve("config.json"), models.resolve("sam2_tiny.json"));
+        Prefs.set(SamPromptTool_.MODEL_PREF, model.toString());
+        ImagePlus imp = IJ.openImage(set.resolve("image.png").toString());
+        imp.show();
+        IJ.wait(500);
+        imp.getCanvas().zoomIn(0, 0);
+        IJ.wait(300);
+        SamPromptTool_ tool = new SamPromptTool_();
+        click(tool, imp, imp.getCanvas(), 41, 50, 0); // the SAM 2.1 reference case point1
+        tool.awaitPending();
+        PromptSession session = tool.session(imp);
+        boolean[] mask = session.mask();
+        assertNotNull(mask, "a mask after the click");
+        float[] iou = Fixtures.npy("sam2_tiny", "point1__mmT__iou_predictions").floats();
+        int best = 0;
+        for (int i = 1; i < 3; i++) {
+            best = iou[i] > iou[best] ? i : best;
+        }
+        float[] logits = Fixtures.npy("sam2_tiny", "point1__mmT__logits_orig").floats();
+        int area = 97 * 150;
+        int inMask = 0;
+        for (int k = 0; k < area; k++) {
+            if (Math.abs(logits[best * area + k]) > 1e-4) {
+                assertEquals(logits[best * area + k] > 0, mask[k], "pixel " + k);
+            }
+            inMask += mask[k] ? 1 : 0;
+        }
+        assertTrue(inMask > 0);
+        assertEquals(iou[best], session.predictedIou(), 1e-4);
+        click(tool, imp, imp.getCanvas(), 30, 110, InputEvent.ALT_DOWN_MASK); // refined with the previous logits
+        tool.awaitPending();
+        assertNotNull(session.mask());
+        tool.key(imp, KeyEvent.VK_ESCAPE, (char) 27);
+        imp.changes = false;
+        imp.close();
+    }
+
     private static void click(SamPromptTool_ tool, ImagePlus imp, ImageCanvas c, int x, int y, int modifiers) {
         int sx = c.screenX(x) + 1;
         int sy = c.screenY(y) + 1;

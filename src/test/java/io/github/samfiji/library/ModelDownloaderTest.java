@@ -97,6 +97,26 @@ class ModelDownloaderTest {
     }
 
     @Test
+    void aMedSamStyleModelIsInstalledWithItsPreprocessingWhichTheLoaderReads() throws Exception {
+        KnownModel p = published();
+        KnownModel medsam = new KnownModel(p.id(), p.title(), p.fileName(), p.url(), p.size(), p.checksum(), p.note(),
+                io.github.samfiji.model.SamConfig.Preprocessing.MEDSAM);
+        Path installed = new ModelDownloader().download(medsam, folder, false, Progress.NONE);
+        Path sidecar = io.github.samfiji.checkpoint.ModelLoader.sidecarOf(installed);
+        String json = Files.readString(sidecar);
+        assertEquals(io.github.samfiji.model.SamConfig.Preprocessing.MEDSAM,
+                io.github.samfiji.model.ConfigJson.parse(json, io.github.samfiji.model.Presets.get("vit_b")).preprocessing());
+        // A description the user wrote is kept; a SAM model gets none.
+        Files.writeString(sidecar, "{\"preprocessing\": \"sam\"}");
+        new ModelDownloader().download(medsam, folder, true, Progress.NONE);
+        assertEquals("{\"preprocessing\": \"sam\"}", Files.readString(sidecar));
+        assertEquals(null, p.sidecarJson());
+        assertEquals(io.github.samfiji.model.SamConfig.Preprocessing.MEDSAM,
+                ModelRegistry.require("medsam_vit_b").preprocessing());
+        assertEquals(io.github.samfiji.model.SamConfig.Preprocessing.SAM, ModelRegistry.require("sam_vit_b").preprocessing());
+    }
+
+    @Test
     void refusesToReplaceAnInstalledModelUnlessAsked() throws Exception {
         Files.createDirectories(folder);
         Files.writeString(folder.resolve(NAME), "the user's own file");

@@ -133,6 +133,23 @@ public final class Npy {
         return out;
     }
 
+    /** All values of a float64 ({@code f8}) or float32 array as doubles. */
+    public double[] doubles() {
+        int n = Math.toIntExact(size());
+        double[] out = new double[n];
+        switch (dtype) {
+            case "f8" -> data.asDoubleBuffer().get(out);
+            case "f4" -> {
+                float[] f = floats();
+                for (int i = 0; i < n; i++) {
+                    out[i] = f[i];
+                }
+            }
+            default -> throw new IllegalStateException("not a float array: " + dtype);
+        }
+        return out;
+    }
+
     /** Raw bytes of u1/b1 arrays. */
     public byte[] bytes() {
         byte[] out = new byte[data.remaining()];

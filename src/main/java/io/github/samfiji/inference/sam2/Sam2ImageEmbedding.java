@@ -9,29 +9,32 @@ import ai.djl.ndarray.NDManager;
  * stride-16 image embedding and the two projected high-resolution feature maps. It owns their native memory (one
  * manager, closed by {@link #close()}); using it after closing throws.
  */
-public final class Sam2ImageEmbedding implements AutoCloseable {
+public final class Sam2ImageEmbedding implements io.github.samfiji.inference.Embedding {
 
     private final NDManager manager;
     private final NDArray highRes0;
     private final NDArray highRes1;
+    /** The encoder's stride-16 level as the tracker reads it (no no-memory embedding). */
+    private final NDArray level2;
     private final NDArray imageEmbed;
     private final int originalWidth;
     private final int originalHeight;
     private final double encodeMillis;
 
     /**
-     * Takes ownership of {@code features} (high_res_feats0, high_res_feats1, image_embed), which are moved into
-     * {@code manager}; the embedding closes that manager.
+     * Takes ownership of {@code features} (high_res_feats0, high_res_feats1, the stride-16 level, image_embed = that
+     * level plus the no-memory embedding), which are moved into {@code manager}; the embedding closes that manager.
      */
     Sam2ImageEmbedding(NDManager manager, NDList features, int originalWidth, int originalHeight, double encodeMillis) {
-        if (features.size() != 3) {
-            throw new IllegalArgumentException("expected 3 feature maps, got " + features.size());
+        if (features.size() != 4) {
+            throw new IllegalArgumentException("expected 4 feature maps, got " + features.size());
         }
         features.attach(manager);
         this.manager = manager;
         this.highRes0 = features.get(0);
         this.highRes1 = features.get(1);
-        this.imageEmbed = features.get(2);
+        this.level2 = features.get(2);
+        this.imageEmbed = features.get(3);
         this.originalWidth = originalWidth;
         this.originalHeight = originalHeight;
         this.encodeMillis = encodeMillis;
@@ -57,6 +60,20 @@ public final class Sam2ImageEmbedding implements AutoCloseable {
     /** (1, C/4, S/8, S/8). */
     NDArray highRes1() {
         return live(highRes1);
+    }
+
+    @Override
+    public boolean isClosed() {
+        return imageEmbed.isReleased();
+    }
+
+    /**
+     * What the tracker reads of a slice (high_res_feats0, high_res_feats1, the stride-16 level without the no-memory
+     * embedding), so a slice prompted in the image predictor is not encoded again to track it. Owned by this
+     * embedding.
+     */
+    NDList frameFeatures() {
+        return new NDList(highRes0(), highRes1(), live(level2));
     }
 
     public float[] imageEmbedValues() {

@@ -43,6 +43,18 @@ public final class Sam2ImagePredictor {
 
     /** Encodes an RGB image; the result owns native memory until closed. */
     public Sam2ImageEmbedding encode(Rgb8Image image) {
+        return encode(image, io.github.samfiji.io.Progress.NONE);
+    }
+
+    /**
+     * As {@link #encode(Rgb8Image)}, reporting progress after each encoder stage; throws
+     * {@link java.util.concurrent.CancellationException} (freeing everything) when {@code progress} is cancelled.
+     */
+    public Sam2ImageEmbedding encode(Rgb8Image image, io.github.samfiji.io.Progress progress) {
+        return io.github.samfiji.model.TorchRuntime.withoutGradients(() -> encodeImage(image, progress));
+    }
+
+    private Sam2ImageEmbedding encodeImage(Rgb8Image image, io.github.samfiji.io.Progress progress) {
         int w = image.width();
         int h = image.height();
         if (w < MIN_SIDE || h < MIN_SIDE) {
@@ -55,8 +67,21 @@ public final class Sam2ImagePredictor {
         NDManager owner = model.manager().newSubManager();
         try {
             NDList features;
-            try (NDManager scratch = model.manager().newSubManager()) {
-                features = model.encodeImage(Ops.constant(scratch, input, new Shape(1, 3, size, size)), null);
+            try (NDManager scratch = model.manager().newSubManager(); NDScope scope = new NDScope()) {
+                int[] stages = {0};
+                NDList levels = model.imageEncoder().forward(Ops.constant(scratch, input, new Shape(1, 3, size, size)),
+                        (name, out) -> {
+                            progress.checkCancelled();
+                            stages[0]++;
+                            progress.update(stages[0] / (stages[0] + 1.0), "encoding image (" + name + ")");
+                        });
+                // As the reference's forward_image; the tracker reads the level without the no-memory embedding.
+                NDArray level2 = levels.get(2);
+                features = new NDList(model.maskDecoder().highResS0(levels.get(0)),
+                        model.maskDecoder().highResS1(levels.get(1)), level2, withNoMemory(level2));
+                for (NDArray a : features) {
+                    NDScope.unregister(a);
+                }
                 features.attach(owner);
             }
             return new Sam2ImageEmbedding(owner, features, w, h, (System.nanoTime() - start) / 1e6);
@@ -64,6 +89,11 @@ public final class Sam2ImagePredictor {
             owner.close();
             throw e;
         }
+    }
+
+    /** The image predictor's stride-16 features: the level plus the learned no-memory embedding. */
+    NDArray withNoMemory(NDArray level2) {
+        return level2.add(model.noMemEmbed().value().reshape(1, -1, 1, 1));
     }
 
     /**
@@ -79,14 +109,46 @@ public final class Sam2ImagePredictor {
     /** As {@link #predict(Sam2ImageEmbedding, Prompt, boolean)}, handing decoder intermediates to {@code probe}. */
     Sam2Prediction predict(Sam2ImageEmbedding embedding, Prompt prompt, boolean multimask,
                            BiConsumer<String, NDArray> probe) {
-        validate(embedding, prompt);
         long start = System.nanoTime();
         int low = model.config().lowResSize();
         int area = low * low;
         int ow = embedding.originalWidth();
         int oh = embedding.originalHeight();
+        Decoded d = decodeLowRes(embedding, prompt, multimask, probe);
+        int n = d.iou().length;
         try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
-            NDList sparseDense = encodePrompt(prompt, ow, oh, m);
+            // The original-size logits come from the unclamped low-resolution ones.
+            NDArray full = Ops.resizeBilinear(Ops.constant(m, d.lowRes(), new Shape(1, n, low, low)), oh, ow);
+            float[] fullFlat = full.toFloatArray();
+            float[][] logits = new float[n][];
+            float[][] lowRes = new float[n][];
+            for (int i = 0; i < n; i++) {
+                logits[i] = Arrays.copyOfRange(fullFlat, i * ow * oh, (i + 1) * ow * oh);
+                lowRes[i] = Arrays.copyOfRange(d.lowRes(), i * area, (i + 1) * area);
+                for (int k = 0; k < area; k++) {
+                    lowRes[i][k] = Math.max(-LOW_RES_LIMIT, Math.min(LOW_RES_LIMIT, lowRes[i][k]));
+                }
+            }
+            Prediction masks = new Prediction(ow, oh, low, d.iou(), logits, lowRes, (System.nanoTime() - start) / 1e6);
+            return new Sam2Prediction(masks, d.objectScore(), d.tokens());
+        }
+    }
+
+    /**
+     * The decoder's chosen candidates for one prompt: their unclamped low-resolution logits (candidate after
+     * candidate), predicted IoU, the decoder tokens they came from, and the object score logit.
+     */
+    record Decoded(float[] lowRes, float[] iou, int[] tokens, float objectScore) {
+    }
+
+    /** Prompt encoder and mask decoder for one prompt, without the upscaling to the image. */
+    Decoded decodeLowRes(Sam2ImageEmbedding embedding, Prompt prompt, boolean multimask,
+                         BiConsumer<String, NDArray> probe) {
+        validate(embedding, prompt);
+        int low = model.config().lowResSize();
+        int area = low * low;
+        try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
+            NDList sparseDense = encodePrompt(prompt, embedding.originalWidth(), embedding.originalHeight(), m);
             if (probe != null) {
                 probe.accept("sparse_embeddings", sparseDense.get(0));
                 probe.accept("dense_embeddings", sparseDense.get(1));
@@ -105,20 +167,7 @@ public final class Sam2ImagePredictor {
                 System.arraycopy(allMasks, tokens[i] * area, chosen, i * area, area);
                 iou[i] = allIou[tokens[i]];
             }
-            // The original-size logits come from the unclamped low-resolution ones.
-            NDArray full = Ops.resizeBilinear(Ops.constant(m, chosen, new Shape(1, n, low, low)), oh, ow);
-            float[] fullFlat = full.toFloatArray();
-            float[][] logits = new float[n][];
-            float[][] lowRes = new float[n][];
-            for (int i = 0; i < n; i++) {
-                logits[i] = Arrays.copyOfRange(fullFlat, i * ow * oh, (i + 1) * ow * oh);
-                lowRes[i] = Arrays.copyOfRange(chosen, i * area, (i + 1) * area);
-                for (int k = 0; k < area; k++) {
-                    lowRes[i][k] = Math.max(-LOW_RES_LIMIT, Math.min(LOW_RES_LIMIT, lowRes[i][k]));
-                }
-            }
-            Prediction masks = new Prediction(ow, oh, low, iou, logits, lowRes, (System.nanoTime() - start) / 1e6);
-            return new Sam2Prediction(masks, objectScore, tokens);
+            return new Decoded(chosen, iou, tokens, objectScore);
         }
     }
 

@@ -148,6 +148,58 @@ final class Sam2Tracking {
         return new FrameOutput(lowRes, iou[chosen], score, pointer, memory);
     }
 
+    /**
+     * A frame prompted with a mask (the reference's {@code add_new_mask} with {@code use_mask_input_as_output_without_sam}):
+     * the mask itself is the output, without memory. It is resized to the input size (antialiased bilinear, then
+     * {@code >= 0.5}), scaled to logits of +-10 and shrunk to the low resolution (antialiased); the object score is
+     * +10 where the mask has a pixel, else -10; the pointer comes from the SAM heads run on the frame's own features
+     * with the mask (through {@code mask_downsample}) as mask prompt, the best of three candidates.
+     */
+    FrameOutput maskAsOutput(NDList features, boolean[] mask, int width, int height) {
+        int size = model.config().imageSize();
+        int low = model.config().lowResSize();
+        if (mask.length != width * height) {
+            throw new IllegalArgumentException("the mask has " + mask.length + " pixels, not " + width + " x " + height);
+        }
+        float[] plane = new float[mask.length];
+        for (int i = 0; i < mask.length; i++) {
+            plane[i] = mask[i] ? 1f : 0f;
+        }
+        float[] input = width == size && height == size ? plane
+                : io.github.samfiji.model.sam2.Interpolation.resizeAntialiased(plane, 1, height, width, size, size);
+        boolean any = false;
+        float[] high = new float[input.length];
+        for (int i = 0; i < input.length; i++) {
+            input[i] = input[i] >= 0.5f ? 1f : 0f;
+            any |= input[i] > 0;
+            high[i] = input[i] * MASK_SCALE + MASK_BIAS;
+        }
+        float[] lowRes = io.github.samfiji.model.sam2.Interpolation.resizeAntialiased(high, 1, size, size, low, low);
+        float[] pointer;
+        try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {
+            NDArray maskPrompt = model.maskDownsample().forward(Ops.constant(m, input, new Shape(1, 1, size, size)));
+            NDList sparseDense = model.promptEncoder().forward(m.zeros(new Shape(1, 1, 2)), m.full(new Shape(1, 1), -1f),
+                    null, maskPrompt, m);
+            NDArray pe = model.promptEncoder().densePositionalEncoding(m);
+            NDList out = model.maskDecoder().forward(features.get(2), pe, sparseDense.get(0), sparseDense.get(1),
+                    features.get(0), features.get(1), null);
+            float[] masks = out.get(0).toFloatArray();
+            float[] iou = out.get(1).toFloatArray();
+            float score = out.get(2).toFloatArray()[0];
+            int[] tokens = MaskSelection.choose(masks, iou, low * low, true);
+            int chosen = tokens[0];
+            for (int t : tokens) {
+                chosen = iou[t] > iou[chosen] ? t : chosen;
+            }
+            if (any && score > 0) {
+                pointer = model.objPtrProj().forward(out.get(3).get(new NDIndex(":, {}, :", chosen))).toFloatArray();
+            } else {
+                pointer = model.noObjPtr().value().toFloatArray();
+            }
+        }
+        return new FrameOutput(lowRes, 1f, any ? MASK_SCALE + MASK_BIAS : MASK_BIAS, pointer, null);
+    }
+
     /** The memory of a decoded frame whose memory was not encoded yet (prompted frames: binarized masks). */
     float[] encodeMemory(NDList features, FrameOutput out, boolean binarize) {
         try (NDManager m = model.manager().newSubManager(); NDScope scope = new NDScope()) {

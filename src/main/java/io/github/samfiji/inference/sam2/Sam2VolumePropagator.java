@@ -71,6 +71,7 @@ public final class Sam2VolumePropagator implements AutoCloseable {
     private final Sam2Model model;
     private final Sam2Tracking tracking;
     private final IntFunction<Rgb8Image> slices;
+    private final IntFunction<Sam2ImageEmbedding> stored;
     private final int depth;
     private final int width;
     private final int height;
@@ -78,18 +79,34 @@ public final class Sam2VolumePropagator implements AutoCloseable {
     private final LinkedHashMap<Integer, NDList> features = new LinkedHashMap<>(16, 0.75f, true);
     private final Map<Integer, Track> tracks = new LinkedHashMap<>();
     private BiConsumer<String, NDArray> probe;
+    private io.github.samfiji.io.Progress progress = io.github.samfiji.io.Progress.NONE;
     private int encodedSlices;
 
     /**
      * @param slices the stack's slices (0-based z) as RGB images of {@code width} x {@code height}
      */
     public Sam2VolumePropagator(Sam2Model model, IntFunction<Rgb8Image> slices, int depth, int width, int height) {
+        this(model, slices, null, depth, width, height);
+    }
+
+    /**
+     * A propagator reading each slice's encoding from an embedding store ({@code stored}: 0-based z to the slice's
+     * image-predictor embedding, owned by the store), so a slice prompted or tracked before is not encoded again.
+     */
+    public static Sam2VolumePropagator onStore(Sam2Model model, IntFunction<Sam2ImageEmbedding> stored, int depth,
+                                               int width, int height) {
+        return new Sam2VolumePropagator(model, null, stored, depth, width, height);
+    }
+
+    private Sam2VolumePropagator(Sam2Model model, IntFunction<Rgb8Image> slices, IntFunction<Sam2ImageEmbedding> stored,
+                                 int depth, int width, int height) {
         if (depth < 2) {
             throw new IllegalArgumentException("propagation needs a stack of at least 2 slices, got " + depth);
         }
         this.model = model;
         this.tracking = new Sam2Tracking(model);
         this.slices = slices;
+        this.stored = stored;
         this.depth = depth;
         this.width = width;
         this.height = height;
@@ -147,6 +164,38 @@ public final class Sam2VolumePropagator implements AutoCloseable {
         return result(t, z, false, out);
     }
 
+    /** {@link #addMask(int, int, boolean[])} for the single object {@link #DEFAULT_OBJECT}. */
+    public SliceResult addMask(int z, boolean[] mask) {
+        return addMask(DEFAULT_OBJECT, z, mask);
+    }
+
+    /**
+     * Gives an object's mask on slice z (slice size, row-major; replacing earlier prompts there), as the reference's
+     * {@code add_new_mask}: the mask is taken as that slice's result and conditions the memory like a prompted
+     * slice (a slice not tracked yet becomes a conditioning slice; a tracked one is a correction).
+     */
+    public SliceResult addMask(int object, int z, boolean[] mask) {
+        checkSlice(z);
+        if (mask.length != width * height) {
+            throw new IllegalArgumentException("the mask on slice " + (z + 1) + " has " + mask.length
+                    + " pixels, not the stack's " + width + " x " + height);
+        }
+        Track t = tracks.computeIfAbsent(object, Track::new);
+        boolean initial = !t.trackedReverse.containsKey(z);
+        FrameOutput out = tracking.maskAsOutput(features(z), mask, width, height);
+        if (initial) {
+            t.newConditioning.put(z, out);
+        } else {
+            t.newCorrections.put(z, out);
+        }
+        return result(t, z, false, out);
+    }
+
+    /** Reports each slice tracked by {@link #propagate} and is checked for cancellation there. */
+    public void setProgress(io.github.samfiji.io.Progress progress) {
+        this.progress = progress == null ? io.github.samfiji.io.Progress.NONE : progress;
+    }
+
     /**
      * Tracks every object from the first prompted slice (of any object) to the end of the stack (forward) or to
      * slice 0 (reverse), returning the results slice by slice (objects in the order they were first prompted);
@@ -168,7 +217,11 @@ public final class Sam2VolumePropagator implements AutoCloseable {
         }
         int end = reverse ? 0 : depth - 1;
         int step = reverse ? -1 : 1;
+        int steps = Math.abs(end - start) + 1;
         for (int z = start; z != end + step; z += step) {
+            progress.checkCancelled();
+            progress.update(Math.abs(z - start) / (double) steps, "tracking " + (reverse ? "down" : "up")
+                    + ": slice " + (z + 1));
             for (Track t : tracks.values()) {
                 SliceResult r;
                 if (t.conditioning.containsKey(z)) {
@@ -290,6 +343,14 @@ public final class Sam2VolumePropagator implements AutoCloseable {
 
     /** The encoder features of slice z, from the small cache or encoded now. */
     private NDList features(int z) {
+        if (stored != null) {
+            Sam2ImageEmbedding e = stored.apply(z);
+            if (e.originalWidth() != width || e.originalHeight() != height) {
+                throw new IllegalArgumentException("slice " + (z + 1) + " is " + e.originalWidth() + " x "
+                        + e.originalHeight() + ", not " + width + " x " + height);
+            }
+            return e.frameFeatures();
+        }
         NDList cached = features.get(z);
         if (cached != null) {
             return cached;
@@ -357,20 +418,65 @@ public final class Sam2VolumePropagator implements AutoCloseable {
      */
     public static Tracked track(Sam2Model model, IntFunction<Rgb8Image> slices, int depth, int width, int height,
                                 Map<Integer, ? extends Map<Integer, Prompt>> prompts) {
+        return track(model, slices, depth, width, height, prompts, Map.of(), io.github.samfiji.io.Progress.NONE);
+    }
+
+    /**
+     * As above, with masks as prompts too (object -> 0-based slice -> mask of the slice's size, the reference's
+     * {@code add_new_mask}); a slice has either a mask or a prompt. Objects come in the order of {@code prompts},
+     * then those with masks only; cancellable through {@code progress}.
+     */
+    public static Tracked track(Sam2Model model, IntFunction<Rgb8Image> slices, int depth, int width, int height,
+                                Map<Integer, ? extends Map<Integer, Prompt>> prompts,
+                                Map<Integer, ? extends Map<Integer, boolean[]>> masks,
+                                io.github.samfiji.io.Progress progress) {
         try (Sam2VolumePropagator propagator = new Sam2VolumePropagator(model, slices, depth, width, height)) {
-            for (Map.Entry<Integer, ? extends Map<Integer, Prompt>> object : prompts.entrySet()) {
-                for (Map.Entry<Integer, Prompt> slice : new java.util.TreeMap<>(object.getValue()).entrySet()) {
-                    propagator.addPrompt(object.getKey(), slice.getKey(), slice.getValue());
+            return propagator.track(prompts, masks, progress);
+        }
+    }
+
+    /** As above, the slices' encodings read from an embedding store (see {@link #onStore}). */
+    public static Tracked trackOnStore(Sam2Model model, IntFunction<Sam2ImageEmbedding> stored, int depth, int width,
+                                       int height, Map<Integer, ? extends Map<Integer, Prompt>> prompts,
+                                       Map<Integer, ? extends Map<Integer, boolean[]>> masks,
+                                       io.github.samfiji.io.Progress progress) {
+        try (Sam2VolumePropagator propagator = onStore(model, stored, depth, width, height)) {
+            return propagator.track(prompts, masks, progress);
+        }
+    }
+
+    private Tracked track(Map<Integer, ? extends Map<Integer, Prompt>> prompts,
+                          Map<Integer, ? extends Map<Integer, boolean[]>> masks, io.github.samfiji.io.Progress progress) {
+        java.util.Set<Integer> objects = new java.util.LinkedHashSet<>(prompts.keySet());
+        objects.addAll(masks.keySet());
+        for (int object : objects) {
+            Map<Integer, Prompt> p = prompts.containsKey(object) ? prompts.get(object) : Map.of();
+            Map<Integer, boolean[]> m = masks.containsKey(object) ? masks.get(object) : Map.of();
+            java.util.TreeSet<Integer> zs = new java.util.TreeSet<>(p.keySet());
+            zs.addAll(m.keySet());
+            for (int z : zs) {
+                progress.checkCancelled();
+                if (p.containsKey(z) && m.containsKey(z)) {
+                    throw new IllegalArgumentException("object " + object + " has both a mask and a prompt on slice "
+                            + (z + 1) + ": give one of them");
+                }
+                if (m.containsKey(z)) {
+                    addMask(object, z, m.get(z));
+                } else {
+                    addPrompt(object, z, p.get(z));
                 }
             }
-            propagator.propagate(false);
-            propagator.propagate(true);
-            Map<Integer, SliceResult[]> out = new LinkedHashMap<>();
-            for (Integer object : prompts.keySet()) {
-                out.put(object, propagator.lastResults(object));
-            }
-            return new Tracked(out, propagator.encodedSlices());
         }
+        setProgress(io.github.samfiji.io.Progress.scaled(progress, 0, 0.5));
+        propagate(false);
+        setProgress(io.github.samfiji.io.Progress.scaled(progress, 0.5, 0.5));
+        propagate(true);
+        Map<Integer, SliceResult[]> out = new LinkedHashMap<>();
+        for (Integer object : objects) {
+            out.put(object, lastResults(object));
+        }
+        progress.update(1, "tracked " + objects.size() + " object(s) through " + depth + " slices");
+        return new Tracked(out, encodedSlices);
     }
 
     @Override

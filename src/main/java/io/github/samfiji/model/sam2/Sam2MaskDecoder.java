@@ -25,7 +25,7 @@ public final class Sam2MaskDecoder extends Module {
 
     private final int dim;
     private final int numMaskTokens;
-    private final Sam2TwoWayTransformer transformer;
+    private final io.github.samfiji.model.TwoWayTransformer transformer;
     private final Embedding iouToken;
     private final Embedding maskTokens;
     private final Embedding objScoreToken;
@@ -41,7 +41,8 @@ public final class Sam2MaskDecoder extends Module {
     public Sam2MaskDecoder(DecoderConfig c) {
         dim = c.promptEmbedDim();
         numMaskTokens = c.numMultimaskOutputs() + 1;
-        transformer = child("transformer", new Sam2TwoWayTransformer(c));
+        transformer = child("transformer", new io.github.samfiji.model.TwoWayTransformer(c,
+                io.github.samfiji.model.TwoWayTransformer.Flavor.SAM2));
         iouToken = child("iou_token", new Embedding(1, dim));
         maskTokens = child("mask_tokens", new Embedding(numMaskTokens, dim));
         objScoreToken = child("obj_score_token", new Embedding(1, dim));
@@ -60,7 +61,7 @@ public final class Sam2MaskDecoder extends Module {
         objScoreHead = child("pred_obj_score_head", new Mlp(dim, dim, 1, 3));
     }
 
-    Sam2TwoWayTransformer transformer() {
+    io.github.samfiji.model.TwoWayTransformer transformer() {
         return transformer;
     }
 

@@ -38,6 +38,7 @@ public final class Sam2Model extends Module implements AutoCloseable {
     private final Sam2MaskDecoder maskDecoder;
     private final Mlp objPtrProj;
     private final Linear objPtrTposProj;
+    private final Conv2d maskDownsample;
 
     public Sam2Model(Sam2Config c) {
         this.config = c;
@@ -48,7 +49,7 @@ public final class Sam2Model extends Module implements AutoCloseable {
         noObjPtr = param("no_obj_ptr", 1, hidden);
         noObjEmbedSpatial = param("no_obj_embed_spatial", 1, c.memDim());
         imageEncoder = child("image_encoder", new Sam2ImageEncoder(c));
-        child("mask_downsample", new Conv2d(1, 1, 4, 4, 0, 1, true));
+        maskDownsample = child("mask_downsample", new Conv2d(1, 1, 4, 4, 0, 1, true));
         memoryAttention = child("memory_attention",
                 new MemoryAttention(hidden, c.memDim(), c.memoryLayers(), c.memoryFeedforward()));
         memoryEncoder = child("memory_encoder", new MemoryEncoder(hidden, c.memDim()));
@@ -133,6 +134,11 @@ public final class Sam2Model extends Module implements AutoCloseable {
 
     public MemoryEncoder memoryEncoder() {
         return memoryEncoder;
+    }
+
+    /** (1, 1, S, S) to (1, 1, S/4, S/4): a mask prompt given as a mask (the video predictor's add_new_mask). */
+    public Conv2d maskDownsample() {
+        return maskDownsample;
     }
 
     public Mlp objPtrProj() {

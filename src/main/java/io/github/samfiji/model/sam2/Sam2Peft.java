@@ -27,7 +27,7 @@ public final class Sam2Peft {
             if (peft.encoder()) {
                 model.imageEncoder().trunk().addLoRA(peft.rank(), peft.scale());
             }
-            model.maskDecoder().transformer().addLoRA(peft.rank(), peft.scale());
+            model.maskDecoder().transformer().addQueryValueLoRA(peft.rank(), peft.scale());
         } else {
             if (peft.encoder()) {
                 model.imageEncoder().trunk().addAdapters(peft.adapterBlocksFor(model.imageEncoder().trunk().depth()));

@@ -48,7 +48,8 @@ class Sam2DecoderParityTest {
         model = Sam2Fixture.loadModel();
         predictor = new Sam2ImagePredictor(model);
         NDManager owner = model.manager().newSubManager();
-        NDList features = new NDList(nd(owner, "high_res_feats0"), nd(owner, "high_res_feats1"), nd(owner, "image_embed"));
+        NDList features = new NDList(nd(owner, "high_res_feats0"), nd(owner, "high_res_feats1"),
+                nd(owner, "backbone_fpn2"), nd(owner, "image_embed"));
         int[] hw = npy("image").intShape();
         embedding = new Sam2ImageEmbedding(owner, features, hw[1], hw[0], 0);
         cases = JsonParser.parseString(Files.readString(Fixtures.set(Sam2Fixture.SET).resolve("manifest.json")))
@@ -171,7 +172,8 @@ class Sam2DecoderParityTest {
     @Test
     void closedEmbeddingRefusesUse() {
         NDManager owner = model.manager().newSubManager();
-        NDList features = new NDList(nd(owner, "high_res_feats0"), nd(owner, "high_res_feats1"), nd(owner, "image_embed"));
+        NDList features = new NDList(nd(owner, "high_res_feats0"), nd(owner, "high_res_feats1"),
+                nd(owner, "backbone_fpn2"), nd(owner, "image_embed"));
         Sam2ImageEmbedding closed = new Sam2ImageEmbedding(owner, features, 97, 150, 0);
         closed.close();
         org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
