@@ -76,17 +76,21 @@ public final class ModelLoader {
         String what = checkpoint.getFileName().toString();
         Path json = configJson != null ? configJson : sidecarOf(checkpoint);
         Sam2Config config;
+        Peft peft = null;
         if (Files.isRegularFile(json)) {
+            String text = Files.readString(json);
             try {
-                config = Sam2Config.fromJson(Files.readString(json));
+                config = Sam2Config.fromJson(text);
             } catch (RuntimeException e) {
                 throw new CheckpointException("configuration " + json.getFileName() + " for " + what + ": "
                         + e.getMessage(), e);
             }
+            // A fine-tuned SAM 2.1 model's JSON describes its LoRA tensors as SAM 1's does.
+            peft = peftOf(text, checkpoint);
         } else {
             config = Sam2Loader.recognise(state, what);
         }
-        return new LoadedModel.Sam2(Sam2Loader.build(config, state, what));
+        return new LoadedModel.Sam2(Sam2Loader.build(config, peft, state, what));
     }
 
     private static StateDict readState(Path checkpoint, Path configJson) throws IOException {

@@ -1,7 +1,9 @@
 package io.github.samfiji.checkpoint;
 
 import io.github.samfiji.model.sam2.Sam2Config;
+import io.github.samfiji.model.Peft;
 import io.github.samfiji.model.sam2.Sam2Model;
+import io.github.samfiji.model.sam2.Sam2Peft;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -40,7 +42,8 @@ public final class Sam2Loader {
         } else {
             config = recognise(state, checkpoint.getFileName().toString());
         }
-        return build(config, state, checkpoint.getFileName().toString());
+        String text = configJson != null ? Files.readString(configJson) : null;
+        return build(config, ModelLoader.peftOf(text, checkpoint), state, checkpoint.getFileName().toString());
     }
 
     /** The published configuration whose every key and shape the checkpoint has. */
@@ -74,8 +77,16 @@ public final class Sam2Loader {
 
     /** Builds the model for {@code config} and fills it from {@code state}, refusing any missing, extra or misshapen tensor. */
     public static Sam2Model build(Sam2Config config, StateDict state, String what) throws CheckpointException {
+        return build(config, null, state, what);
+    }
+
+    /** As {@link #build(Sam2Config, StateDict, String)}, with the LoRA tensors of {@code peft} (may be null) attached first. */
+    public static Sam2Model build(Sam2Config config, Peft peft, StateDict state, String what) throws CheckpointException {
         Sam2Model model = new Sam2Model(config);
         try {
+            if (peft != null) {
+                Sam2Peft.attach(model, peft, 0, false);
+            }
             ModelLoader.fillStrictly(model.namedParams(), model::setTensor, state,
                     "'" + what + "' as SAM 2.1 " + config.trunk());
             return model;

@@ -2,7 +2,13 @@ package io.github.samfiji.cli;
 
 import io.github.samfiji.evaluation.NameMatching;
 import io.github.samfiji.io.OutputFiles;
+import io.github.samfiji.checkpoint.LoadedModel;
 import io.github.samfiji.model.SamModel;
+import io.github.samfiji.model.sam2.Sam2Config;
+import io.github.samfiji.model.sam2.Sam2Model;
+import io.github.samfiji.training.Sam2FineTuneRun;
+import io.github.samfiji.training.Sam2FineTuner;
+import io.github.samfiji.training.StartModel;
 import io.github.samfiji.imagejio.Charts;
 import io.github.samfiji.training.FineTuneOptions;
 import io.github.samfiji.training.FineTuneRun;
@@ -18,7 +24,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code finetune}: fine-tunes a SAM model on image/mask folders (automatic, prompt-free mode). */
+/**
+ * {@code finetune}: fine-tunes a SAM or SAM 2.1 model (the family recognised in the checkpoint) on image/mask
+ * folders; SAM 2.1 also on stacks as videos ({@code --video}).
+ */
 @Command(name = "finetune", mixinStandardHelpOptions = true,
         description = {"Fine-tune a SAM model on images and label masks (matched by name) for automatic segmentation.",
             "Splits the data 7:1:2 by image/volume (seeded), trains with AdamW and early stopping on validation Dice (interactive: box Dice x background boxes left empty), "
@@ -68,6 +77,18 @@ public final class FineTuneCommand implements Callable<Integer> {
     @Option(names = "--export-merged", description = "also write MODEL.merged.safetensors: LoRA folded into a plain SAM state_dict")
     boolean exportMerged;
 
+    @Option(names = "--video", description = "SAM 2.1 only: train on stacks as videos (clips of consecutive slices, "
+            + "a prompt on the first, the rest tracked from memory with gradients; loss on every slice), training the "
+            + "memory encoder, memory attention and object-pointer projections too")
+    boolean video;
+
+    @Option(names = "--clip-length", defaultValue = "8", description = "with --video: slices per clip (default ${DEFAULT-VALUE})")
+    int clipLength;
+
+    @Option(names = "--clip-prompts", defaultValue = "box,point,mask",
+            description = "with --video: prompts drawn for a clip's first slice (default ${DEFAULT-VALUE})")
+    String clipPrompts;
+
     @Option(names = "--out", required = true, description = "output model file (.safetensors)")
     Path out;
 
@@ -100,8 +121,31 @@ public final class FineTuneCommand implements Callable<Integer> {
             OutputFiles.requireAbsent(curves);
         }
         List<TrainingSample> samples = inputs.samples();
-        FineTuneRun.plan(samples, setup);
-        try (SamModel model = inputs.loadModel(seed)) {
+        int size = inputs.inputSize == null ? 0 : inputs.inputSize;
+        Sam2Config scratch = inputs.fromScratch && inputs.config != null ? sam2Architecture(inputs.config) : null;
+        LoadedModel loaded = inputs.checkpoint != null ? StartModel.anyFromCheckpoint(inputs.checkpoint, inputs.config, size)
+                : scratch != null ? new LoadedModel.Sam2(StartModel.sam2FromScratch(scratch, size, seed)) : null;
+        if (loaded instanceof LoadedModel.Sam2 sam2) {
+            try (Sam2Model model = sam2.model()) {
+                return trainSam2(model, samples, setup, curves);
+            }
+        }
+        if (video) {
+            if (loaded != null) {
+                loaded.close();
+            }
+            throw new IllegalArgumentException("--video trains SAM 2.1 models (memory tracking); give a SAM 2.1 "
+                    + "checkpoint");
+        }
+        try {
+            FineTuneRun.plan(samples, setup);
+        } catch (IOException | RuntimeException e) {
+            if (loaded != null) {
+                loaded.close();
+            }
+            throw e;
+        }
+        try (SamModel model = loaded != null ? ((LoadedModel.Sam1) loaded).model() : inputs.loadModel(seed)) {
             System.out.printf("model: %s at %d px input; %d image(s)/slice(s); threads: %s%n", setup.source(),
                     model.config().imageSize(), samples.size(), System.getProperty("ai.djl.pytorch.num_threads", "default"));
             FineTuneRun.Summary summary = FineTuneRun.run(model, samples, setup, new ConsoleListener(schedule.epochs, schedule.timeLimit, setup.objective()) {
@@ -122,6 +166,51 @@ public final class FineTuneCommand implements Callable<Integer> {
             System.out.println("wrote " + out + " (+ " + stem(out) + ".json, " + curves.getFileName() + ")"
                     + (summary.merged() != null ? " and " + summary.merged() : ""));
         }
+        return 0;
+    }
+
+    /**
+     * The SAM 2.1 architecture a --config file describes (the reference yaml's model section as JSON, with its
+     * image_encoder.trunk), or null for a SAM 1 configuration.
+     */
+    private static Sam2Config sam2Architecture(Path config) throws IOException {
+        String text = Files.readString(config);
+        com.google.gson.JsonObject root;
+        try {
+            root = com.google.gson.JsonParser.parseString(text).getAsJsonObject();
+        } catch (RuntimeException e) {
+            return null; // not JSON: SAM 1's configuration reader reports it
+        }
+        com.google.gson.JsonObject model = root.has("model") && root.get("model").isJsonObject()
+                ? root.getAsJsonObject("model") : root;
+        boolean sam2 = model.has("image_encoder") && model.get("image_encoder").isJsonObject()
+                && model.getAsJsonObject("image_encoder").has("trunk");
+        return sam2 ? Sam2Config.fromJson(text) : null;
+    }
+
+    /** The SAM 2.1 run: the same options, outputs and progress lines as SAM 1's, trained by Sam2FineTuneRun. */
+    private int trainSam2(Sam2Model model, List<TrainingSample> samples, FineTuneRun.Setup setup, Path curves)
+            throws IOException {
+        Sam2FineTuner.Video clips = video ? Sam2FineTuner.Video.of(clipLength, clipPrompts) : null;
+        Sam2FineTuneRun.plan(samples, setup);
+        System.out.printf("model: %s (SAM 2.1) at %d px input; %d image(s)/slice(s); threads: %s%n", setup.source(),
+                model.config().imageSize(), samples.size(), System.getProperty("ai.djl.pytorch.num_threads", "default"));
+        String label = video ? "3D Dice" : setup.objective() == FineTuner.Objective.INTERACTIVE ? "box Dice" : "Dice";
+        Sam2FineTuneRun.Summary summary = Sam2FineTuneRun.run(model, samples, setup, clips,
+                new ConsoleListener(schedule.epochs, schedule.timeLimit, label) {
+                    @Override
+                    public void onHistory(List<FineTuner.EpochRecord> history) {
+                        try {
+                            Charts.savePng(Charts.trainingCurves(history, label), curves, true);
+                        } catch (IOException e) {
+                            System.err.println("could not write " + curves + ": " + e.getMessage());
+                        }
+                    }
+                }, System.out::println);
+        Charts.savePng(Charts.trainingCurves(summary.result().history(), label), curves, true);
+        System.out.println(summary.testLine());
+        System.out.println("wrote " + out + " (+ " + stem(out) + ".json, " + curves.getFileName() + ")"
+                + (summary.merged() != null ? " and " + summary.merged() : ""));
         return 0;
     }
 
@@ -146,8 +235,12 @@ public final class FineTuneCommand implements Callable<Integer> {
         private final String validationLabel;
 
         ConsoleListener(int epochs, Double minutes, FineTuner.Objective objective) {
+            this(epochs, minutes, objective.validationLabel());
+        }
+
+        ConsoleListener(int epochs, Double minutes, String validationLabel) {
             this.epochs = epochs;
-            this.validationLabel = objective.validationLabel();
+            this.validationLabel = validationLabel;
             this.deadline = minutes == null ? Long.MAX_VALUE : System.nanoTime() + (long) (minutes * 60e9);
         }
 

@@ -11,22 +11,22 @@ import io.github.samfiji.model.Layers.Linear;
 public final class Adapter extends Module {
 
     /** Weight of an adapter placed beside an MLP (parallel), as in finetune-SAM. */
-    static final float MLP_SCALE = 0.5f;
+    public static final float MLP_SCALE = 0.5f;
 
     public final Linear down;
     public final Linear up;
 
-    Adapter(long width, long hidden) {
+    public Adapter(long width, long hidden) {
         down = child("down", new Linear(width, hidden));
         up = child("up", new Linear(hidden, width));
     }
 
-    NDArray forward(NDArray x) {
+    public NDArray forward(NDArray x) {
         return up.forward(Ops.gelu(down.forward(x)));
     }
 
     /** Hidden width: a quarter of the stream's width, as in the published adapters. */
-    static long hiddenFor(long width) {
+    public static long hiddenFor(long width) {
         return Math.max(1, width / 4);
     }
 }

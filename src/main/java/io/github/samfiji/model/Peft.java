@@ -81,22 +81,12 @@ public record Peft(String method, boolean encoder, int rank, float scale, int[] 
             for (AdaptableBlock block : blocks) {
                 block.addQueryValueLoRA(rank, scale);
             }
-            List<TwoWayTransformer.Attention> attentions = new ArrayList<>();
-            for (TwoWayTransformer.TwoWayBlock block : transformer.layers()) {
-                attentions.addAll(block.attentions());
-            }
-            attentions.add(transformer.finalAttention());
-            for (TwoWayTransformer.Attention a : attentions) {
-                a.qProj().addLowRank("lora", 0, a.qProj().out(), rank, scale);
-                a.vProj().addLowRank("lora", 0, a.vProj().out(), rank, scale);
-            }
+            transformer.addQueryValueLoRA(rank, scale);
         } else {
             for (int b : blocks.isEmpty() ? new int[0] : adapterBlocksFor(blocks.size())) {
                 blocks.get(b).addAdapters();
             }
-            for (TwoWayTransformer.TwoWayBlock block : transformer.layers()) {
-                block.addAdapters();
-            }
+            transformer.addAdapters();
         }
         initialize(model, seed);
     }
@@ -134,7 +124,7 @@ public record Peft(String method, boolean encoder, int rank, float scale, int[] 
      * projection it updates. Adapters cannot be folded (they are nonlinear), so an adapter model is refused.
      * The arrays belong to the caller's manager scope.
      */
-    public static Map<String, NDArray> mergedState(SamModel model) {
+    public static Map<String, NDArray> mergedState(Module model) {
         Map<String, Param> params = model.namedParams();
         Map<String, NDArray> merged = new LinkedHashMap<>();
         for (Map.Entry<String, Param> e : params.entrySet()) {

@@ -229,6 +229,29 @@ public final class TwoWayTransformer extends Module {
         return List.of(layers);
     }
 
+    /**
+     * Attaches LoRA (B = 0, so nothing changes until trained) to the query and value projections of every attention:
+     * the decoder's share of {@link Peft} for either family.
+     */
+    public void addQueryValueLoRA(int rank, float scale) {
+        List<Attention> attentions = new java.util.ArrayList<>();
+        for (TwoWayBlock block : layers) {
+            attentions.addAll(block.attentions());
+        }
+        attentions.add(finalAttention);
+        for (Attention a : attentions) {
+            a.qProj().addLowRank("lora", 0, a.qProj().out(), rank, scale);
+            a.vProj().addLowRank("lora", 0, a.vProj().out(), rank, scale);
+        }
+    }
+
+    /** Attaches adapters to every block (the up-projections start at zero). */
+    public void addAdapters() {
+        for (TwoWayBlock block : layers) {
+            block.addAdapters();
+        }
+    }
+
     Attention finalAttention() {
         return finalAttention;
     }

@@ -332,6 +332,12 @@ public final class FineTuneRun {
 
     static JsonObject describe(Setup setup, SamModel model, DataSplit split, long trainable, FineTuner.Result result,
                                double[][] test) {
+        return describe(setup, model.config().imageSize(), model.parameterCount(), split, trainable, result, test);
+    }
+
+    /** The run's record for the model's JSON, for a model of either family ({@code test} may be null). */
+    static JsonObject describe(Setup setup, int inputSize, long totalParameters, DataSplit split, long trainable,
+                               FineTuner.Result result, double[][] test) {
         JsonObject o = new JsonObject();
         Strategy s = setup.strategy();
         o.addProperty("objective", setup.objective() == FineTuner.Objective.INTERACTIVE
@@ -347,9 +353,9 @@ public final class FineTuneRun {
             o.addProperty("lora_scale", s.loraScale());
         }
         o.addProperty("source", setup.source());
-        o.addProperty("input_size", model.config().imageSize());
+        o.addProperty("input_size", inputSize);
         o.addProperty("trainable_parameters", trainable);
-        o.addProperty("total_parameters", model.parameterCount());
+        o.addProperty("total_parameters", totalParameters);
         FineTuneOptions op = setup.options();
         JsonObject h = new JsonObject();
         h.addProperty("learning_rate", op.learningRate());

@@ -52,12 +52,34 @@ final class InteractiveObjective {
     private InteractiveObjective() {
     }
 
+    /**
+     * One image's prompted decoder: points (x, y, label) and box in input pixels, a low-resolution mask prompt (or
+     * null) to the single-mask logits (1, 1, low, low), the predicted IoU, and, for models that predict whether the
+     * prompt hits an object at all (SAM 2.1), the object-score logit (1, 1).
+     */
+    interface PromptedDecoder {
+        NDList decode(List<float[]> points, float[] box, NDArray maskPrompt);
+    }
+
     /** Mean loss over the prompted objects and background boxes of the batch and their sub-iterations. */
     static NDArray loss(SamModel model, NDArray embeddings, float[][] targets, NDManager m, Random random) {
-        int low = model.promptEncoder().maskInputSize();
-        int input = model.config().imageSize();
-        float cell = input / (float) low;
         NDArray pe = model.promptEncoder().densePositionalEncoding(m);
+        List<PromptedDecoder> decoders = new ArrayList<>();
+        for (int b = 0; b < targets.length; b++) {
+            NDArray embedding = embeddings.get(new NDIndex("{}:{}", b, b + 1));
+            decoders.add((points, box, mask) -> decode(model, embedding, pe, points, box, mask, m));
+        }
+        return loss(decoders, targets, model.promptEncoder().maskInputSize(), model.config().imageSize(), m, random);
+    }
+
+    /**
+     * As above for any model: {@code decoders} one per target, on a grid of {@code low} cells a side over an input
+     * of {@code input} pixels. Where a decoder returns an object score, it learns to say "object" for the object
+     * prompts and "nothing" for the background boxes (binary cross-entropy).
+     */
+    static NDArray loss(List<PromptedDecoder> decoders, float[][] targets, int low, int input, NDManager m,
+                        Random random) {
+        float cell = input / (float) low;
         NDArray total = null;
         int terms = 0;
         for (int b = 0; b < targets.length; b++) {
@@ -68,7 +90,7 @@ final class InteractiveObjective {
             if (!any(foreground)) {
                 continue;
             }
-            NDArray embedding = embeddings.get(new NDIndex("{}:{}", b, b + 1));
+            PromptedDecoder decoder = decoders.get(b);
             for (boolean[] object : objects(foreground, low, random)) {
                 float[] target = new float[object.length];
                 for (int i = 0; i < object.length; i++) {
@@ -85,11 +107,14 @@ final class InteractiveObjective {
                 }
                 NDArray maskPrompt = null;
                 for (int round = 0; round <= CORRECTIONS; round++) {
-                    NDList out = decode(model, embedding, pe, points, box, maskPrompt, m);
+                    NDList out = decoder.decode(points, box, maskPrompt);
                     NDArray logits = out.get(0);
                     boolean[] predicted = positive(logits);
                     NDArray term = Losses.diceCrossEntropy(logits, targetNd)
                             .add(iouError(out.get(1), predicted, object, m));
+                    if (out.size() > 2) {
+                        term = term.add(Losses.binaryCrossEntropy(out.get(2), m.ones(out.get(2).getShape())));
+                    }
                     total = total == null ? term : total.add(term);
                     terms++;
                     if (round == CORRECTIONS) {
@@ -102,12 +127,16 @@ final class InteractiveObjective {
             if (random.nextDouble() < BACKGROUND_BOX_PROBABILITY) {
                 float[] box = backgroundBox(foreground, low, cell, random);
                 if (box != null) {
-                    NDList out = decode(model, embedding, pe, List.of(), box, null, m);
+                    NDList out = decoder.decode(List.of(), box, null);
                     NDArray logits = out.get(0);
                     boolean[] empty = new boolean[foreground.length];
+                    NDArray term = Losses.binaryCrossEntropy(logits, m.zeros(logits.getShape()))
+                            .add(iouError(out.get(1), positive(logits), empty, m));
+                    if (out.size() > 2) {
+                        term = term.add(Losses.binaryCrossEntropy(out.get(2), m.zeros(out.get(2).getShape())));
+                    }
                     // Weighted as much as one object with its correction rounds: both answers matter equally.
-                    NDArray term = Ops.mulScalar(Losses.binaryCrossEntropy(logits, m.zeros(logits.getShape()))
-                            .add(iouError(out.get(1), positive(logits), empty, m)), BACKGROUND_WEIGHT);
+                    term = Ops.mulScalar(term, BACKGROUND_WEIGHT);
                     total = total == null ? term : total.add(term);
                     terms += BACKGROUND_WEIGHT;
                 }
@@ -140,7 +169,7 @@ final class InteractiveObjective {
         return model.maskDecoder().forward(embedding, pe, prompts.get(0), prompts.get(1), false, null);
     }
 
-    private static boolean[] positive(NDArray logits) {
+    static boolean[] positive(NDArray logits) {
         float[] values = logits.toFloatArray();
         boolean[] out = new boolean[values.length];
         for (int i = 0; i < values.length; i++) {
@@ -150,7 +179,7 @@ final class InteractiveObjective {
     }
 
     /** Squared error of the IoU head against the IoU of the thresholded prediction with the target. */
-    private static NDArray iouError(NDArray predictedIou, boolean[] predicted, boolean[] target, NDManager m) {
+    static NDArray iouError(NDArray predictedIou, boolean[] predicted, boolean[] target, NDManager m) {
         float trueIou = (float) iou(predicted, target);
         return predictedIou.sub(m.full(new Shape(), trueIou)).square().mean();
     }

@@ -13,6 +13,9 @@ import io.github.samfiji.model.ConfigJson;
 import io.github.samfiji.model.Param;
 import io.github.samfiji.model.Peft;
 import io.github.samfiji.model.SamModel;
+import io.github.samfiji.model.sam2.Sam2Config;
+import io.github.samfiji.model.sam2.Sam2Model;
+import io.github.samfiji.model.sam2.Sam2Peft;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,9 +68,36 @@ public final class ModelFiles {
         }
     }
 
+    /**
+     * A SAM 2.1 model: its weights (LoRA tensors under their own names) and a JSON with its configuration in the
+     * reference's terms ({@link Sam2Config#toJson}), the LoRA description and the run's record.
+     */
+    public static void saveSam2(Sam2Model model, Peft peft, JsonObject finetune, Path file, boolean overwrite)
+            throws IOException {
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        model.namedParams().forEach((n, p) -> tensors.put(n, p.value()));
+        write(model.namedParams(), model.config().toJson(), tensors, peft, finetune, file, overwrite);
+    }
+
+    /** The LoRA weights folded into a plain SAM 2.1 state_dict (every reference key and no other), with its JSON. */
+    public static void saveSam2Merged(Sam2Model model, JsonObject finetune, Path file, boolean overwrite)
+            throws IOException {
+        try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+            Map<String, NDArray> merged = Sam2Peft.mergedState(model);
+            JsonObject note = finetune == null ? new JsonObject() : finetune.deepCopy();
+            note.addProperty("merged", "LoRA updates folded into the base weights; a plain SAM 2.1 state_dict");
+            write(model.namedParams(), model.config().toJson(), merged, null, note, file, overwrite);
+        }
+    }
+
     private static void write(SamModel model, Map<String, NDArray> tensors, Peft peft, JsonObject finetune, Path file,
                               boolean overwrite) throws IOException {
-        Map<String, Param> params = model.namedParams();
+        write(model.namedParams(), JsonParser.parseString(ConfigJson.toJson(model.config())).getAsJsonObject(), tensors,
+                peft, finetune, file, overwrite);
+    }
+
+    private static void write(Map<String, Param> params, JsonObject json, Map<String, NDArray> tensors, Peft peft,
+                              JsonObject finetune, Path file, boolean overwrite) throws IOException {
         StateDict state = new StateDict();
         for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
             NDArray v = e.getValue();
@@ -79,7 +109,6 @@ public final class ModelFiles {
                 state.put(e.getKey(), TensorData.ofFloats(shape, v.toType(DataType.FLOAT32, false).toFloatArray()));
             }
         }
-        JsonObject json = JsonParser.parseString(ConfigJson.toJson(model.config())).getAsJsonObject();
         if (peft != null) {
             json.add("peft", peft.toJson());
         }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import io.github.samfiji.model.Adapter;
 import io.github.samfiji.model.Layers.Conv2d;
 import io.github.samfiji.model.Layers.LayerNorm;
 import io.github.samfiji.model.Layers.Linear;
@@ -85,11 +86,39 @@ public final class Hiera extends Module {
             emit(probe, "block" + i, x);
             if (isStageEnd(i)) {
                 NDArray tokens = x;
-                outputs.add(Ops.scoped(() -> tokens.transpose(0, 3, 1, 2).duplicate()));
+                outputs.add(Ops.scoped(() -> copy(tokens.transpose(0, 3, 1, 2))));
             }
         }
         x.close();
         return outputs;
+    }
+
+    /** Attaches adapters to the given blocks. */
+    void addAdapters(int[] chosen) {
+        for (int b : chosen) {
+            blocks.get(b).addAdapters();
+        }
+    }
+
+    /**
+     * Attaches LoRA (B = 0, so the output is unchanged) to every block's attention: the query and value rows of the
+     * fused qkv projection ({@code lora_q}, {@code lora_v}) and the output projection ({@code lora}).
+     */
+    void addLoRA(int rank, float scale) {
+        for (Block b : blocks) {
+            long out = b.spec.dimOut();
+            b.attn.qkv.addLowRank("lora_q", 0, out, rank, scale);
+            b.attn.qkv.addLowRank("lora_v", 2 * out, 3 * out, rank, scale);
+            b.attn.proj.addLowRank("lora", 0, out, rank, scale);
+        }
+    }
+
+    /**
+     * A copy that stays in the autograd graph (DJL's {@code duplicate} detaches, which would cut training's
+     * gradients off at the copy).
+     */
+    static NDArray copy(NDArray x) {
+        return x.toType(x.getDataType(), true);
     }
 
     private boolean isStageEnd(int block) {
@@ -148,6 +177,8 @@ public final class Hiera extends Module {
         private final LayerNorm norm2;
         private final GeluMlp mlp;
         private final Linear proj;
+        private Adapter attnAdapter;
+        private Adapter mlpAdapter;
 
         Block(BlockSpec spec) {
             this.spec = spec;
@@ -184,8 +215,29 @@ public final class Hiera extends Module {
             } else {
                 attended = attn.forward(xn);
             }
+            if (attnAdapter != null) {
+                attended = attended.add(attnAdapter.forward(attended));
+            }
             NDArray y = shortcut.add(attended);
-            return y.add(mlp.forward(norm2.forward(y)));
+            NDArray yn = norm2.forward(y);
+            NDArray m = mlp.forward(yn);
+            if (mlpAdapter != null) {
+                m = m.add(Ops.mulScalar(mlpAdapter.forward(yn), Adapter.MLP_SCALE));
+            }
+            return y.add(m);
+        }
+
+        /**
+         * A residual adapter on the attention's output and a parallel one beside the MLP, as SAM 1's encoder blocks
+         * get them (finetune-SAM's layout); the up-projections start at zero, so nothing changes until trained.
+         */
+        void addAdapters() {
+            if (attnAdapter != null) {
+                throw new IllegalStateException("block has adapters already");
+            }
+            long width = spec.dimOut();
+            attnAdapter = child("adapter_attn", new Adapter(width, Adapter.hiddenFor(width)));
+            mlpAdapter = child("adapter_mlp", new Adapter(width, Adapter.hiddenFor(width)));
         }
 
         /** (B, Hp, Wp, C) to (B * nh * nw, ws, ws, C), windows in row-major order. */

@@ -233,6 +233,52 @@ public record Sam2Config(HieraConfig trunk, int hiddenDim, int imageSize, int me
                 intOr(memAttn, "num_layers", 4), intOr(layer, "dim_feedforward", 2048), intOr(model, "num_maskmem", 7));
     }
 
+    /**
+     * This configuration as {@link #fromJson} reads it: the reference yaml's {@code model} section (the fields that
+     * differ between models), under {@code "model"}.
+     */
+    public JsonObject toJson() {
+        JsonObject t = new JsonObject();
+        t.addProperty("embed_dim", trunk.embedDim());
+        t.addProperty("num_heads", trunk.numHeads());
+        t.add("stages", array(trunk.stages()));
+        t.add("global_att_blocks", array(trunk.globalAttBlocks()));
+        t.add("window_spec", array(trunk.windowSpec()));
+        t.add("window_pos_embed_bkg_spatial_size", array(trunk.windowPosEmbedBkg()));
+        JsonObject neck = new JsonObject();
+        neck.addProperty("d_model", hiddenDim);
+        neck.add("backbone_channel_list", array(trunk.backboneChannels()));
+        JsonObject encoder = new JsonObject();
+        encoder.add("trunk", t);
+        encoder.add("neck", neck);
+        encoder.addProperty("scalp", 1);
+        JsonObject layer = new JsonObject();
+        layer.addProperty("dim_feedforward", memoryFeedforward);
+        JsonObject attention = new JsonObject();
+        attention.addProperty("num_layers", memoryLayers);
+        attention.add("layer", layer);
+        JsonObject memoryEncoder = new JsonObject();
+        memoryEncoder.addProperty("out_dim", memDim);
+        JsonObject model = new JsonObject();
+        model.add("image_encoder", encoder);
+        model.add("memory_attention", attention);
+        model.add("memory_encoder", memoryEncoder);
+        model.addProperty("image_size", imageSize);
+        model.addProperty("num_maskmem", numMaskmem);
+        JsonObject root = new JsonObject();
+        root.addProperty("model_family", "sam2.1");
+        root.add("model", model);
+        return root;
+    }
+
+    private static JsonArray array(int[] values) {
+        JsonArray a = new JsonArray();
+        for (int v : values) {
+            a.add(v);
+        }
+        return a;
+    }
+
     private static JsonObject object(JsonObject parent, String name) {
         JsonElement e = parent.get(name);
         if (e == null || !e.isJsonObject()) {

@@ -61,6 +61,10 @@ public final class Sam2MaskDecoder extends Module {
         objScoreHead = child("pred_obj_score_head", new Mlp(dim, dim, 1, 3));
     }
 
+    io.github.samfiji.model.TwoWayTransformer transformer() {
+        return transformer;
+    }
+
     public int numMaskTokens() {
         return numMaskTokens;
     }

@@ -121,7 +121,7 @@ public final class Sam2Model extends Module implements AutoCloseable {
         try {
             NDArray s0 = Ops.scoped(() -> maskDecoder.highResS0(levels.get(0)));
             NDArray s1 = Ops.scoped(() -> maskDecoder.highResS1(levels.get(1)));
-            NDArray level2 = levels.get(2).duplicate();
+            NDArray level2 = Hiera.copy(levels.get(2));
             return new NDList(s0, s1, level2);
         } finally {
             levels.close();
@@ -180,6 +180,40 @@ public final class Sam2Model extends Module implements AutoCloseable {
         }
         NDArray array = Ops.constant(manager, values, shape);
         p.set(p.dataType() == DataType.FLOAT32 ? array : array.toType(p.dataType(), false), manager);
+    }
+
+    /**
+     * Random weights for training from scratch, seeded: LayerNorm weights 1 and biases 0; Linear and convolution
+     * weights N(0, 1/fan_in); the embedding tables (point types, no-mask, output tokens) and the prompt encoder's
+     * random Fourier projection N(0, 1), as nn.Embedding and SAM's positional encoding draw them; the learned
+     * position, memory and "no object" embeddings N(0, 0.02²) (the reference's truncated normal); the memory
+     * encoder's layer scales 1e-6, as the reference starts its ConvNeXt blocks.
+     */
+    public void initializeRandom(long seed) {
+        java.util.Random random = new java.util.Random(seed);
+        for (java.util.Map.Entry<String, Param> e : namedParams().entrySet()) {
+            String name = e.getKey();
+            Param p = e.getValue();
+            long[] dims = p.shape().getShape();
+            float[] v = new float[Math.toIntExact(p.shape().size())];
+            if (name.endsWith(".gamma")) {
+                java.util.Arrays.fill(v, 1e-6f);
+            } else if (dims.length == 1 && (name.endsWith(".weight") || name.endsWith(".bias"))) {
+                if (name.endsWith(".weight")) {
+                    java.util.Arrays.fill(v, 1f);
+                }
+            } else {
+                boolean unit = name.endsWith("positional_encoding_gaussian_matrix")
+                        || name.matches("sam_prompt_encoder\\.(point_embeddings\\.\\d+|not_a_point_embed|no_mask_embed)"
+                                + "\\.weight")
+                        || name.matches("sam_mask_decoder\\.(iou_token|mask_tokens|obj_score_token)\\.weight");
+                double std = unit ? 1.0 : name.endsWith(".weight") ? 1.0 / Math.sqrt(p.shape().size() / dims[0]) : 0.02;
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (float) (random.nextGaussian() * std);
+                }
+            }
+            setTensor(name, p.shape(), v);
+        }
     }
 
     /** True when every tensor has a value. */
