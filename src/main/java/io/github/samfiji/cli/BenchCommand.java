@@ -118,7 +118,7 @@ public final class BenchCommand implements Callable<Integer> {
         String name;
         if (sam2Preset) {
             Sam2Model sam2 = new Sam2Model(Sam2Config.presets().get(model.preset));
-            randomize(sam2, 42);
+            sam2.initializeRandom(42);
             loaded = new LoadedModel.Sam2(sam2);
             name = model.preset + " (random weights)";
         } else if (model.preset != null) {
@@ -236,24 +236,6 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /**
-     * Fills a SAM 2.1 model with random weights of a sensible scale (N(0, 1/fan_in) for matrices, norms at 1), for
-     * timing only.
-     */
-    private static void randomize(Sam2Model model, long seed) {
-        Random random = new Random(seed);
-        for (java.util.Map.Entry<String, io.github.samfiji.model.Param> e : model.namedParams().entrySet()) {
-            long[] dims = e.getValue().shape().getShape();
-            float[] v = new float[Math.toIntExact(e.getValue().shape().size())];
-            double std = dims.length >= 2 ? 1.0 / Math.sqrt(e.getValue().shape().size() / dims[0]) : 0.02;
-            boolean norm = e.getKey().endsWith("norm.weight") || e.getKey().matches(".*norm\\d\\.weight");
-            for (int i = 0; i < v.length; i++) {
-                v[i] = (float) (random.nextGaussian() * std + (norm ? 1 : 0));
-            }
-            model.setTensor(e.getKey(), e.getValue().shape(), v);
-        }
     }
 
     /** AMG over a grid of amgPoints^2 points with the family's published filters. */
