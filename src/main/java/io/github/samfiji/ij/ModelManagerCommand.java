@@ -36,7 +36,9 @@ public class ModelManagerCommand implements Command {
     String action = LIST;
 
     @Parameter(label = "Known model", choices = {ModelRegistry.SAM_VIT_B, ModelRegistry.SAM_VIT_L,
-        ModelRegistry.SAM_VIT_H, ModelRegistry.MOBILE_SAM, ModelRegistry.MEDSAM_VIT_B, ModelRegistry.MEDICOSAM_VIT_B},
+        ModelRegistry.SAM_VIT_H, ModelRegistry.MOBILE_SAM, ModelRegistry.MEDSAM_VIT_B, ModelRegistry.MEDICOSAM_VIT_B,
+        ModelRegistry.SAM2_1_HIERA_T, ModelRegistry.SAM2_1_HIERA_S, ModelRegistry.SAM2_1_HIERA_B_PLUS,
+        ModelRegistry.SAM2_1_HIERA_L},
             description = "the model to download")
     String known = ModelRegistry.SAM_VIT_B;
 

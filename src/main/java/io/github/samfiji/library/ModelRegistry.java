@@ -14,7 +14,9 @@ import java.util.Optional;
  * wide use agree with them for the same files; MobileSAM's MD5 and size likewise. MedSAM's SHA-256 and size are
  * given identically by several projects for the Zenodo file. MedicoSAM's authors publish only an xxh128 hash (which
  * changed between their releases) and no size: this registry does not verify it, it says so, and a download is
- * accepted when it is a PyTorch checkpoint (a zip file).
+ * accepted when it is a PyTorch checkpoint (a zip file). Meta publishes no sizes or checksums for SAM 2.1 (its download
+ * script fetches the files unchecked): those entries are not verified either. MedSAM2 is not listed: its released
+ * files were not reachable here to check which configuration (input size) each needs.
  */
 public final class ModelRegistry {
 
@@ -25,6 +27,16 @@ public final class ModelRegistry {
     public static final String MOBILE_SAM = "mobile_sam";
     public static final String MEDSAM_VIT_B = "medsam_vit_b";
     public static final String MEDICOSAM_VIT_B = "medicosam_vit_b";
+    public static final String SAM2_1_HIERA_T = "sam2.1_hiera_t";
+    public static final String SAM2_1_HIERA_S = "sam2.1_hiera_s";
+    public static final String SAM2_1_HIERA_B_PLUS = "sam2.1_hiera_b+";
+    public static final String SAM2_1_HIERA_L = "sam2.1_hiera_l";
+
+    /** Meta's SAM 2.1 download folder (the address of its download_ckpts.sh). */
+    private static final String SAM2_1_BASE = "https://dl.fbaipublicfiles.com/segment_anything_2/092824/";
+    private static final String SAM2_1_NOTE = "NOT VERIFIED: Meta publishes no size or checksum for its SAM 2.1 "
+            + "files; the download is only checked to be a PyTorch checkpoint, and loading checks every tensor's name "
+            + "and shape against the model";
 
     private static final List<KnownModel> MODELS = List.of(
             new KnownModel(SAM_VIT_B, "SAM ViT-B (Meta AI)", "sam_vit_b_01ec64.pth",
@@ -51,7 +63,16 @@ public final class ModelRegistry {
             new KnownModel(MEDICOSAM_VIT_B, "MedicoSAM ViT-B (medical images)", "vit_b_medicosam.pt",
                     URI.create("https://owncloud.gwdg.de/index.php/s/AB69HGhj8wuozXQ/download"), -1, null,
                     "NOT VERIFIED: the authors publish no size and only an xxh128 hash, which changed between their "
-                            + "releases; the download is only checked to be a PyTorch checkpoint"));
+                            + "releases; the download is only checked to be a PyTorch checkpoint"),
+            new KnownModel(SAM2_1_HIERA_T, "SAM 2.1 Hiera-T (Meta AI; images and stacks as videos)",
+                    "sam2.1_hiera_tiny.pt", URI.create(SAM2_1_BASE + "sam2.1_hiera_tiny.pt"), -1, null, SAM2_1_NOTE),
+            new KnownModel(SAM2_1_HIERA_S, "SAM 2.1 Hiera-S (Meta AI; images and stacks as videos)",
+                    "sam2.1_hiera_small.pt", URI.create(SAM2_1_BASE + "sam2.1_hiera_small.pt"), -1, null, SAM2_1_NOTE),
+            new KnownModel(SAM2_1_HIERA_B_PLUS, "SAM 2.1 Hiera-B+ (Meta AI; images and stacks as videos)",
+                    "sam2.1_hiera_base_plus.pt", URI.create(SAM2_1_BASE + "sam2.1_hiera_base_plus.pt"), -1, null,
+                    SAM2_1_NOTE),
+            new KnownModel(SAM2_1_HIERA_L, "SAM 2.1 Hiera-L (Meta AI; images and stacks as videos)",
+                    "sam2.1_hiera_large.pt", URI.create(SAM2_1_BASE + "sam2.1_hiera_large.pt"), -1, null, SAM2_1_NOTE));
 
     private ModelRegistry() {
     }

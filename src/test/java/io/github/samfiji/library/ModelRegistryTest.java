@@ -32,13 +32,17 @@ class ModelRegistryTest {
                 assertTrue(m.note().startsWith("NOT VERIFIED"), m.id() + " says it is not verified: " + m.note());
             }
         }
-        assertEquals(Set.of("sam_vit_b", "sam_vit_l", "sam_vit_h", "mobile_sam", "medsam_vit_b", "medicosam_vit_b"), ids);
+        assertEquals(Set.of("sam_vit_b", "sam_vit_l", "sam_vit_h", "mobile_sam", "medsam_vit_b", "medicosam_vit_b",
+                "sam2.1_hiera_t", "sam2.1_hiera_s", "sam2.1_hiera_b+", "sam2.1_hiera_l"), ids);
     }
 
     @Test
     void findsByIdOrFileNameAndNamesTheKnownOnes() throws Exception {
         assertEquals("sam_vit_h_4b8939.pth", ModelRegistry.require("SAM_VIT_H").fileName());
         assertEquals(ModelRegistry.MOBILE_SAM, ModelRegistry.require("mobile_sam.pt").id());
+        // SAM 2.1 by the reference's config name or by its published file name.
+        assertEquals("sam2.1_hiera_base_plus.pt", ModelRegistry.require("sam2.1_hiera_b+").fileName());
+        assertEquals(ModelRegistry.SAM2_1_HIERA_T, ModelRegistry.require("sam2.1_hiera_tiny.pt").id());
         ModelException e = assertThrows(ModelException.class, () -> ModelRegistry.require("vit_q"));
         assertTrue(e.getMessage().contains("known models: sam_vit_b, sam_vit_l, sam_vit_h, mobile_sam"), e.getMessage());
     }
