@@ -48,7 +48,7 @@ public final class ModelLoader {
         StateDict state = readState(checkpoint, configJson);
         if (ArchitectureInference.isSam2(shapes(state))) {
             throw new CheckpointException(checkpoint.getFileName() + " is a SAM 2.1 model, which this command does not "
-                    + "run yet; use 'segment' or 'propagate', or a SAM/MobileSAM/MedSAM model");
+                    + "run yet; use segment, auto, propagate or finetune, or a SAM/MobileSAM/MedSAM model");
         }
         return loadSam1(state, checkpoint, configJson, preprocessing);
     }
