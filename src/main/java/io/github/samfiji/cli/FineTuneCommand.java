@@ -85,7 +85,7 @@ public final class FineTuneCommand implements Callable<Integer> {
     @Option(names = "--clip-length", defaultValue = "8", description = "with --video: slices per clip (default ${DEFAULT-VALUE})")
     int clipLength;
 
-    @Option(names = "--clip-prompts", defaultValue = "box,point,mask",
+    @Option(names = "--clip-prompts", defaultValue = Sam2FineTuner.Video.DEFAULT_PROMPTS,
             description = "with --video: prompts drawn for a clip's first slice (default ${DEFAULT-VALUE})")
     String clipPrompts;
 

@@ -3,12 +3,16 @@ package io.github.samfiji.ij;
 import ij.IJ;
 import ij.gui.Plot;
 
+import io.github.samfiji.checkpoint.LoadedModel;
 import io.github.samfiji.model.Presets;
+import io.github.samfiji.model.sam2.Sam2Model;
 
 import io.github.samfiji.model.SamModel;
 import io.github.samfiji.training.FineTuneOptions;
 import io.github.samfiji.training.FineTuneRun;
 import io.github.samfiji.training.FineTuner;
+import io.github.samfiji.training.Sam2FineTuneRun;
+import io.github.samfiji.training.Sam2FineTuner;
 import io.github.samfiji.training.StartModel;
 import io.github.samfiji.training.Strategy;
 import io.github.samfiji.training.TrainingSample;
@@ -31,8 +35,17 @@ public abstract class FineTuneJob implements Command {
         "vit_t (random)"}, description = "a checkpoint, or an architecture trained from scratch")
     String start = FROM_FILE;
 
-    @Parameter(label = "Model file", style = "open", description = "SAM/MobileSAM/MedSAM checkpoint or sam-fiji model")
+    @Parameter(label = "Model file", style = "open",
+            description = "SAM/MobileSAM/MedSAM checkpoint, SAM 2.1 checkpoint (.pt) or sam-fiji model")
     File model;
+
+    // A choice rather than a checkbox, as for augmentation below.
+    @Parameter(label = "Stacks as videos (SAM 2.1)", choices = {"off", "on"}, description = "SAM 2.1 only: train on "
+            + "clips of consecutive slices tracked from memory, a prompt on the clip's first slice, loss on every slice")
+    String video = "off";
+
+    @Parameter(label = "Clip length (SAM 2.1)", min = "2", description = "consecutive slices per training clip")
+    int clipLength = 8;
 
     @Parameter(label = "Objective", choices = {"auto", "interactive"},
             description = "auto: prompt-free segmenter; interactive: box/point prompts with correction rounds")
@@ -83,8 +96,11 @@ public abstract class FineTuneJob implements Command {
             + "from the state saved beside the output model after every epoch")
     boolean resume = false;
 
-    /** The finished run, for callers and tests. */
+    /** The finished run, for callers and tests (SAM 1 models). */
     FineTuneRun.Summary summary;
+
+    /** The finished run of a SAM 2.1 model. */
+    Sam2FineTuneRun.Summary sam2Summary;
 
     /** The training data; throws with a message naming what is wrong with it. */
     abstract List<TrainingSample> samples() throws IOException;
@@ -111,40 +127,29 @@ public abstract class FineTuneJob implements Command {
         IJProgress progress = new IJProgress("Fine-tune SAM");
         try {
             List<TrainingSample> samples = samples();
-            FineTuneRun.plan(samples, setup);
-            try (SamModel sam = load()) {
-                summary = FineTuneRun.run(sam, samples, setup, new FineTuner.Listener() {
-                    @Override
-                    public void onIteration(long iteration, int epoch, double loss, double lr, double secondsLeft) {
-                        progress.update((epoch - 1.0) / epochs, String.format("epoch %d/%d, iteration %d, loss %.4f, "
-                                + "ETA %.0f min", epoch, epochs, iteration, loss, secondsLeft / 60));
-                    }
-
-                    @Override
-                    public void onEpoch(FineTuner.EpochRecord r, double secondsLeft) {
-                        IJ.log(String.format("epoch %d: train loss %.4f, validation " + FineTuner.Objective.parse(objective)
-                                .validationLabel() + " %.4f", r.epoch(), r.trainLoss(),
-                                r.validationScore()));
-                    }
-
-                    @Override
-                    public boolean isCancelled() {
-                        return progress.isCancelled();
-                    }
-
-                    @Override
-                    public void onHistory(List<FineTuner.EpochRecord> history) {
-                        // Live only on screen: in batch mode every redraw would be another hidden image.
-                        if (!java.awt.GraphicsEnvironment.isHeadless() && !ij.macro.Interpreter.isBatchMode()) {
-                            showCurves(history);
-                        }
-                    }
-                }, IJ::log);
+            LoadedModel loaded = load();
+            if (loaded instanceof LoadedModel.Sam2 sam2) {
+                try (Sam2Model m = sam2.model()) {
+                    Sam2FineTuneRun.plan(samples, setup);
+                    Sam2FineTuner.Video clips = "on".equals(video)
+                            ? Sam2FineTuner.Video.of(clipLength, Sam2FineTuner.Video.DEFAULT_PROMPTS) : null;
+                    sam2Summary = Sam2FineTuneRun.run(m, samples, setup, clips, listener(progress), IJ::log);
+                }
+                IJ.log(sam2Summary.testLine() + "; saved " + output);
+                showFinalCurves(sam2Summary.result().history());
+                return;
+            }
+            if ("on".equals(video)) {
+                loaded.close();
+                throw new IllegalArgumentException("stacks as videos train SAM 2.1 models (memory tracking); choose a "
+                        + "SAM 2.1 checkpoint");
+            }
+            try (SamModel sam = ((LoadedModel.Sam1) loaded).model()) {
+                FineTuneRun.plan(samples, setup);
+                summary = FineTuneRun.run(sam, samples, setup, listener(progress), IJ::log);
             }
             IJ.log(summary.testLine() + "; saved " + output);
-            if (!java.awt.GraphicsEnvironment.isHeadless()) {
-                showCurves(summary.result().history());
-            }
+            showFinalCurves(summary.result().history());
         } catch (IOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         } finally {
@@ -152,14 +157,52 @@ public abstract class FineTuneJob implements Command {
         }
     }
 
-    private SamModel load() throws IOException {
+    /** Progress in the status bar, one Log line per epoch, Escape to cancel, curves redrawn after every epoch. */
+    private FineTuner.Listener listener(IJProgress progress) {
+        return new FineTuner.Listener() {
+            @Override
+            public void onIteration(long iteration, int epoch, double loss, double lr, double secondsLeft) {
+                progress.update((epoch - 1.0) / epochs, String.format("epoch %d/%d, iteration %d, loss %.4f, "
+                        + "ETA %.0f min", epoch, epochs, iteration, loss, secondsLeft / 60));
+            }
+
+            @Override
+            public void onEpoch(FineTuner.EpochRecord r, double secondsLeft) {
+                IJ.log(String.format("epoch %d: train loss %.4f, validation " + FineTuner.Objective.parse(objective)
+                        .validationLabel() + " %.4f", r.epoch(), r.trainLoss(), r.validationScore()));
+            }
+
+            @Override
+            public boolean isCancelled() {
+                return progress.isCancelled();
+            }
+
+            @Override
+            public void onHistory(List<FineTuner.EpochRecord> history) {
+                // Live only on screen: in batch mode every redraw would be another hidden image.
+                if (!java.awt.GraphicsEnvironment.isHeadless() && !ij.macro.Interpreter.isBatchMode()) {
+                    showCurves(history);
+                }
+            }
+        };
+    }
+
+    private void showFinalCurves(List<FineTuner.EpochRecord> history) {
+        if (!java.awt.GraphicsEnvironment.isHeadless()) {
+            showCurves(history);
+        }
+    }
+
+    /** The start model: a checkpoint of either family, or a SAM 1 architecture with random weights. */
+    private LoadedModel load() throws IOException {
         if (FROM_FILE.equals(start)) {
             if (model == null || !model.isFile()) {
                 throw new IllegalArgumentException(model == null ? "choose a model file" : "model file not found: " + model);
             }
-            return StartModel.fromCheckpoint(model.toPath(), null, inputSize);
+            return StartModel.anyFromCheckpoint(model.toPath(), null, inputSize);
         }
-        return StartModel.fromScratch(Presets.get(start.substring(0, start.indexOf(' '))), inputSize, seed);
+        return new LoadedModel.Sam1(StartModel.fromScratch(Presets.get(start.substring(0, start.indexOf(' '))),
+                inputSize, seed));
     }
 
     /** The curves window of this run, redrawn in place after every epoch. */

@@ -36,6 +36,9 @@ public final class Sam2FineTuner implements AutoCloseable {
 
     /** Video training: clips of {@code clipLength} consecutive slices, first slices prompted by one of {@code prompts}. */
     public record Video(int clipLength, List<Sam2Clips.PromptKind> prompts) {
+        /** The prompts drawn for a clip's first slice unless chosen otherwise. */
+        public static final String DEFAULT_PROMPTS = "box,point,mask";
+
         public Video {
             if (clipLength < 1) {
                 throw new IllegalArgumentException("--clip-length must be at least 1 (got " + clipLength + ")");

@@ -28,13 +28,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code finetune} with a SAM 2.1 checkpoint: recognised, trained on stacks as videos, saved, reloaded. */
 @NeedsSharedData
-class Sam2FineTuneCommandTest {
+public class Sam2FineTuneCommandTest {
 
     @TempDir
     Path temp;
 
     /** Stacks of a disc that drifts and shrinks through the slices (gone on the last), with their label stacks. */
-    static void writeStacks(Path images, Path masks, int count, int depth, int w, int h, long seed) throws Exception {
+    public static void writeStacks(Path images, Path masks, int count, int depth, int w, int h, long seed) throws Exception {
         Files.createDirectories(images);
         Files.createDirectories(masks);
         Random random = new Random(seed);

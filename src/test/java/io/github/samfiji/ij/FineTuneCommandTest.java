@@ -13,6 +13,11 @@ import io.github.samfiji.training.FineTuner;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import io.github.samfiji.checkpoint.LoadedModel;
+import io.github.samfiji.cli.Sam2FineTuneCommandTest;
+import io.github.samfiji.model.sam2.Sam2Fixture;
+import io.github.samfiji.testing.Fixtures;
+import io.github.samfiji.testing.NeedsSharedData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,5 +63,44 @@ class FineTuneCommandTest {
         again.output = c.output;
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, again::run);
         assertTrue(e.getMessage().contains("exists already"), e.getMessage());
+    }
+
+    @Test
+    @NeedsSharedData
+    void trainsASam2ModelOnStacksAsVideosAndRefusesVideosForSam1() throws Exception {
+        Path images = temp.resolve("stacks");
+        Path masks = temp.resolve("labels");
+        Sam2FineTuneCommandTest.writeStacks(images, masks, 5, 4, 48, 40, 1);
+        Path set = Fixtures.set(Sam2Fixture.SET);
+        Path checkpoint = temp.resolve("tiny.pt");
+        Files.copy(set.resolve("sam2_tiny.pt"), checkpoint);
+        Files.copy(set.resolve("config.json"), temp.resolve("tiny.json"));
+        FineTuneCommand c = new FineTuneCommand();
+        c.images = images.toFile();
+        c.masks = masks.toFile();
+        c.model = checkpoint.toFile();
+        c.video = "on";
+        c.clipLength = 3;
+        c.objective = "interactive";
+        c.epochs = 1;
+        c.batch = 2;
+        c.augmentation = "off";
+        c.output = temp.resolve("sam2.safetensors").toFile();
+        c.run();
+        assertTrue(c.sam2Summary.testLine().startsWith("test Dice"), c.sam2Summary.testLine());
+        assertEquals(1, c.sam2Summary.result().history().size());
+        try (LoadedModel loaded = ModelLoader.loadAny(temp.resolve("sam2.safetensors"), null)) {
+            assertEquals("sam2.1", loaded.family(), "the output is a SAM 2.1 model");
+        }
+
+        FineTuneCommand sam1 = new FineTuneCommand();
+        sam1.images = images.toFile();
+        sam1.masks = masks.toFile();
+        sam1.start = "vit_b (random)";
+        sam1.inputSize = 32;
+        sam1.video = "on";
+        sam1.output = temp.resolve("sam1.safetensors").toFile();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, sam1::run);
+        assertTrue(e.getMessage().contains("SAM 2.1"), e.getMessage());
     }
 }
