@@ -1,0 +1,64 @@
+package io.github.samfiji.imagejio;
+
+import ij.ImagePlus;
+import io.github.samfiji.image.ResizeLongestSide;
+import io.github.samfiji.image.Rgb8Image;
+import io.github.samfiji.imagejio.medical.DicomSeries;
+import io.github.samfiji.training.pretrain.UnlabelledImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Reads the images of folders for self-supervised pre-training: every image file (and DICOM series sub-folder), each
+ * plane of a stack as one image, with the intensity mapping every command uses. Masks, if a folder has them, are not
+ * wanted here: name the images folder only.
+ */
+public final class UnlabelledImages {
+
+    private UnlabelledImages() {
+    }
+
+    /**
+     * @param longestSide resize each plane at once so its longest side is this (the encoder input size; saves memory
+     *                    with large folders); 0 keeps the original size
+     */
+    public static List<UnlabelledImage> fromFolders(List<Path> folders, int longestSide) throws IOException {
+        if (folders.isEmpty()) {
+            throw new IllegalArgumentException("give at least one images folder");
+        }
+        List<UnlabelledImage> out = new ArrayList<>();
+        for (Path folder : folders) {
+            if (!Files.isDirectory(folder)) {
+                throw new IOException("not a folder: " + folder);
+            }
+            List<Path> entries;
+            try (Stream<Path> s = Files.list(folder)) {
+                entries = s.filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
+            }
+            int before = out.size();
+            for (Path p : entries) {
+                if (Files.isDirectory(p) && !DicomSeries.looksLikeSeries(p)) {
+                    continue;
+                }
+                ImagePlus image = ImageFiles.open(p);
+                StackSlices planes = StackSlices.of(image);
+                String stem = p.getFileName().toString();
+                for (int z = 0; z < planes.depth(); z++) {
+                    Rgb8Image plane = planes.slice(z);
+                    if (longestSide > 0 && Math.max(plane.width(), plane.height()) != longestSide) {
+                        plane = ResizeLongestSide.apply(plane, longestSide);
+                    }
+                    out.add(new UnlabelledImage(planes.depth() == 1 ? stem : stem + "#" + (z + 1), plane));
+                }
+            }
+            if (out.size() == before) {
+                throw new IllegalArgumentException("no images in " + folder);
+            }
+        }
+        return out;
+    }
+}
