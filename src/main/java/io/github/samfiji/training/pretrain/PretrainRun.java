@@ -79,6 +79,12 @@ public final class PretrainRun {
 
     /** Everything that can be checked before loading a model; throws with a message naming the problem. */
     public static Split plan(List<UnlabelledImage> images, Setup setup) throws IOException {
+        checkOutputs(setup);
+        return split(images, setup.options());
+    }
+
+    /** Fails before any work when an output exists (without overwrite or resume) or there is nothing to resume. */
+    public static void checkOutputs(Setup setup) throws IOException {
         if (!setup.out().getFileName().toString().endsWith(".safetensors")) {
             throw new IllegalArgumentException("the output model must be a .safetensors file");
         }
@@ -91,7 +97,6 @@ public final class PretrainRun {
             throw new IllegalArgumentException("nothing to resume: " + TrainingState.fileFor(setup.out()).getFileName()
                     + " does not exist (runs write it after every epoch)");
         }
-        return split(images, setup.options());
     }
 
     /** Seeded hold-out of {@code validation} of the images (at least one when asked and there are two or more). */
@@ -182,9 +187,6 @@ public final class PretrainRun {
             };
             result = trainer.fit(train, validation, saving, resumeFrom);
         }
-        log.accept(String.format(Locale.ROOT, "pre-training %s after %d epoch(s), %d iteration(s), %.0f s",
-                result.cancelled() ? "cancelled" : "finished", result.history().size(), result.iterations(),
-                result.seconds()));
         ModelFiles.save(model, null, describe(setup, model, split, trainable, scheme, result), setup.out(), true);
         if (!result.cancelled()) {
             Files.deleteIfExists(stateFile);
