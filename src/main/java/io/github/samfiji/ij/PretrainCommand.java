@@ -46,7 +46,7 @@ public class PretrainCommand implements Command {
     @Parameter(label = "Input size", min = "0", description = "encoder input (0 = the model's own; smaller is faster)")
     int inputSize = 256;
 
-    @Parameter(label = "Mask ratio", min = "0", max = "0.95", description = "share of each image's patches masked")
+    @Parameter(label = "Mask ratio", min = "0.05", max = "0.95", description = "share of each image's patches masked")
     double maskRatio = PretrainOptions.MASK_RATIO;
 
     @Parameter(label = "Epochs", min = "1")

@@ -14,12 +14,26 @@ import java.util.stream.Stream;
 
 /**
  * Reads the images of folders for self-supervised pre-training: every image file (and DICOM series sub-folder), each
- * plane of a stack as one image, with the intensity mapping every command uses. Masks, if a folder has them, are not
- * wanted here: name the images folder only.
+ * plane of a stack as one image, with the intensity mapping every command uses. Notes, tables, ROI sets and scripts
+ * beside the images are passed over; any other file that is not a readable image is an error naming it.
  */
 public final class UnlabelledImages {
 
+    /** Files that sit beside images but are not images (notes, tables, ROI sets, scripts). */
+    private static final List<String> NOT_IMAGES = List.of(".txt", ".csv", ".json", ".md", ".xml", ".log", ".zip",
+            ".roi", ".ijm", ".py", ".sh");
+
     private UnlabelledImages() {
+    }
+
+    private static boolean isImageCandidate(Path p) {
+        String name = p.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        if (NOT_IMAGES.stream().anyMatch(name::endsWith)) {
+            return false;
+        }
+        // The .img half of an Analyze .hdr/.img pair is read through its .hdr.
+        int img = name.indexOf(".img");
+        return img < 0 || !Files.exists(p.resolveSibling(p.getFileName().toString().substring(0, img) + ".hdr"));
     }
 
     /**
@@ -41,7 +55,7 @@ public final class UnlabelledImages {
             }
             int before = out.size();
             for (Path p : entries) {
-                if (Files.isDirectory(p) && !DicomSeries.looksLikeSeries(p)) {
+                if (Files.isDirectory(p) ? !DicomSeries.looksLikeSeries(p) : !isImageCandidate(p)) {
                     continue;
                 }
                 ImagePlus image = ImageFiles.open(p);

@@ -26,6 +26,7 @@ class PretrainCommandTest {
         Path images = temp.resolve("images");
         Path masks = temp.resolve("masks");
         FineTuneCommandTestData.writeDiscs(images, masks, 6, 80, 64, 2);
+        Files.writeString(images.resolve("notes.txt"), "scanned 2026"); // passed over, not an image
         Path config = temp.resolve("tiny.json");
         Files.writeString(config, ConfigJson.toJson(FineTuneCommandTestData.tinyConfig()));
         Path out = temp.resolve("mae.safetensors");
@@ -41,9 +42,11 @@ class PretrainCommandTest {
         assertEquals(2, record.getAsJsonObject("pretraining").getAsJsonArray("history").size());
         assertEquals(0.75, record.get("mask_ratio").getAsDouble());
         assertEquals(2, record.getAsJsonObject("data").getAsJsonArray("validation").size());
+        assertEquals(4, record.getAsJsonObject("data").get("train_images").getAsInt(), "6 images, 2 held out");
         assertEquals(3, Files.readAllLines(temp.resolve("mae.curves.csv")).size());
 
-        // The output is a checkpoint like any other.
+        // The output is a checkpoint like any other (finetune pairs every file with a mask: the notes go).
+        Files.delete(images.resolve("notes.txt"));
         assertEquals(0, SamFijiCli.run("finetune", "--images", images.toString(), "--masks", masks.toString(),
                 "--checkpoint", out.toString(), "--train-prompt-encoder", "--parts", "encoder-decoder", "--epochs", "1",
                 "--batch", "4", "--out", temp.resolve("tuned.safetensors").toString()));
@@ -56,6 +59,9 @@ class PretrainCommandTest {
         err = stderr(() -> assertEquals(1, SamFijiCli.run("pretrain", "--images", images.toString(), "--config",
                 config.toString(), "--mask-ratio", "1", "--out", temp.resolve("other.safetensors").toString())));
         assertTrue(err.contains("mask ratio must be at least 0 and below 1"), err);
+        err = stderr(() -> assertEquals(1, SamFijiCli.run("pretrain", "--images", images.toString(), "--config",
+                config.toString(), "--mask-ratio", "0", "--out", temp.resolve("other.safetensors").toString())));
+        assertTrue(err.contains("mask ratio must be above 0"), err);
         err = stderr(() -> assertEquals(1, SamFijiCli.run("pretrain", "--images", images.toString(), "--out",
                 temp.resolve("other.safetensors").toString())));
         assertTrue(err.contains("give --checkpoint FILE"), err);

@@ -3,7 +3,7 @@ package io.github.samfiji.training.pretrain;
 /**
  * Settings of a masked-image pre-training run.
  *
- * @param maskRatio      share of patches masked per image, in [0, 1) (MAE's default 0.75)
+ * @param maskRatio      share of patches masked per image, in (0, 1) (MAE's default 0.75)
  * @param decoderDepth   transformer blocks of the ViT's reconstruction decoder (MAE uses 8; light: 2)
  * @param decoderWidth   width of the ViT's reconstruction decoder
  * @param validation     share of the images held out to measure the reconstruction loss (0: none)
@@ -26,6 +26,10 @@ public record PretrainOptions(double maskRatio, int epochs, int batchSize, doubl
 
     public PretrainOptions {
         PatchMasking.checkRatio(maskRatio);
+        if (maskRatio == 0) {
+            throw new IllegalArgumentException("the mask ratio must be above 0: with nothing masked there is nothing to "
+                    + "reconstruct");
+        }
         if (epochs < 1 || batchSize < 1 || decoderDepth < 1 || decoderWidth < 8) {
             throw new IllegalArgumentException("epochs, batch size and decoder depth must be at least 1 and the decoder "
                     + "width at least 8 (got " + epochs + ", " + batchSize + ", " + decoderDepth + ", " + decoderWidth + ")");
