@@ -121,6 +121,10 @@ public final class PretrainRun {
     public static Summary run(SamModel model, List<UnlabelledImage> images, Setup setup, FineTuner.Listener listener,
                               Consumer<String> log) throws IOException {
         Split split = plan(images, setup);
+        if (model.namedParams().keySet().stream().anyMatch(n -> n.matches(".*\\.(lora_\\w+|adapter(_\\w+)?)\\..*"))) {
+            throw new IllegalArgumentException("the start model carries LoRA or adapter tensors; pre-train a plain SAM "
+                    + "(for LoRA, the .merged.safetensors that finetune --export-merged writes)");
+        }
         Path stateFile = TrainingState.fileFor(setup.out());
         Path curves = curvesFile(setup.out());
         PretrainOptions op = setup.options();

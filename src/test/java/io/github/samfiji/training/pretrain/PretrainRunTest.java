@@ -195,7 +195,7 @@ class PretrainRunTest {
         });
         assertTrue(other.getMessage().contains("differs"), other.getMessage());
         List<FineTuner.EpochRecord> resumed;
-        // Resumed in a model built afresh (another seed: the state must bring every trained tensor back).
+        // Resumed in a model built afresh from the same start (the state brings every trained tensor back).
         try (SamModel model = samTiny(3)) {
             resumed = PretrainRun.run(model, images, setup(parts, options(3), true), new Listener(0), m -> { })
                     .result().history();
