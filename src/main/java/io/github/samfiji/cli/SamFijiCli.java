@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sam-fiji", mixinStandardHelpOptions = true, version = "sam-fiji 0.1.0",
         description = "Segment Anything (SAM, MobileSAM, MedSAM) in Java, headless.",
         subcommands = {SegmentCommand.class, AutoCommand.class, PropagateCommand.class, EvaluateCommand.class, StudyCommand.class,
-            CompareCommand.class, InteractiveEvaluateCommand.class, FineTuneCommand.class, BenchCommand.class,
+            CompareCommand.class, InteractiveEvaluateCommand.class, FineTuneCommand.class, PretrainCommand.class, BenchCommand.class,
             ModelsCommand.class,
             CommandLine.HelpCommand.class})
 public final class SamFijiCli {

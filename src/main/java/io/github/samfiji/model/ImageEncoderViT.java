@@ -84,6 +84,106 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
         return out;
     }
 
+    /**
+     * Masked-image pre-training: the tokens (B, V, C) after the last block for the visible patches only (the neck is
+     * left out: it needs the whole grid). {@code visible} holds, per image, V flat patch indices (row-major on the
+     * patch grid), the same count for every image. Each token keeps its absolute position embedding. Sparse tokens
+     * cannot be cut into windows, so every block attends over all visible tokens with the relative-position bias
+     * taken from the tokens' true coordinates; a windowed block additionally masks out pairs that lie in different
+     * windows, which with every patch visible reproduces windowed attention exactly (for grids that are a multiple
+     * of the window; otherwise the full encoder's zero padding tokens have no counterpart here).
+     */
+    public NDArray forwardVisible(NDArray image, long[][] visible) {
+        long b = image.getShape().get(0);
+        long gh = image.getShape().get(2) / config.patchSize();
+        long gw = image.getShape().get(3) / config.patchSize();
+        if (visible.length != b) {
+            throw new IllegalArgumentException(visible.length + " visible sets for " + b + " images");
+        }
+        int count = visible[0].length;
+        long[] rows = new long[(int) b * count];
+        for (int i = 0; i < b; i++) {
+            if (visible[i].length != count) {
+                throw new IllegalArgumentException("every image needs the same number of visible patches");
+            }
+            for (int v = 0; v < count; v++) {
+                rows[i * count + v] = i * gh * gw + visible[i][v];
+            }
+        }
+        NDManager m = image.getManager();
+        NDArray x = Ops.scoped(() -> {
+            NDArray t = patchEmbed.forward(image).transpose(0, 2, 3, 1);
+            t = posEmbed == null ? t : t.add(posEmbed.value());
+            NDArray index = Ops.constant(m, rows, new Shape(rows.length));
+            return t.reshape(b * gh * gw, -1).get(new NDIndex("{}", index)).reshape(b, count, -1);
+        });
+        // The encoder input is square, so one table size serves rows and columns.
+        VisibleLayout global = new VisibleLayout(visible, gw, 0, (int) Math.max(gh, gw), m);
+        VisibleLayout windowed = new VisibleLayout(visible, gw, config.windowSize(), config.windowSize(), m);
+        for (Block block : blocks) {
+            NDArray in = x;
+            x = Ops.scoped(() -> block.forwardVisible(in, block.window > 0 ? windowed : global));
+            in.close();
+        }
+        global.close();
+        windowed.close();
+        return x;
+    }
+
+    /**
+     * Where visible tokens lie relative to each other, for one kind of block: the row and column offset index of
+     * every (query, key) pair into a relative-position table of {@code size} (offset + size - 1), and for windowed
+     * blocks an additive mask of minus infinity between tokens of different windows.
+     */
+    static final class VisibleLayout implements AutoCloseable {
+        final NDArray rowIndex;
+        final NDArray columnIndex;
+        final NDArray windowMask;
+        final int size;
+
+        VisibleLayout(long[][] visible, long gridWidth, int window, int size, NDManager m) {
+            this.size = size;
+            int b = visible.length;
+            int n = visible[0].length;
+            long[] rowIdx = new long[b * n * n];
+            long[] colIdx = new long[b * n * n];
+            float[] mask = window > 0 ? new float[b * n * n] : null;
+            for (int i = 0; i < b; i++) {
+                for (int q = 0; q < n; q++) {
+                    long qy = visible[i][q] / gridWidth;
+                    long qx = visible[i][q] % gridWidth;
+                    for (int k = 0; k < n; k++) {
+                        long ky = visible[i][k] / gridWidth;
+                        long kx = visible[i][k] % gridWidth;
+                        int at = (i * n + q) * n + k;
+                        if (window > 0) {
+                            // Inside a window positions count from the window's corner, as in windowed attention.
+                            boolean same = qy / window == ky / window && qx / window == kx / window;
+                            mask[at] = same ? 0f : Float.NEGATIVE_INFINITY;
+                            rowIdx[at] = same ? qy % window - ky % window + size - 1 : 0;
+                            colIdx[at] = same ? qx % window - kx % window + size - 1 : 0;
+                        } else {
+                            rowIdx[at] = qy - ky + size - 1;
+                            colIdx[at] = qx - kx + size - 1;
+                        }
+                    }
+                }
+            }
+            rowIndex = Ops.constant(m, rowIdx, new Shape(b, n, n));
+            columnIndex = Ops.constant(m, colIdx, new Shape(b, n, n));
+            windowMask = mask == null ? null : Ops.constant(m, mask, new Shape(b, 1, n, n));
+        }
+
+        @Override
+        public void close() {
+            rowIndex.close();
+            columnIndex.close();
+            if (windowMask != null) {
+                windowMask.close();
+            }
+        }
+    }
+
     private static void report(Probe probe, String name, NDArray x) {
         if (probe != null) {
             probe.onStage(name, x);
@@ -126,6 +226,21 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
             } else {
                 y = attn.forward(y);
             }
+            if (attnAdapter != null) {
+                y = y.add(attnAdapter.forward(y));
+            }
+            x = x.add(y);
+            NDArray xn = norm2.forward(x);
+            NDArray m = lin2.forward(Ops.gelu(lin1.forward(xn)));
+            if (mlpAdapter != null) {
+                m = m.add(Ops.mulScalar(mlpAdapter.forward(xn), Adapter.MLP_SCALE));
+            }
+            return x.add(m);
+        }
+
+        /** As {@link #forward} on a set of visible tokens (B, V, C) (see {@link ImageEncoderViT#forwardVisible}). */
+        NDArray forwardVisible(NDArray x, VisibleLayout layout) {
+            NDArray y = attn.forwardVisible(norm1.forward(x), layout);
             if (attnAdapter != null) {
                 y = y.add(attnAdapter.forward(y));
             }
@@ -233,6 +348,55 @@ public final class ImageEncoderViT extends Module implements ImageEncoder {
             }
             out = out.reshape(b, numHeads, h, w, headDim).transpose(0, 2, 3, 1, 4).reshape(b, h, w, dim);
             return proj.forward(out);
+        }
+
+        /** Attention over visible tokens (B, V, C) with the relative-position bias of their true offsets. */
+        NDArray forwardVisible(NDArray x, VisibleLayout layout) {
+            Shape s = x.getShape();
+            long b = s.get(0);
+            long n = s.get(1);
+            long dim = s.get(2);
+            long headDim = dim / numHeads;
+            NDArray all = qkv.forward(x).reshape(b, n, 3, numHeads, headDim).transpose(2, 0, 3, 1, 4)
+                    .reshape(3, b * numHeads, n, headDim);
+            NDArray q = all.get(0);
+            NDArray k = all.get(1);
+            NDArray v = all.get(2);
+            NDArray scores = Ops.mulScalar(q, scale).matMul(k.transpose(0, 2, 1));
+            if (relPosH != null) {
+                scores = scores.add(gatheredBias(q, relPosH.value(), layout.rowIndex, layout.size, b))
+                        .add(gatheredBias(q, relPosW.value(), layout.columnIndex, layout.size, b));
+            }
+            if (layout.windowMask != null) {
+                scores = scores.reshape(b, numHeads, n, n).add(layout.windowMask).reshape(b * numHeads, n, n);
+            }
+            NDArray out = scores.softmax(-1).matMul(v);
+            out = out.reshape(b, numHeads, n, headDim).transpose(0, 2, 1, 3).reshape(b, n, dim);
+            return proj.forward(out);
+        }
+
+        /**
+         * q_i . table[offset(i, j)] for every pair: the (unscaled) query times every table row, then per pair the
+         * row its offset names. {@code index} is (B, V, V); the heads share it.
+         */
+        private NDArray gatheredBias(NDArray q, NDArray relPos, NDArray index, int size, long b) {
+            NDArray table = resizedTable(relPos, size);
+            NDArray perRow = q.matMul(table.transpose());
+            long n = index.getShape().get(1);
+            NDArray perHead = index.expandDims(1).repeat(1, numHeads).reshape(b * numHeads, n, n);
+            return perRow.gather(perHead, 2);
+        }
+
+        /** The table resized linearly to 2·size − 1 rows when it was trained for another size. */
+        static NDArray resizedTable(NDArray relPos, int size) {
+            int needed = 2 * size - 1;
+            int have = (int) relPos.getShape().get(0);
+            if (have == needed) {
+                return relPos;
+            }
+            NDArray matrix = Ops.constant(relPos.getManager(), Ops.linearResizeMatrix(have, needed),
+                    new Shape(needed, have));
+            return matrix.matMul(relPos);
         }
 
         private NDArray attend(NDArray q, NDArray k, NDArray v, NDArray relH, NDArray relW, long h, long w) {

@@ -91,6 +91,37 @@ public final class TinyViT extends Module implements ImageEncoder {
         return out;
     }
 
+    /**
+     * Masked-image pre-training (SimMIM style): the stem's output at masked positions is replaced by
+     * {@code maskToken}, then every stage runs as usual (convolutions and windowed attention need the whole grid,
+     * so masked positions stay in place as tokens). {@code visible} is (B, 1, S/4, S/4), 1 where the stem's output is
+     * kept and 0 where it is masked; {@code maskToken} has the stem's width. Returns the last stage's tokens
+     * (B, (S/16)², C) in row-major grid order, before the neck; with everything visible they are those of
+     * {@link #forward}.
+     */
+    public NDArray forwardMasked(NDArray image, NDArray visible, NDArray maskToken) {
+        NDArray x = Ops.scoped(() -> {
+            NDArray stem = stem2.forward(Ops.gelu(stem0.forward(image)));
+            NDArray token = maskToken.reshape(1, -1, 1, 1);
+            return stem.mul(visible).add(token.mul(visible.neg().add(1f)));
+        });
+        for (int i = 0; i < stages.length; i++) {
+            x = i == 0 ? ((ConvStage) stages[0]).forward(x, null, "layer0")
+                    : ((AttentionStage) stages[i]).forward(x, null, "layer" + i);
+        }
+        return x;
+    }
+
+    /** Width of the stem's output, where {@link #forwardMasked} puts its mask token. */
+    public int stemWidth() {
+        return config.embedDims()[0];
+    }
+
+    /** Width of the last stage's tokens. */
+    public int tokenWidth() {
+        return config.embedDims()[config.embedDims().length - 1];
+    }
+
     private static void report(Probe probe, String name, NDArray x) {
         if (probe != null) {
             probe.onStage(name, x);

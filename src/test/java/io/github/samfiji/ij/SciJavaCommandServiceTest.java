@@ -31,7 +31,7 @@ class SciJavaCommandServiceTest {
 
     private static final List<Class<?>> COMMANDS = List.of(SegmentWithPromptCommand.class, AutoSegmentCommand.class,
             Propagate3DCommand.class, EvaluateSegmentationCommand.class, InteractiveEvaluationCommand.class,
-            FineTuneCommand.class, FineTuneOpenImageCommand.class, ModelManagerCommand.class);
+            FineTuneCommand.class, FineTuneOpenImageCommand.class, ModelManagerCommand.class, PretrainCommand.class);
 
     @Test
     void everyCommandIsAPluginAndAutoSegmentRunsThroughTheService(@TempDir Path temp) throws Exception {
