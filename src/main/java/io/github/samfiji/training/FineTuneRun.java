@@ -150,6 +150,84 @@ public final class FineTuneRun {
         return new DataSplit(train, split.validation(), split.test());
     }
 
+    /**
+     * The interrupted run's state when resuming (null otherwise), after checking that every setting in {@code settings}
+     * is the one the run had.
+     */
+    static TrainingState resumeState(Setup setup, Path stateFile, JsonObject settings, Consumer<String> log)
+            throws IOException {
+        if (!setup.resume()) {
+            return null;
+        }
+        TrainingState.Saved saved = TrainingState.read(stateFile);
+        for (String key : settings.keySet()) {
+            if (!settings.get(key).equals(saved.settings().get(key))) {
+                throw new IllegalArgumentException("cannot resume: the " + key + " differs from the interrupted run's ("
+                        + saved.settings().get(key) + " then, " + settings.get(key) + " now)");
+            }
+        }
+        TrainingState state = saved.state();
+        log.accept(String.format("resuming after epoch %d (iteration %d, best validation score %.4f at epoch %d)",
+                state.epoch(), state.iteration(), state.bestScore(), state.bestEpoch()));
+        return state;
+    }
+
+    /** Writes the best model so far when an epoch improves on it. */
+    interface BestModelWriter {
+        void write(FineTuner.EpochRecord record) throws IOException;
+    }
+
+    /**
+     * {@code listener}, and besides: the best model written to disk at each new best (so an interrupted run keeps it)
+     * and, when the setup saves state, the training state after every epoch (for {@code --resume}).
+     */
+    static FineTuner.Listener savingBestAndState(FineTuner.Listener listener, BestModelWriter best, Setup setup,
+                                                 Path stateFile, JsonObject settings) {
+        return new FineTuner.Listener() {
+            @Override
+            public void onIteration(long iteration, int epoch, double loss, double lr, double secondsLeft) {
+                listener.onIteration(iteration, epoch, loss, lr, secondsLeft);
+            }
+
+            @Override
+            public void onEpoch(FineTuner.EpochRecord record, double secondsLeft) {
+                listener.onEpoch(record, secondsLeft);
+            }
+
+            @Override
+            public void onNewBest(FineTuner.EpochRecord record) {
+                try {
+                    best.write(record);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException("could not write the best model so far", e);
+                }
+                listener.onNewBest(record);
+            }
+
+            @Override
+            public boolean isCancelled() {
+                return listener.isCancelled();
+            }
+
+            @Override
+            public void onHistory(List<FineTuner.EpochRecord> history) {
+                listener.onHistory(history);
+            }
+
+            @Override
+            public void onEpochEnd(java.util.function.Supplier<TrainingState> state) {
+                if (setup.saveState()) {
+                    try {
+                        state.get().write(stateFile, settings);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException("could not write the training state", e);
+                    }
+                }
+                listener.onEpochEnd(state);
+            }
+        };
+    }
+
     public static Path mergedPath(Path out) {
         String name = out.getFileName().toString();
         int dot = name.lastIndexOf('.');
@@ -161,19 +239,7 @@ public final class FineTuneRun {
         DataSplit split = plan(samples, setup);
         Path stateFile = TrainingState.fileFor(setup.out());
         JsonObject settings = setup.settings(split);
-        TrainingState resumeFrom = null;
-        if (setup.resume()) {
-            TrainingState.Saved saved = TrainingState.read(stateFile);
-            for (String key : settings.keySet()) {
-                if (!settings.get(key).equals(saved.settings().get(key))) {
-                    throw new IllegalArgumentException("cannot resume: the " + key + " differs from the interrupted run's ("
-                            + saved.settings().get(key) + " then, " + settings.get(key) + " now)");
-                }
-            }
-            resumeFrom = saved.state();
-            log.accept(String.format("resuming after epoch %d (iteration %d, best validation Dice %.4f at epoch %d)",
-                    resumeFrom.epoch(), resumeFrom.iteration(), resumeFrom.bestScore(), resumeFrom.bestEpoch()));
-        }
+        TrainingState resumeFrom = resumeState(setup, stateFile, settings, log);
         long total = model.parameterCount();
         int leftOut = split.train().size() - DataSplit.withForeground(split.train()).size();
         log.accept(String.format("data: %d training, %d validation, %d test image(s)/slice(s)%s", split.train().size(),
@@ -188,53 +254,13 @@ public final class FineTuneRun {
             log.accept(String.format("strategy %s: %,d trainable of %,d parameters (base model %,d)",
                     setup.strategy().label(), trainable, totalWithAdded, total));
             JsonObject[] latest = new JsonObject[1];
-            FineTuner.Listener saving = new FineTuner.Listener() {
-                @Override
-                public void onIteration(long iteration, int epoch, double loss, double lr, double secondsLeft) {
-                    listener.onIteration(iteration, epoch, loss, lr, secondsLeft);
-                }
-
-                @Override
-                public void onEpoch(FineTuner.EpochRecord record, double secondsLeft) {
-                    listener.onEpoch(record, secondsLeft);
-                }
-
-                @Override
-                public void onNewBest(FineTuner.EpochRecord record) {
-                    latest[0] = describe(setup, model, split, trainable, null, null);
-                    latest[0].addProperty("best_epoch", record.epoch());
-                    latest[0].addProperty("best_validation_score", record.validationScore());
-                    try {
-                        // Our own file from earlier in this run may be replaced; the check above protected others.
-                        ModelFiles.save(model, peft, latest[0], setup.out(), true);
-                    } catch (IOException e) {
-                        throw new java.io.UncheckedIOException("could not write the best model so far", e);
-                    }
-                    listener.onNewBest(record);
-                }
-
-                @Override
-                public boolean isCancelled() {
-                    return listener.isCancelled();
-                }
-
-                @Override
-                public void onHistory(List<FineTuner.EpochRecord> history) {
-                    listener.onHistory(history);
-                }
-
-                @Override
-                public void onEpochEnd(java.util.function.Supplier<TrainingState> state) {
-                    if (setup.saveState()) {
-                        try {
-                            state.get().write(stateFile, settings);
-                        } catch (IOException e) {
-                            throw new java.io.UncheckedIOException("could not write the training state", e);
-                        }
-                    }
-                    listener.onEpochEnd(state);
-                }
-            };
+            FineTuner.Listener saving = savingBestAndState(listener, record -> {
+                latest[0] = describe(setup, model, split, trainable, null, null);
+                latest[0].addProperty("best_epoch", record.epoch());
+                latest[0].addProperty("best_validation_score", record.validationScore());
+                // Our own file from earlier in this run may be replaced; the check above protected others.
+                ModelFiles.save(model, peft, latest[0], setup.out(), true);
+            }, setup, stateFile, settings);
             result = tuner.fit(split.train(), split.validation(), saving, resumeFrom);
         }
         log.accept(String.format("training %s after %d epoch(s), %d iteration(s), %.0f s; best validation "

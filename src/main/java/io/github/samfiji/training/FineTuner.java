@@ -323,11 +323,7 @@ public final class FineTuner implements AutoCloseable {
         boolean keepEmbeddings = reuseEmbeddings && encoderFrozen() && augmentation == null
                 && embeddingBytes < Runtime.getRuntime().maxMemory() / 4;
         embeddingCache = keepEmbeddings ? new java.util.HashMap<>() : null;
-        List<EpochRecord> history = new ArrayList<>();
-        Map<String, float[]> best = snapshot();
-        double bestScore = Double.NEGATIVE_INFINITY;
-        int bestEpoch = 0;
-        int sinceBest = 0;
+        EpochBook book = new EpochBook(options, trainable);
         int firstEpoch = 1;
         // With a frozen encoder the validation images are encoded once for all epochs.
         Map<TrainingSample, ImageEmbedding> validationEmbeddings = keepEmbeddings ? new java.util.IdentityHashMap<>()
@@ -336,15 +332,10 @@ public final class FineTuner implements AutoCloseable {
             restore(resume.weights());
             optimizer.restore(inOrder(resume.firstMoments()), inOrder(resume.secondMoments()), resume.optimizerSteps());
             iteration = resume.iteration();
-            history.addAll(resume.history());
-            best = resume.best();
-            bestScore = resume.bestScore();
-            bestEpoch = resume.bestEpoch();
-            sinceBest = resume.sinceBest();
-            firstEpoch = resume.epoch() + 1;
+            firstEpoch = book.resume(resume);
         }
         boolean cancelled = false;
-        boolean stoppedEarly = options.patience() > 0 && sinceBest >= options.patience();
+        boolean stoppedEarly = book.patienceSpent();
         long start = System.nanoTime();
         long totalSteps = (long) stepsPerEpoch * (options.epochs() - firstEpoch + 1);
         long startIteration = iteration;
@@ -399,88 +390,40 @@ public final class FineTuner implements AutoCloseable {
                 listener.onIteration(iteration, epoch, loss, schedule.at(iteration - 1), left);
             }
             double valDice = Double.NaN;
-            boolean validate = epoch % options.validateEvery() == 0 || epoch == options.epochs();
+            boolean validate = book.validates(epoch);
             if (validate) {
                 valDice = validation.isEmpty() ? -lossSum / lossCount
                         : validationScore(model, validation, objective, validationEmbeddings);
             }
             EpochRecord record = new EpochRecord(epoch, iteration, lossSum / lossCount, valDice,
                     (System.nanoTime() - epochStart) / 1e9);
-            history.add(record);
-            if (validate) {
-                if (valDice > bestScore) {
-                    bestScore = valDice;
-                    bestEpoch = epoch;
-                    sinceBest = 0;
-                    best = snapshot();
-                    listener.onNewBest(record);
-                } else {
-                    sinceBest += options.validateEvery();
-                }
-            }
+            book.add(record, validate, listener);
             double elapsed = (System.nanoTime() - start) / 1e9;
             listener.onEpoch(record, elapsed / (epoch - firstEpoch + 1) * (options.epochs() - epoch));
-            listener.onHistory(List.copyOf(history));
-            int finished = epoch;
-            double bestSoFar = bestScore;
-            int bestAt = bestEpoch;
-            int since = sinceBest;
-            Map<String, float[]> bestWeights = best;
-            listener.onEpochEnd(() -> new TrainingState(finished, iteration, optimizer.steps(), bestSoFar, bestAt, since,
-                    List.copyOf(history), snapshot(), bestWeights, named(optimizer.state(true)),
-                    named(optimizer.state(false))));
-            if (options.patience() > 0 && sinceBest >= options.patience()) {
-                stoppedEarly = true;
-            }
+            listener.onHistory(book.history());
+            listener.onEpochEnd(book.stateAfter(epoch, iteration, optimizer));
+            stoppedEarly = book.patienceSpent();
         }
-        restore(best);
+        restore(book.best());
         if (validationEmbeddings != null) {
             validationEmbeddings.values().forEach(ImageEmbedding::close);
         }
         embeddingCache = null;
-        return new Result(List.copyOf(history), bestScore, bestEpoch, stoppedEarly, cancelled, iteration,
-                (System.nanoTime() - start) / 1e9);
-    }
-
-    /** Optimizer arrays keyed by the names of the trainable tensors (their order). */
-    private Map<String, float[]> named(List<float[]> values) {
-        Map<String, float[]> out = new LinkedHashMap<>();
-        int i = 0;
-        for (String name : trainable.keySet()) {
-            out.put(name, values.get(i++));
-        }
-        return out;
+        return book.result(stoppedEarly, cancelled, iteration, (System.nanoTime() - start) / 1e9);
     }
 
     private List<float[]> inOrder(Map<String, float[]> values) {
-        List<float[]> out = new ArrayList<>();
-        for (String name : trainable.keySet()) {
-            float[] v = values.get(name);
-            if (v == null) {
-                throw new IllegalArgumentException("the training state lacks the optimizer state of " + name);
-            }
-            out.add(v);
-        }
-        return out;
+        return TrainableTensors.inOrder(trainable, values);
     }
 
     /** Copies of the trainable tensors' values. */
     public Map<String, float[]> snapshot() {
-        Map<String, float[]> out = new LinkedHashMap<>();
-        trainable.forEach((n, p) -> out.put(n, p.value().toFloatArray()));
-        return out;
+        return TrainableTensors.snapshot(trainable);
     }
 
     /** Puts saved values back into the trainable tensors (in place, so gradients stay attached). */
     public void restore(Map<String, float[]> values) {
-        trainable.forEach((n, p) -> {
-            float[] v = values.get(n);
-            if (v == null || v.length != p.shape().size()) {
-                throw new IllegalArgumentException("the saved weights do not fit " + n
-                        + (v == null ? " (missing)" : " (" + v.length + " values for shape " + p.shape() + ")"));
-            }
-            p.value().set(v);
-        });
+        TrainableTensors.restore(trainable, values);
     }
 
     /**

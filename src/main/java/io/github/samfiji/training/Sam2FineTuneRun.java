@@ -50,19 +50,7 @@ public final class Sam2FineTuneRun {
         JsonObject settings = setup.settings(split);
         settings.addProperty("model_family", "sam2.1");
         settings.addProperty("video", video == null ? "no" : video.label());
-        TrainingState resumeFrom = null;
-        if (setup.resume()) {
-            TrainingState.Saved saved = TrainingState.read(stateFile);
-            for (String key : settings.keySet()) {
-                if (!settings.get(key).equals(saved.settings().get(key))) {
-                    throw new IllegalArgumentException("cannot resume: the " + key + " differs from the interrupted run's ("
-                            + saved.settings().get(key) + " then, " + settings.get(key) + " now)");
-                }
-            }
-            resumeFrom = saved.state();
-            log.accept(String.format("resuming after epoch %d (iteration %d, best validation score %.4f at epoch %d)",
-                    resumeFrom.epoch(), resumeFrom.iteration(), resumeFrom.bestScore(), resumeFrom.bestEpoch()));
-        }
+        TrainingState resumeFrom = FineTuneRun.resumeState(setup, stateFile, settings, log);
         long total = model.parameterCount();
         log.accept(String.format("data: %d training, %d validation, %d test image(s)/slice(s)%s", split.train().size(),
                 split.validation().size(), split.test().size(), video == null ? "" : "; " + video.label()));
@@ -75,53 +63,13 @@ public final class Sam2FineTuneRun {
             trainable = tuner.trainableCount();
             log.accept(String.format("strategy %s: %,d trainable of %,d parameters (base model %,d)",
                     setup.strategy().label(), trainable, model.parameterCount(), total));
-            FineTuner.Listener saving = new FineTuner.Listener() {
-                @Override
-                public void onIteration(long iteration, int epoch, double loss, double lr, double secondsLeft) {
-                    listener.onIteration(iteration, epoch, loss, lr, secondsLeft);
-                }
-
-                @Override
-                public void onEpoch(FineTuner.EpochRecord record, double secondsLeft) {
-                    listener.onEpoch(record, secondsLeft);
-                }
-
-                @Override
-                public void onNewBest(FineTuner.EpochRecord record) {
-                    JsonObject best = describe(setup, video, size, model.parameterCount(), split, trainable, null, null);
-                    best.addProperty("best_epoch", record.epoch());
-                    best.addProperty("best_validation_score", record.validationScore());
-                    try {
-                        // Our own file from earlier in this run may be replaced; plan() protected others.
-                        ModelFiles.saveSam2(model, peft, best, setup.out(), true);
-                    } catch (IOException e) {
-                        throw new java.io.UncheckedIOException("could not write the best model so far", e);
-                    }
-                    listener.onNewBest(record);
-                }
-
-                @Override
-                public boolean isCancelled() {
-                    return listener.isCancelled();
-                }
-
-                @Override
-                public void onHistory(List<FineTuner.EpochRecord> history) {
-                    listener.onHistory(history);
-                }
-
-                @Override
-                public void onEpochEnd(java.util.function.Supplier<TrainingState> state) {
-                    if (setup.saveState()) {
-                        try {
-                            state.get().write(stateFile, settings);
-                        } catch (IOException e) {
-                            throw new java.io.UncheckedIOException("could not write the training state", e);
-                        }
-                    }
-                    listener.onEpochEnd(state);
-                }
-            };
+            FineTuner.Listener saving = FineTuneRun.savingBestAndState(listener, record -> {
+                JsonObject best = describe(setup, video, size, model.parameterCount(), split, trainable, null, null);
+                best.addProperty("best_epoch", record.epoch());
+                best.addProperty("best_validation_score", record.validationScore());
+                // Our own file from earlier in this run may be replaced; plan() protected others.
+                ModelFiles.saveSam2(model, peft, best, setup.out(), true);
+            }, setup, stateFile, settings);
             result = tuner.fit(split.train(), split.validation(), saving, resumeFrom);
         }
         log.accept(String.format("training %s after %d epoch(s), %d iteration(s), %.0f s; best validation score %.4f "

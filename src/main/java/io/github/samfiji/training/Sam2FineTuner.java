@@ -280,25 +280,16 @@ public final class Sam2FineTuner implements AutoCloseable {
         int stepsPerEpoch = Math.max(1, (int) Math.ceil(unitsPerEpoch / (double) perStep));
         LearningRate schedule = new LearningRate(options.learningRate(), options.warmup(), options.decay(),
                 (long) stepsPerEpoch * options.epochs());
-        List<FineTuner.EpochRecord> history = new ArrayList<>();
-        Map<String, float[]> best = snapshot();
-        double bestScore = Double.NEGATIVE_INFINITY;
-        int bestEpoch = 0;
-        int sinceBest = 0;
+        EpochBook book = new EpochBook(options, trainable);
         int firstEpoch = 1;
         if (resume != null) {
             restore(resume.weights());
             optimizer.restore(inOrder(resume.firstMoments()), inOrder(resume.secondMoments()), resume.optimizerSteps());
             iteration = resume.iteration();
-            history.addAll(resume.history());
-            best = resume.best();
-            bestScore = resume.bestScore();
-            bestEpoch = resume.bestEpoch();
-            sinceBest = resume.sinceBest();
-            firstEpoch = resume.epoch() + 1;
+            firstEpoch = book.resume(resume);
         }
         boolean cancelled = false;
-        boolean stoppedEarly = options.patience() > 0 && sinceBest >= options.patience();
+        boolean stoppedEarly = book.patienceSpent();
         long start = System.nanoTime();
         long totalSteps = (long) stepsPerEpoch * (options.epochs() - firstEpoch + 1);
         long startIteration = iteration;
@@ -332,42 +323,21 @@ public final class Sam2FineTuner implements AutoCloseable {
                         elapsed / done * (totalSteps - done));
             }
             double score = Double.NaN;
-            boolean validate = epoch % options.validateEvery() == 0 || epoch == options.epochs();
+            boolean validate = book.validates(epoch);
             if (validate) {
                 score = validation.isEmpty() ? -lossSum / Math.max(1, lossCount) : mean(evaluate(validation));
             }
             FineTuner.EpochRecord record = new FineTuner.EpochRecord(epoch, iteration, lossSum / Math.max(1, lossCount),
                     score, (System.nanoTime() - epochStart) / 1e9);
-            history.add(record);
-            if (validate) {
-                if (score > bestScore) {
-                    bestScore = score;
-                    bestEpoch = epoch;
-                    sinceBest = 0;
-                    best = snapshot();
-                    listener.onNewBest(record);
-                } else {
-                    sinceBest += options.validateEvery();
-                }
-            }
+            book.add(record, validate, listener);
             double elapsed = (System.nanoTime() - start) / 1e9;
             listener.onEpoch(record, elapsed / (epoch - firstEpoch + 1) * (options.epochs() - epoch));
-            listener.onHistory(List.copyOf(history));
-            int finished = epoch;
-            double bestSoFar = bestScore;
-            int bestAt = bestEpoch;
-            int since = sinceBest;
-            Map<String, float[]> bestWeights = best;
-            listener.onEpochEnd(() -> new TrainingState(finished, iteration, optimizer.steps(), bestSoFar, bestAt, since,
-                    List.copyOf(history), snapshot(), bestWeights, named(optimizer.state(true)),
-                    named(optimizer.state(false))));
-            if (options.patience() > 0 && sinceBest >= options.patience()) {
-                stoppedEarly = true;
-            }
+            listener.onHistory(book.history());
+            listener.onEpochEnd(book.stateAfter(epoch, iteration, optimizer));
+            stoppedEarly = book.patienceSpent();
         }
-        restore(best);
-        return new FineTuner.Result(List.copyOf(history), bestScore, bestEpoch, stoppedEarly, cancelled, iteration,
-                (System.nanoTime() - start) / 1e9);
+        restore(book.best());
+        return book.result(stoppedEarly, cancelled, iteration, (System.nanoTime() - start) / 1e9);
     }
 
     /** Dice per image or volume (see {@link #evaluate(Sam2Model, List, FineTuner.Objective, boolean)}). */
@@ -518,25 +488,8 @@ public final class Sam2FineTuner implements AutoCloseable {
         return v.length == 0 ? Double.NaN : s / v.length;
     }
 
-    private Map<String, float[]> named(List<float[]> values) {
-        Map<String, float[]> out = new LinkedHashMap<>();
-        int i = 0;
-        for (String name : trainable.keySet()) {
-            out.put(name, values.get(i++));
-        }
-        return out;
-    }
-
     private List<float[]> inOrder(Map<String, float[]> values) {
-        List<float[]> out = new ArrayList<>();
-        for (String name : trainable.keySet()) {
-            float[] v = values.get(name);
-            if (v == null) {
-                throw new IllegalArgumentException("the training state lacks the optimizer state of " + name);
-            }
-            out.add(v);
-        }
-        return out;
+        return TrainableTensors.inOrder(trainable, values);
     }
 
     /** The accumulated gradients by tensor name (for tests). */
@@ -551,21 +504,12 @@ public final class Sam2FineTuner implements AutoCloseable {
 
     /** Copies of the trainable tensors' values. */
     public Map<String, float[]> snapshot() {
-        Map<String, float[]> out = new LinkedHashMap<>();
-        trainable.forEach((n, p) -> out.put(n, p.value().toFloatArray()));
-        return out;
+        return TrainableTensors.snapshot(trainable);
     }
 
     /** Puts saved values back into the trainable tensors (in place, so gradients stay attached). */
     public void restore(Map<String, float[]> values) {
-        trainable.forEach((n, p) -> {
-            float[] v = values.get(n);
-            if (v == null || v.length != p.shape().size()) {
-                throw new IllegalArgumentException("the saved weights do not fit " + n
-                        + (v == null ? " (missing)" : " (" + v.length + " values for shape " + p.shape() + ")"));
-            }
-            p.value().set(v);
-        });
+        TrainableTensors.restore(trainable, values);
     }
 
     @Override

@@ -18,6 +18,7 @@ import io.github.samfiji.model.TorchRuntime;
 import io.github.samfiji.training.AdamW;
 import io.github.samfiji.training.FineTuner;
 import io.github.samfiji.training.LearningRate;
+import io.github.samfiji.training.TrainableTensors;
 import io.github.samfiji.training.TrainingState;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -223,48 +224,24 @@ public final class Pretrainer implements AutoCloseable {
             double validationNow = lastValidation;
             listener.onEpochEnd(() -> new TrainingState(finished, iteration, optimizer.steps(),
                     Double.isNaN(validationNow) ? 0 : validationNow, finished, 0, List.copyOf(history), snapshot(),
-                    Map.of(), named(optimizer.state(true)), named(optimizer.state(false))));
+                    Map.of(), TrainableTensors.named(trainable, optimizer.state(true)),
+                    TrainableTensors.named(trainable, optimizer.state(false))));
         }
         return new Result(List.copyOf(history), iteration, (System.nanoTime() - start) / 1e9, cancelled, lastValidation);
     }
 
-    /** Copies of the trained tensors' values, by name. */
+    /** Copies of the trainable tensors' values. */
     public Map<String, float[]> snapshot() {
-        Map<String, float[]> out = new LinkedHashMap<>();
-        trainable.forEach((n, p) -> out.put(n, p.value().toFloatArray()));
-        return out;
+        return TrainableTensors.snapshot(trainable);
     }
 
+    /** Puts saved values back into the trainable tensors (in place, so gradients stay attached). */
     private void restore(Map<String, float[]> values) {
-        trainable.forEach((n, p) -> {
-            float[] v = values.get(n);
-            if (v == null || v.length != p.shape().size()) {
-                throw new IllegalArgumentException("the training state does not fit this model: " + n
-                        + (v == null ? " is missing" : " has " + v.length + " values for shape " + p.shape()));
-            }
-            p.value().set(v);
-        });
-    }
-
-    private Map<String, float[]> named(List<float[]> values) {
-        Map<String, float[]> out = new LinkedHashMap<>();
-        int i = 0;
-        for (String name : trainable.keySet()) {
-            out.put(name, values.get(i++));
-        }
-        return out;
+        TrainableTensors.restore(trainable, values);
     }
 
     private List<float[]> inOrder(Map<String, float[]> values) {
-        List<float[]> out = new ArrayList<>();
-        for (String name : trainable.keySet()) {
-            float[] v = values.get(name);
-            if (v == null) {
-                throw new IllegalArgumentException("the training state lacks the optimizer state of " + name);
-            }
-            out.add(v);
-        }
-        return out;
+        return TrainableTensors.inOrder(trainable, values);
     }
 
     /** Ends training: gradients detached from the encoder, the head and optimizer state freed. */
