@@ -5,9 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
 import io.github.samfiji.model.Ops;
 import io.github.samfiji.model.PromptEncoder;
 import io.github.samfiji.model.sam2.PositionEmbeddingSine;
@@ -24,14 +22,8 @@ import java.util.List;
  */
 final class Sam2Heads {
 
-    /** Logit of every low-resolution pixel of a frame where the object score says "absent" (as tracking). */
-    static final float NO_OBJECT_LOGIT = -1024f;
-    /** The memory encoder reads masks as logits of this steepness: m * 20 - 10. */
-    private static final float MASK_SCALE = 20f;
-    private static final float MASK_BIAS = -10f;
-    /** Object pointers farther apart than this many frames are not used. */
-    static final int MAX_POINTER_FRAMES = 16;
-    private static final float SINE_TEMPERATURE = 10000f;
+    static final float NO_OBJECT_LOGIT = Sam2Model.NO_OBJECT_LOGIT;
+    static final int MAX_POINTER_FRAMES = Sam2Model.MAX_POINTER_FRAMES;
 
     private final Sam2Model model;
     final int size;
@@ -117,14 +109,7 @@ final class Sam2Heads {
      * fused with the raw stride-16 features; the no-object embedding added where the object is absent.
      */
     NDArray memory(NDArray level2, NDArray lowRes, boolean present, boolean binarize, NDManager m) {
-        NDArray high = Ops.resizeBilinear(lowRes, size, size);
-        NDArray mask = binarize ? high.gt(0f).toType(DataType.FLOAT32, false) : Activation.sigmoid(high);
-        mask = Ops.mulScalar(mask, MASK_SCALE).add(m.full(new Shape(), MASK_BIAS));
-        NDArray out = model.memoryEncoder().forward(level2, mask);
-        if (!present) {
-            out = out.add(model.noObjEmbedSpatial().value().reshape(1, model.config().memDim(), 1, 1));
-        }
-        return out;
+        return model.encodeMemory(level2, lowRes, present, binarize, m);
     }
 
     /** A stored memory and its temporal position (0 = conditioning frame, 1..6 = oldest to newest). */
@@ -182,17 +167,8 @@ final class Sam2Heads {
         return out.transpose(0, 2, 1).reshape(1, hidden, grid, grid);
     }
 
-    /** The sine encoding of a pointer's distance: [sin(x / t_k), cos(x / t_k)], x = offset / range, in float32. */
+    /** The sine encoding of a pointer's distance (see {@link Sam2Model#temporalSine}). */
     static float[] temporalSine(int offset, int range, int hidden) {
-        int half = hidden / 2;
-        float x = (float) offset / (float) range;
-        float[] out = new float[hidden];
-        for (int k = 0; k < half; k++) {
-            float dimT = (float) Math.pow(SINE_TEMPERATURE, (float) (2 * (k / 2)) / (float) half);
-            float v = x / dimT;
-            out[k] = (float) Math.sin(v);
-            out[half + k] = (float) Math.cos(v);
-        }
-        return out;
+        return Sam2Model.temporalSine(offset, range, hidden);
     }
 }

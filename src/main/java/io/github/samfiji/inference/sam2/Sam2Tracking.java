@@ -10,9 +10,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
 import io.github.samfiji.inference.Prompt;
 import io.github.samfiji.model.Ops;
 import java.util.List;
@@ -26,14 +24,8 @@ import java.util.function.BiConsumer;
  */
 final class Sam2Tracking {
 
-    /** Logit of every low-resolution pixel of a frame where the object score says "absent". */
-    static final float NO_OBJECT_LOGIT = -1024f;
-    /** The memory encoder reads masks as logits of this steepness: m * 20 - 10. */
-    private static final float MASK_SCALE = 20f;
-    private static final float MASK_BIAS = -10f;
-    /** Object pointers farther apart than this many frames are never used (the reference's max_obj_ptrs_in_encoder). */
-    static final int MAX_POINTER_FRAMES = 16;
-    private static final float SINE_TEMPERATURE = 10000f;
+    static final float NO_OBJECT_LOGIT = Sam2Model.NO_OBJECT_LOGIT;
+    static final int MAX_POINTER_FRAMES = Sam2Model.MAX_POINTER_FRAMES;
 
     /**
      * One decoded frame: gated low-res logits, the chosen mask's predicted IoU, object score, pointer, and (once
@@ -172,7 +164,7 @@ final class Sam2Tracking {
         for (int i = 0; i < input.length; i++) {
             input[i] = input[i] >= 0.5f ? 1f : 0f;
             any |= input[i] > 0;
-            high[i] = input[i] * MASK_SCALE + MASK_BIAS;
+            high[i] = Sam2Model.maskInputLogit(input[i] > 0);
         }
         float[] lowRes = io.github.samfiji.model.sam2.Interpolation.resizeAntialiased(high, 1, size, size, low, low);
         float[] pointer;
@@ -197,7 +189,7 @@ final class Sam2Tracking {
                 pointer = model.noObjPtr().value().toFloatArray();
             }
         }
-        return new FrameOutput(lowRes, 1f, any ? MASK_SCALE + MASK_BIAS : MASK_BIAS, pointer, null);
+        return new FrameOutput(lowRes, 1f, Sam2Model.maskInputLogit(any), pointer, null);
     }
 
     /** The memory of a decoded frame whose memory was not encoded yet (prompted frames: binarized masks). */
@@ -215,14 +207,8 @@ final class Sam2Tracking {
      */
     float[] encodeMemory(NDArray level2, float[] lowRes, float score, boolean binarize, boolean round, NDManager m) {
         int low = model.config().lowResSize();
-        int size = model.config().imageSize();
-        NDArray high = Ops.resizeBilinear(Ops.constant(m, lowRes, new Shape(1, 1, low, low)), size, size);
-        NDArray mask = binarize ? high.gt(0f).toType(DataType.FLOAT32, false) : Activation.sigmoid(high);
-        mask = Ops.mulScalar(mask, MASK_SCALE).add(m.full(new Shape(), MASK_BIAS));
-        NDArray features = model.memoryEncoder().forward(level2, mask);
-        if (!(score > 0)) {
-            features = features.add(model.noObjEmbedSpatial().value().reshape(1, memDim, 1, 1));
-        }
+        NDArray features = model.encodeMemory(level2, Ops.constant(m, lowRes, new Shape(1, 1, low, low)), score > 0,
+                binarize, m);
         float[] values = features.toFloatArray();
         for (int i = 0; round && i < values.length; i++) {
             values[i] = toBfloat16(values[i]);
@@ -290,18 +276,9 @@ final class Sam2Tracking {
         return pix;
     }
 
-    /** The sine encoding of a pointer's distance: [sin(x / t_k), cos(x / t_k)], x = offset / range, in float32. */
+    /** The sine encoding of a pointer's distance (see {@link Sam2Model#temporalSine}). */
     float[] temporalSine(int offset, int range) {
-        int half = hidden / 2;
-        float x = (float) offset / (float) range;
-        float[] out = new float[hidden];
-        for (int k = 0; k < half; k++) {
-            float dimT = (float) Math.pow(SINE_TEMPERATURE, (float) (2 * (k / 2)) / (float) half);
-            float v = x / dimT;
-            out[k] = (float) Math.sin(v);
-            out[half + k] = (float) Math.cos(v);
-        }
-        return out;
+        return Sam2Model.temporalSine(offset, range, hidden);
     }
 
     /** (channels, HW) planes to (HW, channels) tokens. */

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
 import io.github.samfiji.model.Layers.Conv2d;
 import io.github.samfiji.model.Layers.Linear;
 import io.github.samfiji.model.Layers.Mlp;
@@ -24,6 +25,15 @@ import java.util.function.BiConsumer;
  * {@link #close()}.
  */
 public final class Sam2Model extends Module implements AutoCloseable {
+
+    /** Logit of every low-resolution pixel of a frame where the object score says "absent" (the reference's). */
+    public static final float NO_OBJECT_LOGIT = -1024f;
+    /** Object pointers farther apart than this many frames are never used (the reference's max_obj_ptrs_in_encoder). */
+    public static final int MAX_POINTER_FRAMES = 16;
+    /** The memory encoder reads masks as logits of this steepness: m * 20 - 10. */
+    private static final float MASK_SCALE = 20f;
+    private static final float MASK_BIAS = -10f;
+    private static final float SINE_TEMPERATURE = 10000f;
 
     private final Sam2Config config;
     private final NDManager manager;
@@ -63,6 +73,47 @@ public final class Sam2Model extends Module implements AutoCloseable {
 
     public Sam2Config config() {
         return config;
+    }
+
+    /**
+     * A frame's memory (1, memDim, g, g), in the caller's manager: its low-res logits (1, 1, low, low) resized to the
+     * input size, binarized (masks from prompts) or squashed by a sigmoid (tracked masks), scaled to logits of +-10 and
+     * fused with the frame's stride-16 features by the memory encoder; the no-object embedding added where the object
+     * is absent. Differentiable, so training and tracking share it.
+     */
+    public NDArray encodeMemory(NDArray level2, NDArray lowResLogits, boolean present, boolean binarize, NDManager m) {
+        int size = config.imageSize();
+        NDArray high = Ops.resizeBilinear(lowResLogits, size, size);
+        NDArray mask = binarize ? high.gt(0f).toType(DataType.FLOAT32, false)
+                : Activation.sigmoid(high);
+        mask = Ops.mulScalar(mask, MASK_SCALE).add(m.full(new Shape(), MASK_BIAS));
+        NDArray out = memoryEncoder.forward(level2, mask);
+        if (!present) {
+            out = out.add(noObjEmbedSpatial.value().reshape(1, config.memDim(), 1, 1));
+        }
+        return out;
+    }
+
+    /** What the memory encoder sees of a frame whose mask is all object or all background: +10 or -10 everywhere. */
+    public static float maskInputLogit(boolean object) {
+        return object ? MASK_SCALE + MASK_BIAS : MASK_BIAS;
+    }
+
+    /**
+     * The sine encoding of an object pointer's distance: [sin(x / t_k), cos(x / t_k)], x = offset / range, in float32
+     * as the reference computes it.
+     */
+    public static float[] temporalSine(int offset, int range, int hidden) {
+        int half = hidden / 2;
+        float x = (float) offset / (float) range;
+        float[] out = new float[hidden];
+        for (int k = 0; k < half; k++) {
+            float dimT = (float) Math.pow(SINE_TEMPERATURE, (float) (2 * (k / 2)) / (float) half);
+            float v = x / dimT;
+            out[k] = (float) Math.sin(v);
+            out[half + k] = (float) Math.cos(v);
+        }
+        return out;
     }
 
     public NDManager manager() {
