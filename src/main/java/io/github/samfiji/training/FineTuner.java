@@ -309,7 +309,7 @@ public final class FineTuner implements AutoCloseable {
         int size = model.config().imageSize();
         List<SampleTensors.Resized> resized = new ArrayList<>();
         for (TrainingSample s : usable) {
-            resized.add(SampleTensors.resize(s, size));
+            resized.add(SampleTensors.resize(s, size, model.config().preprocessing()));
         }
         int perStep = options.batchSize() * options.accumulation();
         int stepsPerEpoch = Math.max(1, (int) Math.ceil(resized.size() / (double) perStep));

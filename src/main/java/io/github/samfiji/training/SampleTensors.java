@@ -1,5 +1,6 @@
 package io.github.samfiji.training;
 
+import io.github.samfiji.image.MedSamPreprocessing;
 import io.github.samfiji.image.PillowResize;
 import io.github.samfiji.image.ResizeLongestSide;
 import io.github.samfiji.image.Rgb8Image;
@@ -11,7 +12,9 @@ import java.util.Random;
  * Turns a training pair into model tensors exactly as inference sees images: the image resized so its longest side
  * is the input size (Pillow-exact), normalized and padded at the bottom and right (as {@link SamPredictor}); the
  * mask resized the same way, padded, and reduced to the decoder's low-resolution output grid (input / 4), where a
- * cell is object when at least half of it is.
+ * cell is object when at least half of it is. A model with MedSAM's preprocessing profile is trained on MedSAM's
+ * input instead (the image squashed to the square input and min-max scaled, see {@link MedSamPreprocessing}), so a
+ * model fine-tuned from MedSAM sees in training what it will see in use.
  */
 public final class SampleTensors {
 
@@ -23,7 +26,13 @@ public final class SampleTensors {
     }
 
     public static Resized resize(TrainingSample s, int inputSize) {
-        Rgb8Image image = ResizeLongestSide.apply(s.image(), inputSize);
+        return resize(s, inputSize, SamConfig.Preprocessing.SAM);
+    }
+
+    /** As above, for a model with the given preprocessing profile. */
+    public static Resized resize(TrainingSample s, int inputSize, SamConfig.Preprocessing profile) {
+        Rgb8Image image = profile == SamConfig.Preprocessing.MEDSAM ? MedSamPreprocessing.resize(s.image(), inputSize)
+                : ResizeLongestSide.apply(s.image(), inputSize);
         int w = image.width();
         int h = image.height();
         byte[] grey = new byte[s.mask().length];
@@ -38,9 +47,10 @@ public final class SampleTensors {
         return new Resized(image, mask);
     }
 
-    /** Normalized, padded input planes (3, S, S). */
+    /** Normalized, padded input planes (3, S, S); MedSAM's profile: min-max scaled, nothing to pad. */
     public static float[] input(Rgb8Image resized, int inputSize, SamConfig config) {
-        return SamPredictor.preprocess(resized, inputSize, config);
+        return config.preprocessing() == SamConfig.Preprocessing.MEDSAM ? MedSamPreprocessing.normalize(resized)
+                : SamPredictor.preprocess(resized, inputSize, config);
     }
 
     /** Low-resolution binary target (S/4, S/4) of a resized mask of {@code w × h} inside the padded S × S frame. */
