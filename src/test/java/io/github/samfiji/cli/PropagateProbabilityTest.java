@@ -17,6 +17,7 @@ import io.github.samfiji.inference.Prompt;
 import io.github.samfiji.inference.SamPredictor;
 import io.github.samfiji.model.SamModel;
 import io.github.samfiji.testing.Fixtures;
+import io.github.samfiji.testing.NeedsSharedData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -103,6 +104,7 @@ class PropagateProbabilityTest {
     }
 
     @Test
+    @NeedsSharedData
     void sam21ProbabilitiesAreTheSigmoidOfItsLogits() throws Exception {
         Path set = Fixtures.set("sam2_tiny");
         assertEquals(0, SamFijiCli.run("propagate", "--checkpoint", set.resolve("sam2_tiny.pt").toString(), "--config",
