@@ -41,7 +41,7 @@ class BenchCommandTest {
     void referenceFiguresArePrintedAsRatiosOfOurs() throws Exception {
         // A stand-in for ref_bench.py run by the shell: the reference's JSON line with round numbers.
         Path script = temp.resolve("ref_bench.sh");
-        Files.writeString(script, "echo 'loading...'\necho '{\"model\": \"'$1'\", \"torch\": \"1.13\", "
+        Files.writeString(script, "echo 'loading...'\nsleep 0.5\necho '{\"model\": \"'$1'\", \"torch\": \"1.13\", "
                 + "\"encoder_s_median\": 2.0, \"decoder_ms_median\": 100.0, \"peak_rss_mb\": 1000.0}'\n");
         String text = run("bench", "--preset", "vit_t", "--image-size", "64", "--runs", "1", "--warmup", "0",
                 "--prompts", "2", "--reference", script.toString(), "--python", "/bin/sh");
@@ -52,6 +52,11 @@ class BenchCommandTest {
                 encoderMs / 1000)), 0.006, text);
         assertEquals(fullDecoderMs / 100.0, figure(text, "  decoder      ours " + String.format("%.1f ms, reference 100.0 ms, ratio",
                 fullDecoderMs)), 0.006, text);
+        // The reference's memory is its own (a small shell), measured from outside: not the JSON's figure, and not the
+        // JVM's peak, which Linux would report as the child's own getrusage peak.
+        String rss = text.lines().filter(l -> l.startsWith("  peak RSS")).findFirst().orElseThrow();
+        double referenceMb = Double.parseDouble(rss.replaceAll(".*reference ([0-9.]+) MB.*", "$1"));
+        assertTrue(referenceMb < 50, rss);
     }
 
     @Test
