@@ -28,8 +28,14 @@ final class EpochBook {
         this.best = TrainableTensors.snapshot(trainable);
     }
 
-    /** Continues from a saved state; returns the first epoch left to run. */
-    int resume(TrainingState state) {
+    /**
+     * Continues from a saved state: the trained tensors and the optimizer's moments put back, this book's counters
+     * restored; returns the first epoch left to run.
+     */
+    int resume(TrainingState state, AdamW optimizer) {
+        TrainableTensors.restore(trainable, state.weights());
+        optimizer.restore(TrainableTensors.inOrder(trainable, state.firstMoments()),
+                TrainableTensors.inOrder(trainable, state.secondMoments()), state.optimizerSteps());
         history.addAll(state.history());
         best = state.best();
         bestScore = state.bestScore();

@@ -329,10 +329,8 @@ public final class FineTuner implements AutoCloseable {
         Map<TrainingSample, ImageEmbedding> validationEmbeddings = keepEmbeddings ? new java.util.IdentityHashMap<>()
                 : null;
         if (resume != null) {
-            restore(resume.weights());
-            optimizer.restore(inOrder(resume.firstMoments()), inOrder(resume.secondMoments()), resume.optimizerSteps());
             iteration = resume.iteration();
-            firstEpoch = book.resume(resume);
+            firstEpoch = book.resume(resume, optimizer);
         }
         boolean cancelled = false;
         boolean stoppedEarly = book.patienceSpent();
@@ -410,10 +408,6 @@ public final class FineTuner implements AutoCloseable {
         }
         embeddingCache = null;
         return book.result(stoppedEarly, cancelled, iteration, (System.nanoTime() - start) / 1e9);
-    }
-
-    private List<float[]> inOrder(Map<String, float[]> values) {
-        return TrainableTensors.inOrder(trainable, values);
     }
 
     /** Copies of the trainable tensors' values. */

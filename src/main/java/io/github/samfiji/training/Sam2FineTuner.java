@@ -283,10 +283,8 @@ public final class Sam2FineTuner implements AutoCloseable {
         EpochBook book = new EpochBook(options, trainable);
         int firstEpoch = 1;
         if (resume != null) {
-            restore(resume.weights());
-            optimizer.restore(inOrder(resume.firstMoments()), inOrder(resume.secondMoments()), resume.optimizerSteps());
             iteration = resume.iteration();
-            firstEpoch = book.resume(resume);
+            firstEpoch = book.resume(resume, optimizer);
         }
         boolean cancelled = false;
         boolean stoppedEarly = book.patienceSpent();
@@ -486,10 +484,6 @@ public final class Sam2FineTuner implements AutoCloseable {
             s += d;
         }
         return v.length == 0 ? Double.NaN : s / v.length;
-    }
-
-    private List<float[]> inOrder(Map<String, float[]> values) {
-        return TrainableTensors.inOrder(trainable, values);
     }
 
     /** The accumulated gradients by tensor name (for tests). */
